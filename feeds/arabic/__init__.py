@@ -1,0 +1,1 @@
+"""Pure Arabic text tools: matching keys, dates, encoding repair, script detection."""

@@ -1,0 +1,101 @@
+"""The Arabic matching key: one spelling per word, for de-duplication and classification.
+
+Never displayed. The steps follow research/arabic.md section 2b, in order. Steps 3 to 10
+are single code-point deletions or replacements, so they are one `str.translate` table.
+We do not use pyarabic or camel-tools: pyarabic's `normalize_hamza` turns آ into ءء and
+its `normalize_alef` maps ى to ا; camel's arclean turns ZWNJ into a space (splitting
+words) and maps ٫ to a comma (breaking 3٫5).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["match_key", "strip_clitics", "tokens"]
+
+_DELETE = (
+    # step 3: invisible format and bidi controls (deleted, not spaced: a ZWNJ inside a
+    # word must not split it)
+    [0x00AD, 0x061C, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
+    + list(range(0x2066, 0x206A))
+    # step 4: tatweel
+    + [0x0640]
+    # step 5: diacritics, superscript alef, Quranic marks
+    + list(range(0x064B, 0x0660))
+    + [0x0670]
+    + list(range(0x06D6, 0x06EE))
+)
+
+_REPLACE = {
+    # step 6: Persian and Urdu look-alikes
+    "\u06cc": "ي",  # ی farsi yeh
+    "\u06d0": "ي",  # ې
+    "\u06a9": "ك",  # ک keheh
+    "\u06a4": "ف",  # ڤ
+    "\u067e": "ب",  # پ
+    "\u06af": "ك",  # گ
+    "\u0686": "ج",  # چ
+    "\u06be": "ه",  # ھ
+    "\u06c0": "ه",  # ۀ
+    "\u06d5": "ه",  # ە
+    # step 7: alef family
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "\u0671": "ا",  # ٱ wasla
+    "\u0672": "ا",
+    "\u0673": "ا",
+    # step 8 and 9
+    "ى": "ي",
+    "ة": "ه",
+}
+# step 10: Arabic-Indic and Persian digits to ASCII
+_REPLACE.update({chr(0x0660 + i): str(i) for i in range(10)})
+_REPLACE.update({chr(0x06F0 + i): str(i) for i in range(10)})
+
+_TABLE: dict[int, int | str | None] = {cp: None for cp in _DELETE}
+_TABLE.update({ord(k): v for k, v in _REPLACE.items()})
+
+_DECIMAL_SEP = re.compile(r"(?<=\d)\u066b(?=\d)")  # ٫ between digits is a decimal point
+_THOUSANDS_SEP = re.compile(r"(?<=\d)\u066c(?=\d)")  # ٬ between digits is dropped
+_TAG = re.compile(r"<[^>]*>")
+# step 12: everything that is not a letter, digit, or a token-internal + # . is a space
+_PUNCT = re.compile(r"[^\w+#.]|_")
+_LOOSE_DOTS = re.compile(r"(?<!\w)\.+|\.+(?!\w)")
+_SPACES = re.compile(r"\s+")
+
+
+def match_key(text: str) -> str:
+    """Return the matching key of `text` (plain text or HTML)."""
+    text = html.unescape(_TAG.sub(" ", text))
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_TABLE)
+    text = _DECIMAL_SEP.sub(".", text)
+    text = _THOUSANDS_SEP.sub("", text)
+    text = text.casefold()
+    text = _PUNCT.sub(" ", text)
+    text = _LOOSE_DOTS.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
+
+def strip_clitics(token: str) -> str:
+    """Drop one leading proclitic group (و ف ب ل ك, ال) from a token longer than 4 letters.
+
+    Short tokens are left alone: in وزن or بنك the first letter is part of the word.
+    """
+    if len(token) <= 4 or not ("\u0600" <= token[0] <= "\u06ff"):
+        return token
+    for prefix in _PROCLITICS:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            return token[len(prefix) :]
+    return token
+
+
+def tokens(key: str) -> tuple[str, ...]:
+    """Split a matching key into tokens with proclitics stripped."""
+    return tuple(strip_clitics(t) for t in key.split())

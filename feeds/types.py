@@ -1,0 +1,297 @@
+"""The records passed between stages.
+
+Data flows one way::
+
+    Config ─► FetchResult ─► ParsedFeed(ParsedEntry…) ─► Article ─► Story ─► files
+
+All records are frozen; collections are tuples; every datetime is timezone-aware, with
+the timezone set to UTC. No third-party object (httpx, feedparser, feedgen, sqlite3)
+appears here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# --------------------------------------------------------------------------- config
+
+#: The topic taxonomy. Lexicon tables in feeds/data/ map terms to these names.
+TOPICS = (
+    "ai",
+    "mobile",
+    "security",
+    "gaming",
+    "space",
+    "apps",  # internet, software and apps
+    "hardware",
+    "business",  # startups and business
+    "science",
+    "cars",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One entry of `sources:` in config.yaml."""
+
+    url: str
+    name: str = ""
+    max_bytes: int = 10 * 1024 * 1024
+    filter_topics: bool = False  # general-news source: keep only stories classified tech
+    priority: int = 0  # higher wins when picking a story's representative article
+    default_tz: str | None = None  # IANA zone for naive date strings, e.g. "Asia/Riyadh"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """One entry of `feeds:`: a merged feed to publish."""
+
+    slug: str
+    title: str
+    description: str = ""
+    topics: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()  # regexes; a story must match one (when any are given)
+    exclude: tuple[str, ...] = ()  # regexes; a story matching any is left out
+    languages: tuple[str, ...] = ()  # e.g. ("ar",); empty means every language
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    interval: timedelta | None = timedelta(minutes=15)
+    cron: str | None = None  # five-field crontab expression; replaces interval when set
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    """Limits of the fetch stage (config key `fetch:`)."""
+
+    timeout: float = 30.0  # total seconds per fetch: connect + headers + body
+    pass_deadline: float = 600.0  # seconds for a whole pass's fetching
+    concurrency: int = 16  # requests in flight at once
+    per_host: int = 2  # requests in flight per host
+    max_bytes: int = 10 * 1024 * 1024  # default body cap (decompressed)
+    min_interval: timedelta = timedelta(minutes=5)
+    max_interval: timedelta = timedelta(hours=24)
+    user_agent: str = ""  # empty means the built-in one
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A validated config.yaml. Paths are absolute (resolved against the file's folder)."""
+
+    path: str
+    title: str
+    base_url: str
+    output_dir: str
+    database: str  # absolute SQLite path, or a postgresql:// URL
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    serve: ServeConfig | None = None
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    sources: tuple[SourceConfig, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
+    websub_hub: str | None = None
+    retention_days: int | None = None
+    language: str = "ar"
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators kept per source for conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one successful request returned. `content` is None on 304 Not Modified.
+
+    `url` is the final URL after redirects; `permanent_redirect` is the target of a
+    301/308 chain when every hop was permanent (the pipeline decides when to adopt it).
+    `headers` holds lower-cased header names.
+    """
+
+    source_url: str
+    url: str
+    status: int
+    content: bytes | None
+    headers: tuple[tuple[str, str], ...]
+    validators: Validators
+    fetched_at: datetime
+    elapsed: float = 0.0
+    permanent_redirect: str | None = None
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k == name), None)
+
+
+# --------------------------------------------------------------------------- parse
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One entry as the source feed said it, before normalization (feedparser-free).
+
+    Text fields hold what feedparser produced: `title` may contain markup or entities,
+    `summary` and `content` are HTML. `published_raw` is the source's date string,
+    kept for the Arabic date fallback when feedparser could not read it.
+    """
+
+    guid: str | None = None
+    title: str | None = None
+    link: str | None = None
+    summary: str | None = None
+    content: str | None = None
+    published: datetime | None = None
+    published_raw: str | None = None
+    updated: datetime | None = None
+    updated_raw: str | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    base: str | None = None  # xml:base in effect for the content
+    language: str | None = None
+    image: str | None = None  # enclosure or media thumbnail URL
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """The parse stage's output for one fetched body."""
+
+    url: str  # the URL the body came from
+    title: str | None = None
+    link: str | None = None
+    language: str | None = None
+    ttl_minutes: int | None = None
+    version: str = ""  # feedparser's "rss20", "atom10", "rss10", "json1", ...
+    encoding: str | None = None
+    entries: tuple[ParsedEntry, ...] = ()
+    warnings: tuple[str, ...] = ()
+    alternates: tuple[str, ...] = ()  # feed links found when the body was an HTML page
+    repair: str | None = None  # the encoding repair applied to every text field, if any
+
+
+# --------------------------------------------------------------------------- normalize
+
+
+class DateSource(enum.StrEnum):
+    FEED = "feed"  # feedparser read the date
+    FALLBACK = "fallback"  # our Arabic date parser read it
+    FIRST_SEEN = "first_seen"  # missing, unreadable or in the future: first-seen time
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One normalized entry of one source, ready to store and cluster.
+
+    `id` is stable across passes: a hash of the source URL and the entry's identity
+    (guid, else link, else content hash). `url` is the publisher's link minus tracking
+    parameters; `canonical_url` is the identity form used for de-duplication.
+    `title_key` and `text_key` are Arabic matching keys, never displayed.
+    """
+
+    id: str
+    source_url: str
+    guid: str | None
+    url: str
+    canonical_url: str
+    title: str
+    summary_html: str
+    content_html: str
+    published: datetime
+    date_source: DateSource
+    first_seen: datetime
+    language: str  # "ar", "en" (any Latin script) or "mixed"
+    title_key: str
+    text_key: str
+    content_hash: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+
+
+# --------------------------------------------------------------------------- stories
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One article merged into a story, as listed in `_feeds.sources`."""
+
+    url: str  # the article's link
+    name: str  # the source's display name
+    source_url: str = ""  # the source feed's configured URL
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One published item: one or more articles about the same story.
+
+    `id` is set when the story is created and never changes. `title`, `url`,
+    `summary_html` and `content_html` come from the representative article.
+    `updated` changes only when the story's content changes (an article joins or the
+    representative is edited), so an unchanged story renders byte-identically.
+    """
+
+    id: str
+    title: str
+    url: str
+    summary_html: str
+    content_html: str
+    published: datetime
+    updated: datetime
+    language: str
+    sources: tuple[SourceRef, ...]
+    topics: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    image: str | None = None
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Outcome(enum.StrEnum):
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    UNCHANGED = "unchanged"  # 200 but the same body hash as last time
+    ERROR = "error"
+    SKIPPED = "skipped"  # disabled (410) or not due
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """One per source per pass."""
+
+    source_url: str
+    outcome: Outcome
+    status: int | None = None
+    items: int = 0
+    new: int = 0
+    bytes: int = 0
+    elapsed: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    """What one pass did; the CLI prints its summary line."""
+
+    sources: tuple[SourceResult, ...]
+    new_articles: int
+    stories_published: int
+    files_written: tuple[str, ...]
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.sources if r.outcome is outcome)
