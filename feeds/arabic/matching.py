@@ -18,14 +18,18 @@ __all__ = ["match_key", "strip_clitics", "tokens"]
 _DELETE = (
     # step 3: invisible format and bidi controls (deleted, not spaced: a ZWNJ inside a
     # word must not split it)
-    [0x00AD, 0x061C, 0xFEFF, *range(0x200B, 0x2010), *range(0x202A, 0x202F)]
-    + list(range(0x2066, 0x206A))
+    0x00AD,
+    0x061C,
+    0xFEFF,
+    *range(0x200B, 0x2010),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
     # step 4: tatweel
-    + [0x0640]
+    0x0640,
     # step 5: diacritics, superscript alef, Quranic marks
-    + list(range(0x064B, 0x0660))
-    + [0x0670]
-    + list(range(0x06D6, 0x06EE))
+    *range(0x064B, 0x0660),
+    0x0670,
+    *range(0x06D6, 0x06EE),
 )
 
 _REPLACE = {

@@ -1,0 +1,288 @@
+"""The command line: the only module that prints and picks exit codes.
+
+Exit status: 0 the pass completed (failed sources are reported, not fatal); 1 a fatal
+error (invalid config, unusable store or output folder); 2 bad usage; 75 another pass
+holds the lock (EX_TEMPFAIL, so cron wrappers can tell "busy" from "broken").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from . import __version__
+from .errors import ConfigError, FeedsError, LockedError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+log = logging.getLogger("feeds.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except LockedError as e:
+        _err(str(e))
+        return EXIT_LOCKED
+    except ConfigError as e:
+        for problem in e.problems or (e.message,):
+            _err(str(problem))
+        return EXIT_FATAL
+    except FeedsError as e:
+        if args.verbose:
+            log.exception("fatal error")
+        _err(str(e))
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", default="config.yaml", metavar="FILE",
+                        help="config file (default: ./config.yaml)")  # fmt: skip
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
+    p = argparse.ArgumentParser(
+        prog="feeds",
+        description="Merged Arabic tech-news feeds: fetch, clean, cluster, publish.",
+        parents=[common],
+    )
+    p.add_argument("--version", action="version", version=f"feeds {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> Any:
+        cmd = sub.add_parser(name, parents=[common], help=help, description=help)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    run = add("run", _cmd_run, "one pass: fetch the due sources, store, cluster, publish; exit")
+    run.add_argument("--all", action="store_true", help="fetch every source, due or not")
+    add("serve", _cmd_serve, "long-running: run passes on the schedule and serve output_dir")
+    add("check", _cmd_check, "validate the config; print every problem with file, line and key")
+    status = add("status", _cmd_status, "one row per source: last fetch, status, errors, due")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    opml = add("opml", _no_subcommand(p), "import sources from OPML, or export them as OPML")
+    opml_sub = opml.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
+    imp = opml_sub.add_parser("import", parents=[common], help="add an OPML file's feeds")
+    imp.add_argument("file", metavar="FILE", help="OPML file to import")
+    imp.set_defaults(handler=_cmd_opml_import)
+    exp = opml_sub.add_parser("export", parents=[common], help="print the sources as OPML 2.0")
+    exp.set_defaults(handler=_cmd_opml_export)
+    demo = add("demo", _cmd_demo, "run a pass over bundled sample feeds served on 127.0.0.1")
+    demo.add_argument("--out", default="public", metavar="DIR", help="output folder (public)")
+    add("worker", _cmd_worker, "one of many distributed workers (needs a postgresql:// database)")
+    return p
+
+
+def _no_subcommand(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        p.print_usage(sys.stderr)
+        return EXIT_USAGE
+
+    return handler
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s" if verbose else "feeds: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        # Per-source failures are reported once, by the summary, not by the pipeline's log.
+        logging.getLogger("feeds.pipeline").setLevel(logging.ERROR)
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _err(message: str) -> None:
+    print(f"feeds: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from . import config
+
+    problems = config.problems(args.config)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return EXIT_FATAL
+    cfg = config.load(args.config)
+    print(f"{args.config}: OK ({len(cfg.sources)} sources, {len(cfg.feeds)} feeds)")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from . import config, pipeline
+
+    cfg = config.load(args.config)
+    with pipeline.pass_lock(cfg), pipeline.open_for(cfg) as store:
+        result = pipeline.run_pass(cfg, store, every=args.all, progress=_progress())
+    _report(result)
+    return EXIT_OK
+
+
+def _progress() -> Callable[[Any], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    count = 0
+
+    def show(result: Any) -> None:
+        nonlocal count
+        count += 1
+        print(f"\r[{count}] {result.outcome.value:<12} {result.source_url[:60]:<60}",
+              end="", file=sys.stderr, flush=True)  # fmt: skip
+
+    return show
+
+
+def _report(result: Any) -> None:
+    from .types import Outcome
+
+    if sys.stderr.isatty() and result.sources:
+        print(file=sys.stderr)
+    for r in result.sources:
+        if r.outcome is Outcome.ERROR:
+            status = f" (HTTP {r.status})" if r.status else ""
+            _err(f"{r.source_url}{status}: {r.error}")
+    ok = result.count(Outcome.OK)
+    same = result.count(Outcome.NOT_MODIFIED) + result.count(Outcome.UNCHANGED)
+    failed = result.count(Outcome.ERROR)
+    print(
+        f"feeds: {len(result.sources)} sources fetched: {ok} ok, {same} not modified, "
+        f"{failed} failed; {result.new_articles} new articles; "
+        f"{result.stories_published} stories updated; {len(result.files_written)} files written"
+    )
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from . import config, pipeline
+
+    cfg = config.load(args.config)
+    with pipeline.open_for(cfg) as store:
+        rows = [_status_row(s) for s in store.sources()]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    _print_status(rows)
+    return EXIT_OK
+
+
+def _status_row(s: Any) -> dict[str, Any]:
+    def ts(dt: datetime | None) -> str | None:
+        return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
+
+    return {
+        "url": s.url,
+        "current_url": s.discovered_url or s.fetch_url,
+        "name": s.name,
+        "last_fetch": ts(s.last_fetch),
+        "status": s.last_status,
+        "outcome": s.last_outcome,
+        "items": s.items,
+        "bytes": s.bytes,
+        "duration": s.duration,
+        "consecutive_errors": s.consecutive_errors,
+        "next_due": ts(s.next_due),
+        "disabled": s.disabled_reason,
+        "last_error": s.last_error,
+        "encoding_repair": s.repair,
+    }
+
+
+def _print_status(rows: Sequence[dict[str, Any]]) -> None:
+    head = ("SOURCE", "LAST FETCH", "HTTP", "ITEMS", "BYTES", "SECS", "ERRS", "NEXT DUE")
+    print("  ".join(head))
+    for r in rows:
+        cells = (
+            r["url"], r["last_fetch"] or "never", str(r["status"] or "-"), str(r["items"]),
+            str(r["bytes"]), f"{r['duration']:.2f}", str(r["consecutive_errors"]),
+            r["next_due"] or "now",
+        )  # fmt: skip
+        print("  ".join(cells))
+        if r["current_url"] != r["url"]:
+            print(f"    now fetched from {r['current_url']}")
+        if r["disabled"]:
+            print(f"    disabled: {r['disabled']}")
+        if r["last_error"]:
+            print(f"    last error: {r['last_error']}")
+
+
+def _cmd_opml_import(args: argparse.Namespace) -> int:
+    from . import config
+
+    try:
+        with open(args.file, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        raise FeedsError(e.strerror or str(e), subject=args.file) from e
+    found = config.parse_opml(data, name=args.file)
+    added = config.add_sources(args.config, found)
+    skipped = len(found) - len(added)
+    print(f"{args.config}: added {len(added)} sources, skipped {skipped} already present")
+    return EXIT_OK
+
+
+def _cmd_opml_export(args: argparse.Namespace) -> int:
+    from . import config
+
+    cfg = config.load(args.config)
+    sys.stdout.buffer.write(config.render_opml(cfg))
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from . import config, demo, pipeline
+
+    out = os.path.abspath(args.out)
+    with demo.DemoServer() as server, tempfile.TemporaryDirectory(prefix="feeds-demo-") as tmp:
+        path = os.path.join(tmp, "config.yaml")
+        text = demo.config_text(
+            server.base_url, server.sources(), output_dir=out,
+            database=os.path.join(tmp, "demo.db"),
+        )  # fmt: skip
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        cfg = config.load(path)
+        with pipeline.open_for(cfg) as store:
+            result = pipeline.run_pass(cfg, store, every=True)
+    _report(result)
+    print(f"feeds: demo published {len(cfg.feeds)} feeds into {out}/")
+    for feed in cfg.feeds:
+        print(f"  {out}/{feed.slug}.rss  {feed.slug}.atom  {feed.slug}.json")
+    print(f"  {out}/index.html  (open it in a browser)")
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from . import config, schedule
+
+    cfg = config.load(args.config)
+    return schedule.serve(cfg)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from . import config
+
+    cfg = config.load(args.config)
+    if not cfg.database.startswith(("postgresql://", "postgres://")):
+        raise FeedsError("`feeds worker` needs a postgresql:// database", subject="database")
+    raise FeedsError("distributed workers are not available in this build", subject="database")

@@ -1,0 +1,360 @@
+"""One pass: the only module that sequences I/O.
+
+``run_pass`` fetches the due sources concurrently, parses and normalizes each body as
+it arrives, saves articles in one short transaction per source, then clusters the new
+articles into stories, classifies them and publishes. A source that fails becomes a
+`SourceResult` with its error recorded on the source row; it never stops the pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import filelock
+
+from . import classify, dedupe, normalize, parse, policy, publish, stories
+from .errors import FeedsError, FetchError, LockedError, ParseError
+from .fetch import Fetcher
+from .store import SourceState, Store, open_store
+from .types import (
+    Article,
+    Config,
+    FetchResult,
+    Outcome,
+    ParsedFeed,
+    PassResult,
+    SourceConfig,
+    SourceResult,
+)
+
+__all__ = ["open_for", "pass_lock", "run_pass", "run_pass_async", "utc_now"]
+
+log = logging.getLogger("feeds.pipeline")
+
+Clock = Callable[[], datetime]
+Progress = Callable[[SourceResult], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def lock_path(config: Config) -> str:
+    """One lock per store: beside the SQLite file, or in output_dir for a server store."""
+    if config.database.startswith(("postgresql://", "postgres://")):
+        return os.path.join(config.output_dir, ".feeds.lock")
+    return config.database + ".lock"
+
+
+@contextmanager
+def pass_lock(config: Config) -> Iterator[None]:
+    """Hold the store's pass lock, or raise LockedError at once if another pass has it."""
+    path = lock_path(config)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        lock = filelock.FileLock(path, timeout=0)
+        lock.acquire()
+    except filelock.Timeout as e:
+        raise LockedError("another pass is running on this store", subject=path) from e
+    except OSError as e:
+        raise FeedsError(f"cannot create the lock file ({e.strerror})", subject=path) from e
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def open_for(config: Config) -> Iterator[Store]:
+    store = open_store(config.database)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    feed: ParsedFeed
+    articles: tuple[Article, ...]
+
+
+def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) -> _Parsed:
+    """CPU-bound half of a source's refresh: bytes to Articles (runs in an executor)."""
+    feed = parse.parse(result)
+    articles = []
+    for entry in feed.entries:
+        art = normalize.article(
+            entry, feed, source, fetched_at=result.fetched_at, first_seen=first_seen
+        )
+        if art is not None:
+            articles.append(art)
+    return _Parsed(feed, tuple(articles))
+
+
+def run_pass(
+    config: Config,
+    store: Store,
+    *,
+    every: bool = False,
+    now: Clock = utc_now,
+    fetcher: Fetcher | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> PassResult:
+    """Run one pass to the end (fetch, store, cluster, publish) and return what it did."""
+    return asyncio.run(
+        run_pass_async(
+            config, store, every=every, now=now, fetcher=fetcher, executor=executor,
+            progress=progress,
+        )
+    )  # fmt: skip
+
+
+async def run_pass_async(
+    config: Config,
+    store: Store,
+    *,
+    every: bool = False,
+    now: Clock = utc_now,
+    fetcher: Fetcher | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> PassResult:
+    store.sync_sources(config.sources)
+    due = store.due_sources(now(), every=every)
+    by_url = {s.url: s for s in config.sources}
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(config.fetch)
+    refresher = _Refresher(config, store, fetcher, now, executor, progress)
+    try:
+        results, new = await refresher.refresh_all([(by_url[s.url], s) for s in due])
+    finally:
+        if own_fetcher:
+            await fetcher.aclose()
+    touched = cluster(store, new, now())
+    written = publish_all(config, store)
+    log.info("pass done: %d new articles, %d stories touched", len(new), len(touched))
+    return PassResult(
+        sources=tuple(results),
+        new_articles=sum(r.new for r in results),
+        stories_published=len(touched),
+        files_written=written,
+    )
+
+
+class _Refresher:
+    """Fetches, parses and saves each due source; records every outcome on its row."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        now: Clock,
+        executor: Executor | None,
+        progress: Progress | None,
+    ) -> None:
+        self.config, self.store, self.fetcher, self.now = config, store, fetcher, now
+        self.executor, self.progress = executor, progress
+        self.rng = random.Random()
+        self.new: list[Article] = []
+
+    async def refresh_all(
+        self, due: Sequence[tuple[SourceConfig, SourceState]]
+    ) -> tuple[list[SourceResult], list[Article]]:
+        tasks = {asyncio.create_task(self.refresh(src, st)): src for src, st in due}
+        if not tasks:
+            return [], []
+        done, pending = await asyncio.wait(tasks, timeout=self.config.fetch.pass_deadline)
+        for task in pending:
+            task.cancel()
+        results = [t.result() for t in done]
+        for task in pending:
+            src = tasks[task]
+            err = FetchError(
+                src.url, "pass deadline reached before the fetch ended", kind="timeout"
+            )
+            results.append(self._failed(src, err, 0.0))
+        results.sort(key=lambda r: r.source_url)
+        return results, self.new
+
+    async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
+        started = time.monotonic()
+        try:
+            result = await self._fetch(src, state)
+            outcome = await self._process(src, state, result)
+        except (FetchError, ParseError) as e:
+            outcome = self._failed(src, e, time.monotonic() - started)
+        if self.progress:
+            self.progress(outcome)
+        return outcome
+
+    async def _fetch(self, src: SourceConfig, state: SourceState) -> FetchResult:
+        url = state.discovered_url or state.fetch_url
+        return await self.fetcher.fetch(
+            url, state.validators, source_url=src.url, max_bytes=src.max_bytes
+        )
+
+    async def _process(
+        self, src: SourceConfig, state: SourceState, result: FetchResult
+    ) -> SourceResult:
+        if result.content is None:
+            return self._succeeded(src, state, result, Outcome.NOT_MODIFIED, None, 0, 0)
+        body_hash = hashlib.sha256(result.content).hexdigest()
+        if body_hash == state.body_hash:
+            return self._succeeded(src, state, result, Outcome.UNCHANGED, None, 0, 0)
+        parsed = await self._parse(result, src)
+        if not parsed.feed.entries and parsed.feed.alternates:
+            result, parsed = await self._discover(src, state, parsed.feed.alternates)
+        new = self.store.save_articles(parsed.articles, self.now())
+        self.new.extend(new)
+        fields = {"body_hash": hashlib.sha256(result.content or b"").hexdigest()}
+        return self._succeeded(
+            src, state, result, Outcome.OK, parsed.feed, len(parsed.articles), len(new), **fields
+        )
+
+    async def _parse(self, result: FetchResult, src: SourceConfig) -> _Parsed:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, parse_body, result, src, self.now())
+
+    async def _discover(
+        self, src: SourceConfig, state: SourceState, alternates: Sequence[str]
+    ) -> tuple[FetchResult, _Parsed]:
+        """The source URL is an HTML page: fetch the first feed it links to."""
+        target = alternates[0]
+        log.info("%s: HTML page, following its feed link %s", src.url, target)
+        result = await self.fetcher.fetch(target, source_url=src.url, max_bytes=src.max_bytes)
+        if result.content is None:
+            raise ParseError(src.url, f"discovered feed {target} sent no body")
+        parsed = await self._parse(result, src)
+        self.store.update_source(src.url, discovered_url=target)
+        return result, parsed
+
+    def _succeeded(
+        self,
+        src: SourceConfig,
+        state: SourceState,
+        result: FetchResult,
+        outcome: Outcome,
+        feed: ParsedFeed | None,
+        items: int,
+        new: int,
+        **extra: object,
+    ) -> SourceResult:
+        now = self.now()
+        due = policy.next_due_ok(
+            now,
+            interval=_interval(self.config),
+            headers=result.headers,
+            ttl_minutes=feed.ttl_minutes if feed else None,
+            limits=self.config.fetch,
+            rng=self.rng,
+        )
+        fields: dict[str, object] = {
+            "last_fetch": now, "last_status": result.status, "last_outcome": outcome.value,
+            "last_error": None, "consecutive_errors": 0, "next_due": due,
+            "bytes": len(result.content or b""), "duration": round(result.elapsed, 3),
+            "validators": result.validators, **extra,
+        }  # fmt: skip
+        if feed is not None:
+            fields["items"] = items
+            fields["repair"] = feed.repair
+        fields.update(self._redirect_fields(state, result, now))
+        self.store.update_source(src.url, **fields)
+        return SourceResult(
+            src.url, outcome, result.status, items, new, len(result.content or b""), result.elapsed
+        )
+
+    def _redirect_fields(
+        self, state: SourceState, result: FetchResult, now: datetime
+    ) -> dict[str, object]:
+        before = policy.RedirectTrack(
+            state.redirect_target, state.redirect_seen, state.redirect_since
+        )
+        track, adopt = policy.track_redirect(before, result.permanent_redirect, now)
+        fields: dict[str, object] = {
+            "redirect_target": track.target,
+            "redirect_seen": track.seen,
+            "redirect_since": track.since,
+        }
+        if adopt and track.target:
+            log.info("%s: permanently moved to %s", state.url, track.target)
+            fields["fetch_url"] = track.target
+        return fields
+
+    def _failed(self, src: SourceConfig, err: FeedsError, elapsed: float) -> SourceResult:
+        now = self.now()
+        state = self.store.source(src.url)
+        errors = (state.consecutive_errors if state else 0) + 1
+        status = getattr(err, "status", None)
+        fields: dict[str, object] = {
+            "last_fetch": now, "last_status": status, "last_outcome": Outcome.ERROR.value,
+            "last_error": err.message, "consecutive_errors": errors,
+            "duration": round(elapsed, 3),
+            "next_due": policy.next_due_error(
+                now, error_kind=getattr(err, "kind", "parse"), status=status,
+                retry_after=getattr(err, "retry_after", None), consecutive_errors=errors,
+                interval=_interval(self.config), limits=self.config.fetch, rng=self.rng,
+            ),
+        }  # fmt: skip
+        if policy.is_gone(status):
+            fields["disabled_reason"] = "410 Gone: the publisher removed this feed"
+        self.store.update_source(src.url, **fields)
+        log.warning("%s", err)
+        return SourceResult(src.url, Outcome.ERROR, status, elapsed=elapsed, error=err.message)
+
+
+def _interval(config: Config) -> timedelta:
+    return config.schedule.interval or timedelta(minutes=15)
+
+
+def cluster(store: Store, new: Sequence[Article], now: datetime) -> set[str]:
+    """Put new and changed articles into stories; classify the stories they touch."""
+    if not new:
+        return set()
+    window = dedupe.DEFAULT_WINDOW
+    earliest = min(a.published for a in new) - window
+    recent = store.articles_since(min(earliest, now - 2 * window))
+    story_of = {r.article.id: r.story_id for r in recent if r.story_id}
+    index = dedupe.StoryIndex(
+        (dedupe.Member.of(r.article, r.story_id) for r in recent if r.story_id),
+        window=window,
+    )
+    fresh = [a for a in new if a.id not in story_of]
+    assignments = dedupe.assign_all(index, fresh)
+    store.assign(assignments, now)
+    edited = {story_of[a.id] for a in new if a.id in story_of}
+    store.touch_stories(edited, now)
+    touched = edited | {sid for _, sid, _ in assignments}
+    _classify(store, sorted(touched))
+    return touched
+
+
+def _classify(store: Store, story_ids: Sequence[str]) -> None:
+    by_story: dict[str, list[Article]] = {}
+    for row in store.articles_of_stories(story_ids):
+        if row.story_id:
+            by_story.setdefault(row.story_id, []).append(row.article)
+    result = {}
+    for sid, arts in by_story.items():
+        title = " ".join(a.title for a in arts)
+        text = " ".join(a.text_key for a in arts)
+        result[sid] = (classify.topics(title, text), classify.is_tech(title, text))
+    store.set_topics(result)
+
+
+def publish_all(config: Config, store: Store) -> tuple[str, ...]:
+    """Render every configured feed from the store and write the files that changed."""
+    selected = stories.select(config, store)
+    return publish.publish(config, selected)

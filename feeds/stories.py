@@ -1,0 +1,124 @@
+"""From stored articles to the Story records each published feed shows.
+
+`assemble` and `for_feed` are pure; `select` reads the store once per pass.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from .store import ArticleRow, Store, StoryRow
+from .types import Config, FeedConfig, SourceConfig, SourceRef, Story
+
+__all__ = ["assemble", "for_feed", "pick_representative", "select"]
+
+#: How many of the newest stories a pass considers for publishing. Topic feeds pick
+#: from this pool, so it is much larger than any feed's limit.
+POOL = 5000
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]:
+    """Every configured feed with its stories, newest first, filtered and limited."""
+    story_rows = store.recent_stories(POOL)
+    rows = store.articles_of_stories([s.id for s in story_rows])
+    all_stories = assemble(story_rows, rows, config.sources)
+    return [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
+
+
+def pick_representative(rows: Sequence[ArticleRow], priorities: Mapping[str, int]) -> ArticleRow:
+    """The article whose title and link a story shows.
+
+    A stable rule, so the shown title does not flip between passes: highest source
+    priority, then earliest published, then an Arabic-first title (readers guess the
+    direction from the first strong letter), then the smallest article id.
+    """
+
+    def rank(row: ArticleRow) -> tuple[int, str, int, str]:
+        a = row.article
+        latin_first = bool(re.match(r"\W*[A-Za-z]", a.title))
+        return (-priorities.get(a.source_url, 0), a.published.isoformat(), latin_first, a.id)
+
+    return min(rows, key=rank)
+
+
+def assemble(
+    story_rows: Sequence[StoryRow],
+    article_rows: Sequence[ArticleRow],
+    sources: Sequence[SourceConfig],
+) -> list[Story]:
+    """Build Story records, newest first; hide off-topic stories of general-news sources."""
+    by_story: dict[str, list[ArticleRow]] = defaultdict(list)
+    for row in article_rows:
+        if row.story_id:
+            by_story[row.story_id].append(row)
+    priorities = {s.url: s.priority for s in sources}
+    filtered = {s.url for s in sources if s.filter_topics}
+    out = []
+    for srow in story_rows:
+        rows = by_story.get(srow.id)
+        if not rows:
+            continue
+        if not srow.is_tech and all(r.article.source_url in filtered for r in rows):
+            continue
+        out.append(_story(srow, rows, priorities))
+    out.sort(key=lambda s: (s.published, s.id), reverse=True)
+    return out
+
+
+def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, int]) -> Story:
+    rep = pick_representative(rows, priorities)
+    others = sorted(
+        (r for r in rows if r is not rep), key=lambda r: (r.article.published, r.article.id)
+    )
+    refs = tuple(
+        SourceRef(url=r.article.url, name=r.source_name, source_url=r.article.source_url)
+        for r in (rep, *others)
+    )
+    a = rep.article
+    return Story(
+        id=srow.id,
+        title=a.title,
+        url=a.url,
+        summary_html=a.summary_html,
+        content_html=a.content_html,
+        published=a.published,
+        updated=max(srow.updated, a.published),
+        language=a.language,
+        sources=refs,
+        topics=srow.topics,
+        authors=a.authors,
+        categories=a.categories,
+        image=a.image,
+    )
+
+
+def plain(text: str) -> str:
+    """Plain text of an HTML fragment, for filters."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
+
+
+def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:
+    """The stories one feed shows: topics, languages, include and exclude, then limit."""
+    include = [re.compile(p) for p in feed.include]
+    exclude = [re.compile(p) for p in feed.exclude]
+    out = []
+    for story in stories:
+        if feed.topics and not set(feed.topics) & set(story.topics):
+            continue
+        if feed.languages and story.language not in feed.languages:
+            continue
+        text = f"{story.title} {plain(story.summary_html)}"
+        if include and not any(p.search(text) for p in include):
+            continue
+        if any(p.search(text) for p in exclude):
+            continue
+        out.append(story)
+        if len(out) >= feed.limit:
+            break
+    return out

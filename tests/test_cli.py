@@ -1,0 +1,179 @@
+"""The command line as users and cron see it: a real subprocess, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data" / "pipeline"
+
+
+def feeds(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "feeds", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def write_config(tmp_path: Path, urls: list[str]) -> Path:
+    sources = "".join(f'  - url: "{u}"\n    name: "مصدر {i}"\n' for i, u in enumerate(urls))
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        'title: "تجربة"\nbase_url: https://example.org/\noutput_dir: out\n'
+        "database: db/feeds.db\nsources:\n" + sources + 'feeds:\n  - slug: all\n    title: "الكل"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def served(httpserver: HTTPServer) -> str:
+    httpserver.expect_request("/alpha.rss").respond_with_data(
+        (DATA / "alpha.rss").read_bytes(), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/broken.rss").respond_with_data("no", status=503)
+    return httpserver.url_for("/alpha.rss")
+
+
+def test_run_exits_0_and_prints_a_summary_even_with_a_failed_source(
+    served: str, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    cfg = write_config(tmp_path, [served, httpserver.url_for("/broken.rss")])
+    proc = feeds("run", "-c", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    assert "2 sources fetched: 1 ok, 0 not modified, 1 failed" in proc.stdout
+    assert "broken.rss (HTTP 503)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "out" / "all.rss").stat().st_size > 0
+
+
+def test_run_exits_75_when_another_pass_holds_the_lock(served: str, tmp_path: Path) -> None:
+    import filelock
+
+    cfg = write_config(tmp_path, [served])
+    (tmp_path / "db").mkdir()
+    with filelock.FileLock(str(tmp_path / "db" / "feeds.db.lock"), timeout=0):
+        proc = feeds("run", "-c", str(cfg))
+    assert proc.returncode == 75
+    assert proc.stderr.count("\n") == 1
+    assert "another pass is running" in proc.stderr
+
+
+def test_check_reports_file_line_and_key_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        'title: "x"\nbase_url: https://example.org/\nsources:\n  - url: ftp://x.example/feed\n'
+        'feeds:\n  - slug: all\n    titel: "x"\n',
+        encoding="utf-8",
+    )
+    proc = feeds("check", "-c", str(path))
+    assert proc.returncode == 1
+    assert f"{path}:4: sources[0].url:" in proc.stdout
+    assert f"{path}:7: feeds[0].titel:" in proc.stdout
+
+
+def test_check_accepts_the_shipped_config() -> None:
+    proc = feeds("check", "-c", str(ROOT / "config.yaml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK" in proc.stdout
+
+
+def test_run_with_invalid_config_exits_1_without_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("title: [unclosed\n", encoding="utf-8")
+    proc = feeds("run", "-c", str(path))
+    assert proc.returncode == 1
+    assert str(path) in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_config_exits_1_naming_the_file(tmp_path: Path) -> None:
+    proc = feeds("run", "-c", str(tmp_path / "nope.yaml"))
+    assert proc.returncode == 1
+    assert "nope.yaml" in proc.stderr
+
+
+def test_bad_usage_exits_2() -> None:
+    assert feeds("frobnicate").returncode == 2
+    assert feeds("run", "--no-such-flag").returncode == 2
+
+
+def test_unusable_output_folder_exits_1(served: str, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, [served])
+    (tmp_path / "out").write_text("a file where the folder should be")
+    proc = feeds("run", "-c", str(cfg))
+    assert proc.returncode == 1
+    assert "out" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_corrupt_database_exits_1_and_is_not_recreated(served: str, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, [served])
+    (tmp_path / "db").mkdir()
+    junk = b"garbage" * 1000
+    (tmp_path / "db" / "feeds.db").write_bytes(junk)
+    proc = feeds("run", "-c", str(cfg))
+    assert proc.returncode == 1
+    assert "feeds.db" in proc.stderr
+    assert (tmp_path / "db" / "feeds.db").read_bytes() == junk
+
+
+def test_status_json_lists_every_source(served: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, [served, httpserver.url_for("/broken.rss")])
+    assert feeds("run", "-c", str(cfg)).returncode == 0
+    proc = feeds("status", "-c", str(cfg), "--json")
+    assert proc.returncode == 0
+    rows = {r["url"]: r for r in json.loads(proc.stdout)}
+    assert rows[served]["status"] == 200 and rows[served]["items"] == 2
+    broken = rows[httpserver.url_for("/broken.rss")]
+    assert broken["status"] == 503 and broken["consecutive_errors"] == 1
+    assert broken["last_error"] and broken["next_due"]
+    text = feeds("status", "-c", str(cfg))
+    assert text.returncode == 0 and served in text.stdout and "last error" in text.stdout
+
+
+def test_opml_round_trip_keeps_comments(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, ["https://a.example/feed"])
+    cfg.write_text("# my sources, curated by hand\n" + cfg.read_text("utf-8"), encoding="utf-8")
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline text="تقنية"><outline text="جديد" type="rss" xmlUrl="https://b.example/feed"/>'
+        '<outline text="مكرر" type="rss" xmlUrl="https://a.example/feed"/></outline>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    proc = feeds("opml", "import", str(opml), "-c", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    assert "added 1" in proc.stdout
+    assert cfg.read_text("utf-8").startswith("# my sources, curated by hand")
+    export = feeds("opml", "export", "-c", str(cfg))
+    assert export.returncode == 0
+    assert export.stdout.count("xmlUrl=") == 2
+
+
+def test_help_lists_every_contract_command() -> None:
+    proc = feeds("--help")
+    assert proc.returncode == 0
+    for command in ("run", "serve", "check", "status", "opml", "demo", "worker"):
+        assert command in proc.stdout
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for command in ("feeds run", "feeds serve", "feeds check", "feeds status", "feeds opml import",
+                    "feeds opml export", "feeds demo", "feeds worker", "make demo", "make test"):  # fmt: skip
+        assert command in readme, command

@@ -1,0 +1,190 @@
+"""End to end: real HTTP servers on 127.0.0.1, a real SQLite file, real parsers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from feeds import config, pipeline
+from feeds.store import Store
+from feeds.types import Config, Outcome, PassResult
+
+DATA = Path(__file__).parent / "data" / "pipeline"
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+class Site:
+    """Serves files with ETag and 304, and counts requests per path."""
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.bodies: dict[str, tuple[bytes, str]] = {}
+        self.hits: dict[str, int] = {}
+        self.conditional: dict[str, int] = {}
+        server.expect_request("").respond_with_handler(self.handle)
+
+    def put(self, path: str, body: bytes, ctype: str = "application/rss+xml") -> str:
+        self.bodies[path] = (body, ctype)
+        return self.server.url_for(path)
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        self.hits[path] = self.hits.get(path, 0) + 1
+        if path not in self.bodies:
+            return Response("boom", status=500)
+        body, ctype = self.bodies[path]
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if request.headers.get("If-None-Match") == etag:
+            self.conditional[path] = self.conditional.get(path, 0) + 1
+            return Response(status=304, headers={"ETag": etag})
+        return Response(body, content_type=ctype, headers={"ETag": etag})
+
+
+@pytest.fixture
+def site(httpserver: HTTPServer) -> Iterator[Site]:
+    yield Site(httpserver)
+
+
+def write_config(tmp_path: Path, sources: list[tuple[str, str]], extra: str = "") -> Config:
+    lines = [
+        'title: "أخبار تجريبية"',
+        "base_url: https://example.org/feeds/",
+        "output_dir: out",
+        "database: data/feeds.db",
+        "sources:",
+    ]
+    for url, name in sources:
+        lines += [f"  - url: {json.dumps(url)}", f"    name: {json.dumps(name)}"]
+    lines += [
+        "feeds:",
+        "  - slug: all",
+        '    title: "كل الأخبار"',
+        "  - slug: ai",
+        '    title: "الذكاء الاصطناعي"',
+        "    topics: [ai]",
+    ]
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return config.load(path)
+
+
+def run(cfg: Config, *, every: bool = True) -> PassResult:
+    with pipeline.open_for(cfg) as store:
+        return pipeline.run_pass(cfg, store, every=every, now=lambda: NOW)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def two_sources(site: Site, tmp_path: Path) -> Config:
+    a = site.put("/alpha.rss", (DATA / "alpha.rss").read_bytes())
+    b = site.put("/beta.atom", (DATA / "beta.atom").read_bytes(), "application/atom+xml")
+    return write_config(tmp_path, [(a, "ألفا تك"), (b, "بيتا نيوز")])
+
+
+def test_pass_publishes_every_file_and_they_parse_back(two_sources: Config) -> None:
+    result = run(two_sources)
+    assert result.count(Outcome.OK) == 2
+    out = Path(two_sources.output_dir)
+    names = set(snapshot(out))
+    for slug in ("all", "ai"):
+        assert {f"{slug}.rss", f"{slug}.atom", f"{slug}.json"} <= names
+    assert {"index.html", "feeds.opml"} <= names
+    rss = feedparser.parse((out / "all.rss").read_bytes())
+    atom = feedparser.parse((out / "all.atom").read_bytes())
+    assert rss.feed.language == "ar"
+    # four articles, two of them the same URL from two sources: three stories
+    assert len(rss.entries) == len(atom.entries) == 3
+    assert [e.id for e in rss.entries] == [e.id for e in atom.entries]
+    for entry in rss.entries:
+        assert entry.published_parsed is not None
+        assert entry.link.startswith("https://")
+        assert "<script" not in entry.get("content", [{"value": ""}])[0]["value"]
+
+
+def test_exact_duplicate_is_one_item_listing_both_sources(two_sources: Config) -> None:
+    run(two_sources)
+    doc = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    iphone = [i for i in doc["items"] if "iphone-17-pro" in i["url"]]
+    assert len(iphone) == 1
+    sources = iphone[0]["_feeds"]["sources"]
+    assert {s["name"] for s in sources} == {"ألفا تك", "بيتا نيوز"}
+    assert "utm_source" not in iphone[0]["url"]
+    for item in doc["items"]:
+        assert item["id"] and item["_feeds"]["sources"]
+
+
+def test_second_pass_with_nothing_new_rewrites_nothing(two_sources: Config, site: Site) -> None:
+    run(two_sources)
+    before = snapshot(Path(two_sources.output_dir))
+    mtimes = {p.name: p.stat().st_mtime_ns for p in Path(two_sources.output_dir).iterdir()}
+    result = run(two_sources)
+    assert result.files_written == ()
+    assert result.count(Outcome.NOT_MODIFIED) == 2
+    assert site.conditional == {"/alpha.rss": 1, "/beta.atom": 1}
+    assert snapshot(Path(two_sources.output_dir)) == before
+    assert {p.name: p.stat().st_mtime_ns for p in Path(two_sources.output_dir).iterdir()} == mtimes
+
+
+def test_ids_stay_when_a_story_grows(two_sources: Config, site: Site, tmp_path: Path) -> None:
+    run(two_sources)
+    first = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))
+    ids = {i["url"]: i["id"] for i in first["items"]}
+    gamma = (DATA / "alpha.rss").read_text("utf-8").replace("ألفا تك", "غاما")
+    gamma = gamma.replace("?p=", "?gamma=").replace("microsoft-uae", "ms-uae-copy")
+    url = site.put("/gamma.rss", gamma.encode())
+    cfg = write_config(
+        tmp_path,
+        [(s.url, s.name) for s in two_sources.sources] + [(url, "غاما")],
+    )
+    run(cfg)
+    second = json.loads((Path(cfg.output_dir) / "all.json").read_text("utf-8"))
+    for item in second["items"]:
+        if item["url"] in ids:
+            assert item["id"] == ids[item["url"]]
+    iphone = next(i for i in second["items"] if "iphone-17-pro" in i["url"])
+    assert len(iphone["_feeds"]["sources"]) == 3
+
+
+def test_failing_source_does_not_break_the_pass(site: Site, tmp_path: Path) -> None:
+    good = site.put("/alpha.rss", (DATA / "alpha.rss").read_bytes())
+    broken = site.server.url_for("/missing.rss")
+    cfg = write_config(tmp_path, [(good, "ألفا"), (broken, "معطل")])
+    result = run(cfg)
+    outcomes = {r.source_url: r for r in result.sources}
+    assert outcomes[good].outcome is Outcome.OK
+    assert outcomes[broken].outcome is Outcome.ERROR
+    assert outcomes[broken].status == 500
+    assert len(feedparser.parse((Path(cfg.output_dir) / "all.rss").read_bytes()).entries) == 2
+    with Store(cfg.database) as store:
+        state = store.source(broken)
+    assert state is not None
+    assert state.consecutive_errors == 1
+    assert state.next_due is not None and state.next_due > NOW
+
+
+def test_pass_without_every_skips_sources_not_due(two_sources: Config, site: Site) -> None:
+    run(two_sources)
+    hits = dict(site.hits)
+    result = run(two_sources, every=False)
+    assert result.sources == ()
+    assert site.hits == hits
+
+
+def test_lock_refuses_a_second_pass(two_sources: Config) -> None:
+    from feeds.errors import LockedError
+
+    with pipeline.pass_lock(two_sources), pytest.raises(LockedError, match="another pass"):
+        with pipeline.pass_lock(two_sources):
+            pass

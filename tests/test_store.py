@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.errors import SchemaVersionError, StorageError
+from feeds.store import SCHEMA_VERSION, Store
+from feeds.types import Article, DateSource, SourceConfig
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+SRC = SourceConfig(url="https://a.example/feed/", name="أ")
+
+
+def make_article(n: int, **kw: object) -> Article:
+    base = Article(
+        id=f"a{n:04d}",
+        source_url=SRC.url,
+        guid=f"g{n}",
+        url=f"https://a.example/{n}",
+        canonical_url=f"https://a.example/{n}",
+        title=f"عنوان {n}",
+        summary_html="<p>ملخص</p>",
+        content_html="<p>نص</p>",
+        published=NOW - timedelta(hours=n),
+        date_source=DateSource.FEED,
+        first_seen=NOW,
+        language="ar",
+        title_key=f"عنوان {n}",
+        text_key=f"عنوان {n} نص",
+        content_hash=f"h{n}",
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(str(tmp_path / "feeds.db"))
+    s.sync_sources([SRC])
+    return s
+
+
+def test_new_database_is_versioned_and_in_wal(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "feeds.db"
+    Store(str(path)).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE people (name TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(StorageError, match="not a feeds database"):
+        Store(str(path))
+    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("people",)]
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.db"
+    Store(str(path)).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaVersionError, match="newer"):
+        Store(str(path))
+
+
+def test_corrupt_file_is_a_clear_error_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.db"
+    junk = b"this is not sqlite at all" * 100
+    path.write_bytes(junk)
+    with pytest.raises(StorageError, match="corrupt or not an SQLite database"):
+        Store(str(path))
+    assert path.read_bytes() == junk
+
+
+def test_save_articles_reports_new_and_changed_only(store: Store) -> None:
+    first = [make_article(1), make_article(2)]
+    assert [a.id for a in store.save_articles(first, NOW)] == ["a0001", "a0002"]
+    assert store.save_articles(first, NOW) == []
+    edited = make_article(2, title="عنوان جديد", content_hash="h2b")
+    assert [a.id for a in store.save_articles([make_article(1), edited], NOW)] == ["a0002"]
+    rows = {r.article.id: r.article for r in store.articles_since(NOW - timedelta(days=30))}
+    assert rows["a0002"].title == "عنوان جديد"
+    assert store.count_articles() == 2
+
+
+def test_update_keeps_first_seen_story_and_undated_published(store: Store) -> None:
+    undated = make_article(3, date_source=DateSource.FIRST_SEEN, published=NOW)
+    store.save_articles([undated], NOW)
+    store.assign([("a0003", "s1", True)], NOW)
+    later = NOW + timedelta(hours=5)
+    edit = replace(undated, published=later, first_seen=later, content_hash="h3b")
+    store.save_articles([edit], later)
+    (row,) = store.articles_of_stories(["s1"])
+    assert row.story_id == "s1"
+    assert row.article.first_seen == NOW
+    assert row.article.published == NOW
+    assert row.source_name == "أ"
+
+
+def test_stories_keep_their_id_and_get_touched(store: Store) -> None:
+    store.save_articles([make_article(1), make_article(2)], NOW)
+    store.assign([("a0001", "s1", True)], NOW)
+    later = NOW + timedelta(hours=1)
+    store.assign([("a0002", "s1", False)], later)
+    (story,) = store.recent_stories(10)
+    assert (story.id, story.created, story.updated) == ("s1", NOW, later)
+    assert {r.article.id for r in store.articles_of_stories(["s1"])} == {"a0001", "a0002"}
+
+
+def test_gone_source_is_reenabled_only_when_its_config_changes(store: Store) -> None:
+    store.update_source(SRC.url, disabled_reason="410 Gone")
+    store.sync_sources([SRC])
+    assert store.due_sources(NOW) == []
+    store.sync_sources([replace(SRC, name="اسم جديد")])
+    assert [s.url for s in store.due_sources(NOW)] == [SRC.url]
+
+
+def test_due_sources_respects_next_due_unless_every(store: Store) -> None:
+    store.update_source(SRC.url, next_due=NOW + timedelta(minutes=10))
+    assert store.due_sources(NOW) == []
+    assert len(store.due_sources(NOW, every=True)) == 1
+    assert len(store.due_sources(NOW + timedelta(minutes=10))) == 1
+
+
+def test_sources_removed_from_config_keep_their_history(store: Store) -> None:
+    store.save_articles([make_article(1)], NOW)
+    store.sync_sources([])
+    assert store.sources() == []
+    assert [s.url for s in store.sources(only_config=False)] == [SRC.url]
+    assert store.count_articles() == 1
+
+
+def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = str(tmp_path / "feeds.db")
+    Store(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    store = Store.__new__(Store)
+    store.path = path
+    store._db = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    with pytest.raises(StorageError, match="locked"):
+        store.update_source(SRC.url, items=1)
+    other.execute("ROLLBACK")
