@@ -24,12 +24,29 @@ _DELETE = (
     *range(0x200B, 0x2010),
     *range(0x202A, 0x202F),
     *range(0x2066, 0x206A),
+    # the rest of category Cf in the BMP (2b says "in general, Unicode category Cf"):
+    # Arabic number signs, end of ayah, word joiner, invisible operators, deprecated
+    # format controls, interlinear annotation. Left in, step 12 would split words there.
+    *range(0x0600, 0x0606),
+    0x06DD,
+    0x070F,
+    0x0890,
+    0x0891,
+    0x08E2,
+    0x180E,
+    *range(0x2060, 0x2065),
+    *range(0x206A, 0x2070),
+    *range(0xFFF9, 0xFFFC),
     # step 4: tatweel
     0x0640,
     # step 5: diacritics, superscript alef, Quranic marks
     *range(0x064B, 0x0660),
     0x0670,
     *range(0x06D6, 0x06EE),
+    # the other Arabic marks: honorific signs and Arabic Extended-A Quranic marks
+    *range(0x0610, 0x061B),
+    *range(0x08CA, 0x08E2),
+    *range(0x08E3, 0x0900),
 )
 
 _REPLACE = {

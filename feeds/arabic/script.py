@@ -1,0 +1,66 @@
+"""Script detection: is a title Arabic, English (any Latin script) or mixed?
+
+Arabic tech headlines embed Latin product names ("آبل تطلق iPhone 17 Pro"), so a plain
+letter share would call many of them mixed. The rule, precisely:
+
+* letters are counted per script (Arabic or Latin); digits, marks, tatweel and other
+  scripts are ignored; text with no Arabic or Latin letter is "ar" (the project's
+  language);
+* "ar" when Arabic letters are at least 75 % of those letters, "en" when Latin letters
+  are at least 75 %;
+* in between, "ar" when there are at least twice as many Arabic words as Latin runs
+  (a run is a stretch of consecutive Latin words, such as "iPhone 17 Pro Max", which
+  an Arabic sentence uses as one name); otherwise "mixed".
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["arabic_ratio", "language"]
+
+THRESHOLD = 0.75
+
+_ARABIC_BLOCKS = (
+    (0x0600, 0x06FF),
+    (0x0750, 0x077F),
+    (0x08A0, 0x08FF),
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
+_ARABIC = "".join(f"{chr(a)}-{chr(b)}" for a, b in _ARABIC_BLOCKS)
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_LATIN_LETTER = re.compile(rf"[{_LATIN}]")
+_ARABIC_WORD = re.compile(rf"[{_ARABIC}]+")
+# Latin words joined by spaces, digits and the punctuation of product names.
+_LATIN_RUN = re.compile(rf"[{_LATIN}][{_LATIN}0-9+#.\-'’ ]*")
+
+
+def _is_arabic_letter(c: str) -> bool:
+    return c.isalpha() and c != "\u0640" and any(a <= ord(c) <= b for a, b in _ARABIC_BLOCKS)
+
+
+def _counts(text: str) -> tuple[int, int]:
+    arabic = sum(1 for c in text if _is_arabic_letter(c))
+    latin = sum(1 for c in _LATIN_LETTER.findall(text) if c.isalpha())
+    return arabic, latin
+
+
+def arabic_ratio(text: str) -> float:
+    """The share of Arabic letters among all letters (any script); 0.0 without letters."""
+    letters = sum(1 for c in text if c.isalpha() and c != "\u0640")
+    if not letters:
+        return 0.0
+    return sum(1 for c in text if _is_arabic_letter(c)) / letters
+
+
+def language(text: str) -> str:
+    """ "ar", "en" or "mixed", by the rule in the module docstring."""
+    arabic, latin = _counts(text)
+    if arabic + latin == 0 or arabic >= THRESHOLD * (arabic + latin):
+        return "ar"
+    if latin >= THRESHOLD * (arabic + latin):
+        return "en"
+    words = sum(1 for w in _ARABIC_WORD.findall(text) if any(_is_arabic_letter(c) for c in w))
+    runs = len(_LATIN_RUN.findall(text))
+    return "ar" if words >= 2 * runs else "mixed"

@@ -1,0 +1,35 @@
+"""Read and validate config.yaml; import and export its sources as OPML.
+
+Validation (`_validate`) works on PyYAML's *composed* node tree rather than on loaded
+Python values, because only nodes remember the line they came from, and `feeds check`
+promises ``FILE:LINE: key.path: what is wrong`` for every problem at once. Building the
+records by hand from nodes also means that no tag beyond YAML's plain scalars, lists and
+mappings can ever turn into an object.
+
+OPML import (`_opml`) edits the user's file with ruamel.yaml's round-trip mode instead,
+since PyYAML drops comments.
+"""
+
+from __future__ import annotations
+
+import os
+
+from feeds.config._opml import add_sources, parse_opml, render_opml
+from feeds.config._validate import check
+from feeds.errors import ConfigError, Problem
+from feeds.types import Config
+
+__all__ = ["add_sources", "load", "parse_opml", "problems", "render_opml"]
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    """Read, validate and resolve config.yaml; raise ConfigError listing every problem."""
+    config, found = check(path)
+    if found or config is None:
+        raise ConfigError(found or [Problem(os.fspath(path), None, "", "invalid config")])
+    return config
+
+
+def problems(path: str | os.PathLike[str]) -> tuple[Problem, ...]:
+    """Every problem with the config file, in file order (empty when it is valid)."""
+    return tuple(check(path)[1])

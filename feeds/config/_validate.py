@@ -1,0 +1,492 @@
+"""Validation of config.yaml, node by node, collecting every problem with its line."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import os
+import re
+import zoneinfo
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from feeds.errors import ConfigError, Problem
+from feeds.types import (
+    TOPICS,
+    Config,
+    FeedConfig,
+    FetchConfig,
+    ScheduleConfig,
+    ServeConfig,
+    SourceConfig,
+)
+
+_TOP_KEYS = (
+    *("title", "base_url", "output_dir", "database", "schedule", "serve", "fetch"),
+    *("websub_hub", "retention_days", "language", "sources", "feeds"),
+)
+_SOURCE_KEYS = ("url", "name", "max_bytes", "filter_topics", "priority", "default_tz")
+_FEED_KEYS = ("slug", "title", "description", "topics", "include", "exclude", "languages", "limit")
+_FETCH_KEYS = tuple(f.name for f in dataclasses.fields(FetchConfig))
+
+_T = "tag:yaml.org,2002:"
+#: The tags a plain YAML file produces, named as a message shows them.
+_GOT = {
+    _T + "str": "a string",
+    _T + "int": "an integer",
+    _T + "float": "a number",
+    _T + "bool": "true/false",
+    _T + "null": "an empty value",
+    _T + "timestamp": "a date",
+    _T + "seq": "a list",
+    _T + "map": "a mapping",
+}
+_WANT = {
+    "str": "a string",
+    "int": "an integer",
+    "number": "a number",
+    "bool": "true or false",
+    "seq": "a list",
+    "map": "a mapping",
+}
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_LANGUAGE = re.compile(r"[a-z]{2}")
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_SIZE = re.compile(r"(\d+)\s*([kmg]i?b|b)?", re.IGNORECASE)
+#: Size units: SI (1 MB = 10**6 bytes) and binary (1 MiB = 2**20 bytes), case-insensitive.
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_POSTGRES = ("postgresql://", "postgres://")
+
+_Check = Callable[[str], str | None]  # a value's problem, or None when it is fine
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Collects every problem while turning composed YAML nodes into values."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.found: list[Problem] = []
+        self._columns: list[int] = []
+        self._constructor = yaml.SafeLoader("")
+
+    def report(self, node: yaml.Node | None, key: str, message: str) -> None:
+        mark = node.start_mark if node is not None else None
+        self.add(Problem(self.file, mark.line + 1 if mark else None, key, message), mark)
+
+    def add(self, problem: Problem, mark: yaml.Mark | None = None) -> None:
+        self.found.append(problem)
+        self._columns.append(mark.column if mark else 0)
+
+    def in_file_order(self) -> list[Problem]:
+        """Sorted by line and column; problems at one place keep the order found."""
+        where = [(p.line or 0, column) for p, column in zip(self.found, self._columns, strict=True)]
+        return [self.found[i] for i in sorted(range(len(where)), key=where.__getitem__)]
+
+    def value(self, node: yaml.Node, key: str, want: str) -> Any:
+        """The node's value when it is of kind `want`; else None, and the problem noted."""
+        got = node.tag.removeprefix(_T) if node.tag in _GOT else None
+        if got == want or (want == "number" and got in ("int", "float")):
+            return list(node.value) if want == "seq" else self._constructor.construct_object(node)
+        if got is None:
+            tag = node.tag.replace(_T, "!!", 1) if node.tag.startswith(_T) else node.tag
+            self.report(node, key, f"unsupported YAML tag {tag!r}")
+        else:
+            # Plain YAML 1.1 turns `no`, `on`, `2024-01-01` and `1.10` into non-strings.
+            scalar = got in ("int", "float", "bool", "timestamp")
+            hint = " (quote it to make it text)" if want == "str" and scalar else ""
+            self.report(node, key, f"expected {_WANT[want]}, got {_GOT[node.tag]}{hint}")
+        return None
+
+    def section(self, node: yaml.Node, path: str, allowed: Sequence[str]) -> _Section | None:
+        """A mapping node by key; unknown, duplicate and non-text keys are reported."""
+        if node.tag != _T + "map":
+            self.value(node, path, "map")
+            return None
+        found: dict[str, yaml.Node] = {}
+        for knode, vnode in node.value:
+            name, key = knode.value, _join(path, str(knode.value))
+            if knode.tag != _T + "str":
+                self.report(knode, key, f"keys must be text, got {_GOT.get(knode.tag, knode.tag)}")
+            elif name in found:
+                self.report(knode, key, f"duplicate key {name!r}")
+            elif name not in allowed:
+                self.report(knode, key, f"unknown key {name!r}{_suggest(name, allowed)}")
+            else:
+                found[name] = vnode
+        return _Section(self, node, path, found)
+
+
+@dataclasses.dataclass
+class _Section:
+    """One mapping of the file: its value nodes by key, and the key path to report."""
+
+    r: _Reader
+    node: yaml.Node
+    path: str
+    m: dict[str, yaml.Node]
+
+    def key(self, name: str) -> str:
+        return _join(self.path, name)
+
+    def report(self, name: str, message: str) -> None:
+        self.r.report(self.m.get(name, self.node), self.key(name), message)
+
+    def get(self, name: str) -> yaml.Node | None:
+        """The value node, or None when the key is absent or its value empty (null)."""
+        node = self.m.get(name)
+        return None if node is None or node.tag == _T + "null" else node
+
+    def field(self, name: str, want: str, default: Any = None, *, required: bool = False) -> Any:
+        node = self.get(name)
+        if node is None:
+            if required:
+                self.report(
+                    name, "must not be empty" if name in self.m else "required key is missing"
+                )
+            return default
+        return self.r.value(node, self.key(name), want)
+
+    def text(
+        self, name: str, default: Any = None, *, required: bool = False, check: _Check | None = None
+    ) -> Any:
+        value = self.field(name, "str", default, required=required)
+        problem = "must not be empty" if required and value == "" and name in self.m else None
+        if not problem and value is not None and check and self.get(name) is not None:
+            problem = check(value)
+        if problem:
+            self.report(name, problem)
+            return None
+        return value
+
+    def number(self, name: str, default: int | None, low: int) -> Any:
+        value = self.field(name, "int", default)
+        if value is not None and value < low:
+            self.report(name, f"must be at least {low}, got {value}")
+            return default
+        return value
+
+    def texts(self, name: str, check: _Check) -> tuple[str, ...]:
+        """A list of strings, each checked by `check` (which returns a problem or None)."""
+        found = []
+        for j, node in enumerate(self.field(name, "seq", []) or ()):
+            key = f"{self.key(name)}[{j}]"
+            value = self.r.value(node, key, "str")
+            if value is not None and (problem := check(value)):
+                self.r.report(node, key, problem)
+            elif value is not None:
+                found.append(value)
+        return tuple(found)
+
+    def items(self, name: str, what: str) -> list[yaml.Node]:
+        items = self.field(name, "seq", required=True)
+        if items == []:
+            self.report(name, f"must list at least one {what}")
+        return items or []
+
+    def sub(self, name: str, allowed: Sequence[str]) -> _Section | None:
+        node = self.get(name)
+        return None if node is None else self.r.section(node, self.key(name), allowed)
+
+    def duration(self, name: str) -> timedelta | None:
+        node = self.get(name)
+        if node is not None and node.tag in (_T + "int", _T + "float"):
+            self.report(name, f"{node.value} has no unit (use forms like 90s, 15m, 1h30m, 2d)")
+            return None
+        text = self.text(name)
+        match = _DURATION.fullmatch(text.strip()) if text is not None else None
+        if match and any(match.groups()):
+            days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+            value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+            if value:
+                return value
+            self.report(name, "must be longer than zero")
+        elif text is not None:
+            self.report(
+                name, f"cannot parse interval {text!r} (use forms like 90s, 15m, 1h30m, 2d)"
+            )
+        return None
+
+    def size(self, name: str, default: int) -> int:
+        node = self.get(name)
+        if node is None or node.tag != _T + "str":
+            return self.number(name, default, 1) or default  # type: ignore[no-any-return]
+        match = _SIZE.fullmatch(node.value.strip())
+        if not match:
+            self.report(
+                name, f"cannot parse size {node.value!r} (use forms like 512KiB, 10MiB, 5MB)"
+            )
+            return default
+        return int(match[1]) * _UNITS[(match[2] or "b").lower()] or default
+
+
+def check(path: str | os.PathLike[str]) -> tuple[Config | None, list[Problem]]:
+    """The config (None when any problem was found) and every problem in file order."""
+    file = os.fspath(path)
+    r = _Reader(file)
+    root = _compose(r)
+    config = None if root is None else _build(r, root, file)
+    return config, r.in_file_order()
+
+
+def _compose(r: _Reader) -> yaml.Node | None:
+    try:
+        text = read_text(r.file)
+    except ConfigError as e:
+        r.add(e.problems[0])
+        return None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        r.add(Problem(r.file, mark.line + 1 if mark else None, "", _yaml_message(e)), mark)
+        return None
+    except yaml.YAMLError as e:  # e.g. a control character the reader refuses
+        r.report(None, "", f"YAML error: {e}")
+        return None
+    if root is None:
+        r.report(None, "", "the file is empty")
+    return root
+
+
+def _yaml_message(e: yaml.MarkedYAMLError) -> str:
+    message = f"YAML syntax error: {e.problem or 'invalid YAML'}"
+    if e.context and e.context_mark:  # e.g. where the unclosed quote was opened
+        return f"{message} ({e.context} on line {e.context_mark.line + 1})"
+    return f"{message} ({e.context})" if e.context else message
+
+
+def read_text(file: str) -> str:
+    """The file's text; ConfigError when it cannot be read or is not UTF-8."""
+    try:
+        with open(file, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        message = f"cannot read the config file: {e.strerror or e}"
+        raise ConfigError([Problem(file, None, "", message)]) from e
+    try:
+        return raw.decode("utf-8-sig")  # a BOM from a Windows editor is harmless
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError([Problem(file, line, "", "the file is not UTF-8 text")]) from e
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
+    if root.tag != _T + "map":
+        r.report(root, "", "the top level must be a mapping of keys (title:, sources:, ...)")
+        return None
+    top = r.section(root, "", _TOP_KEYS)
+    assert top is not None
+    fetch = _fetch(top.sub("fetch", _FETCH_KEYS))
+    values = {
+        "title": top.text("title", required=True),
+        "base_url": top.text("base_url", required=True, check=url_problem),
+        "output_dir": top.text("output_dir", "public"),
+        "database": top.text("database", "data/feeds.db"),
+        "schedule": _schedule(top.sub("schedule", ("interval", "cron"))),
+        "serve": _serve(top.sub("serve", ("host", "port"))),
+        "fetch": fetch,
+        "websub_hub": top.text("websub_hub", check=url_problem),
+        "retention_days": top.number("retention_days", None, 1),
+        "language": top.text("language", "ar", check=_language_problem),
+        "sources": _sources(top, fetch.max_bytes),
+        "feeds": _feeds(top),
+    }
+    if r.found:
+        return None
+    folder = os.path.dirname(os.path.abspath(file))
+    if not values["database"].startswith(_POSTGRES):
+        values["database"] = _resolve(folder, values["database"])
+    values["output_dir"] = _resolve(folder, values["output_dir"])
+    values["base_url"] = values["base_url"].rstrip("/") + "/"
+    return Config(path=os.path.abspath(file), **values)
+
+
+def _schedule(s: _Section | None) -> ScheduleConfig:
+    if s is None:
+        return ScheduleConfig()
+    interval, cron = s.duration("interval"), s.text("cron")
+    fields = cron.split() if cron is not None else []
+    if cron is not None and len(fields) != 5:
+        s.report("cron", f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}")
+    elif not all(re.fullmatch(r"[0-9A-Za-z*,/-]+", f) for f in fields):
+        s.report("cron", f"not a crontab expression: {cron!r}")
+    if s.get("interval") and cron is not None:
+        s.report("cron", "give either interval or cron, not both")
+    if cron is not None:
+        return ScheduleConfig(interval=None, cron=cron)
+    return ScheduleConfig(interval=interval) if interval else ScheduleConfig()
+
+
+def _serve(s: _Section | None) -> ServeConfig | None:
+    if s is None:
+        return None
+    d = ServeConfig()
+    port = s.field("port", "int", d.port)
+    if port is not None and not 1 <= port <= 65535:
+        s.report("port", f"must be a TCP port from 1 to 65535, got {port}")
+    return ServeConfig(host=s.text("host", d.host, check=_host_problem), port=port or d.port)
+
+
+def _fetch(s: _Section | None) -> FetchConfig:
+    d = FetchConfig()
+    if s is None:
+        return d
+    values: dict[str, Any] = {}
+    for name in ("timeout", "pass_deadline"):
+        values[name] = seconds = s.field(name, "number")
+        if seconds is not None and not 0 < seconds < math.inf:
+            s.report(name, f"must be a positive number of seconds, got {seconds}")
+    values["concurrency"] = s.number("concurrency", None, 1)
+    values["per_host"] = s.number("per_host", None, 1)
+    values["max_bytes"] = s.size("max_bytes", d.max_bytes)
+    values["min_interval"] = s.duration("min_interval")
+    values["max_interval"] = s.duration("max_interval")
+    values["user_agent"] = s.text("user_agent")
+    if (values["min_interval"] or d.min_interval) > (values["max_interval"] or d.max_interval):
+        s.report(
+            "max_interval" if "max_interval" in s.m else "min_interval",
+            "min_interval is longer than max_interval",
+        )
+    return dataclasses.replace(d, **{k: v for k, v in values.items() if v is not None})
+
+
+def _sources(top: _Section, max_bytes: int) -> tuple[SourceConfig, ...]:
+    seen: dict[tuple[str, ...], tuple[int, int]] = {}
+    found = []
+    for i, node in enumerate(top.items("sources", "source")):
+        s = top.r.section(node, f"sources[{i}]", _SOURCE_KEYS)
+        if s is None:
+            continue
+        url = s.text("url", required=True, check=url_problem)
+        if url is not None:
+            first = seen.setdefault(url_key(url), (i, s.m["url"].start_mark.line + 1))
+            if first[0] != i:
+                s.report(
+                    "url",
+                    f"duplicate source URL (same as sources[{first[0]}].url on line {first[1]})",
+                )
+        source = SourceConfig(
+            url=url or "",
+            name=s.text("name", ""),
+            max_bytes=s.size("max_bytes", max_bytes),
+            filter_topics=s.field("filter_topics", "bool", False),
+            priority=s.field("priority", "int", 0),
+            default_tz=s.text("default_tz", check=_zone_problem),
+        )
+        found.append(source)
+    return tuple(found)
+
+
+def _feeds(top: _Section) -> tuple[FeedConfig, ...]:
+    seen: dict[str, tuple[int, int]] = {}
+    found = []
+    for i, node in enumerate(top.items("feeds", "feed")):
+        s = top.r.section(node, f"feeds[{i}]", _FEED_KEYS)
+        if s is None:
+            continue
+        slug = s.text("slug", required=True, check=_slug_problem)
+        if slug:
+            first = seen.setdefault(slug, (i, s.m["slug"].start_mark.line + 1))
+            if first[0] != i:
+                s.report(
+                    "slug",
+                    f"duplicate slug {slug!r} (same as feeds[{first[0]}].slug on line {first[1]})",
+                )
+        feed = FeedConfig(
+            slug=slug or "",
+            title=s.text("title", "", required=True),
+            description=s.text("description", ""),
+            topics=s.texts("topics", _topic_problem),
+            include=s.texts("include", _regex_problem),
+            exclude=s.texts("exclude", _regex_problem),
+            languages=s.texts("languages", _language_problem),
+            limit=s.number("limit", 100, 1),
+        )
+        found.append(feed)
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not an absolute http(s) URL, or None when it is one."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        ok = False
+    return None if ok and not re.search(r"\s", url) else f"must be an http(s) URL, got {url!r}"
+
+
+def _host_problem(host: str) -> str | None:
+    return None if host.strip() else "must not be empty"
+
+
+def _slug_problem(slug: str) -> str | None:
+    return None if _SLUG.fullmatch(slug) else f"must match [a-z0-9][a-z0-9_-]*, got {slug!r}"
+
+
+def _zone_problem(zone: str) -> str | None:
+    return None if zone in _zones() else f"unknown time zone {zone!r}{_suggest(zone, _zones())}"
+
+
+def _topic_problem(topic: str) -> str | None:
+    if topic in TOPICS:
+        return None
+    hint = _suggest(topic, TOPICS) or f" (known topics: {', '.join(TOPICS)})"
+    return f"unknown topic {topic!r}{hint}"
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        return f"invalid regex: {e}"
+    return None
+
+
+def _language_problem(code: str) -> str | None:
+    if _LANGUAGE.fullmatch(code):
+        return None
+    return f"must be a 2-letter lower-case language code like 'ar', got {code!r}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _suggest(name: str, choices: Sequence[str] | frozenset[str] | set[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _resolve(folder: str, path: str) -> str:
+    return os.path.normpath(os.path.join(folder, os.path.expanduser(path)))
+
+
+def url_key(url: str) -> tuple[str, ...]:
+    """Identity of a source URL: scheme and host are case-insensitive; a final / is noise."""
+    parts = urlsplit(url.strip())
+    return (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query)

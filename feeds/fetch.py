@@ -1,0 +1,423 @@
+"""Bounded, polite HTTP GET of feeds; the only module that imports httpx.
+
+Every fetch is bounded three ways, because real sources trickle, balloon and loop:
+
+* time: one deadline (``FetchConfig.timeout``) covers connect, headers and body of every
+  hop, so a server sending a byte every few seconds cannot defeat per-read timeouts;
+* bytes: the body is decoded here, in small steps, and the *decoded* size is capped while
+  streaming, so a 1 KB brotli or gzip bomb is refused before it is inflated (httpx's own
+  decoders inflate a whole network chunk at once, which for brotli can be gigabytes);
+* hops: at most 5 redirects, http and https only, loops refused.
+
+Politeness: a global and a per-host cap on requests in flight (Miniflux's
+``POLLING_LIMIT_PER_HOST``), conditional GET, Accept / Accept-Encoding, and a User-Agent
+that names the project. Waiting for a free slot does not count against the deadline, so
+many sources on one host queue instead of timing out.
+
+Only `FetchError` leaves this module; any other exception is a bug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from types import TracebackType
+from typing import Protocol, Self
+
+import brotli  # type: ignore[import-untyped]
+import httpx
+
+from feeds.errors import FetchError
+from feeds.policy import parse_retry_after
+from feeds.types import FetchConfig, FetchResult, Validators
+
+__all__ = ["ACCEPT", "MAX_REDIRECTS", "Fetcher", "default_user_agent"]
+
+log = logging.getLogger("feeds.fetch")
+
+MAX_REDIRECTS = 5
+PROJECT_URL = "https://github.com/feeds-ar/feeds"
+#: Feed types first; generic XML/JSON lower; anything else last, because many servers
+#: label feeds text/html or application/octet-stream and we would rather parse than 406.
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
+    "application/json;q=0.7, */*;q=0.1"
+)
+ACCEPT_ENCODING = "gzip, deflate, br"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+_SCHEMES = frozenset({"http", "https"})
+#: Largest decoded piece produced from one step of decompression; bounds memory per step.
+_STEP = 64 * 1024
+
+
+def default_user_agent() -> str:
+    try:
+        version = metadata.version("feeds")
+    except metadata.PackageNotFoundError:  # running from a source tree that isn't installed
+        version = "0"
+    return f"feeds/{version} (+{PROJECT_URL})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    """What one request of a redirect chain produced."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    content: bytes | None = None
+    location: str | None = None
+
+
+class Fetcher:
+    """One shared HTTP client for a pass; use as ``async with Fetcher(cfg) as f``.
+
+    `transport` is for tests (httpx.MockTransport); `now` is the clock for
+    `FetchResult.fetched_at` and for Retry-After HTTP-dates.
+    """
+
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._config = config
+        self._now = now
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            timeout=httpx.Timeout(config.timeout),
+            limits=httpx.Limits(max_connections=config.concurrency),
+            headers={
+                "User-Agent": config.user_agent or default_user_agent(),
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        validators: Validators = Validators(),  # noqa: B008 - frozen, so sharing is safe
+        *,
+        source_url: str | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        """GET `url`, following redirects; raise `FetchError` on anything but 2xx / 304.
+
+        `source_url` is the configured URL errors are reported against (defaults to
+        `url`); `max_bytes` overrides the config's body cap for this source.
+        """
+        source = source_url or url
+        cap = self._config.max_bytes if max_bytes is None else max_bytes
+        _require_http(source, url)
+        started = time.monotonic()
+        deadline: float | None = None
+        current, chain = url, [str(httpx.URL(url))]
+        permanent = True
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self._slot(current):
+                if deadline is None:  # the clock starts once the first request may go out
+                    deadline = asyncio.get_running_loop().time() + self._config.timeout
+                hop = await self._bounded(source, current, validators, cap, deadline)
+            if hop.location is None:
+                return self._result(source, current, hop, validators, started, permanent, url)
+            permanent = permanent and hop.status in _PERMANENT
+            current = _next_hop(source, current, hop.location, chain)
+        raise FetchError(source, f"more than {MAX_REDIRECTS} redirects", kind="redirect")
+
+    # ------------------------------------------------------------------ one request
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        # Host first, then the global slot: a queue for one busy host must not hold
+        # global slots that other hosts could use.
+        host = httpx.URL(url).host
+        host_slot = self._host_slots.setdefault(host, asyncio.Semaphore(self._config.per_host))
+        async with host_slot, self._slots:
+            yield
+
+    async def _bounded(
+        self, source: str, url: str, validators: Validators, cap: int, deadline: float
+    ) -> _Hop:
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self._request(source, url, validators, cap)
+        except TimeoutError as e:
+            raise FetchError(
+                source, f"no complete response within {self._config.timeout:g} s", kind="timeout"
+            ) from e
+        except httpx.TimeoutException as e:
+            raise FetchError(source, f"timed out: {_describe(e)}", kind="timeout") from e
+        except (httpx.ConnectError, httpx.ProxyError) as e:
+            raise FetchError(source, f"cannot connect: {_describe(e)}", kind="connect") from e
+        except httpx.NetworkError as e:  # reset or closed mid-exchange
+            raise FetchError(source, f"connection lost: {_describe(e)}", kind="connect") from e
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+            raise FetchError(source, f"bad URL {url!r}: {_describe(e)}", kind="url") from e
+        except (zlib.error, brotli.error) as e:
+            raise FetchError(source, f"cannot decode body: {e}", kind="protocol") from e
+        except httpx.HTTPError as e:  # RemoteProtocolError, LocalProtocolError, ...
+            raise FetchError(source, f"protocol error: {_describe(e)}", kind="protocol") from e
+
+    async def _request(self, source: str, url: str, validators: Validators, cap: int) -> _Hop:
+        request = self._client.build_request("GET", url, headers=_conditional(validators))
+        response = await self._client.send(request, stream=True)
+        try:
+            headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
+            status = response.status_code
+            if status in _REDIRECTS:
+                location = response.headers.get("location")
+                if not location:
+                    raise FetchError(source, f"{status} without a Location", kind="redirect")
+                return _Hop(status, headers, location=location)
+            if not 200 <= status < 300:
+                self._refuse_status(source, url, status, response.headers.get("retry-after"))
+                return _Hop(status, headers)  # 304 Not Modified
+            content = await _read_capped(source, response, cap)
+            return _Hop(status, headers, content=content)
+        finally:
+            await response.aclose()
+
+    def _refuse_status(self, source: str, url: str, status: int, retry_after: str | None) -> None:
+        if status == 304:
+            return
+        wait = parse_retry_after(retry_after, self._now())
+        where = "" if url == source else f" (at {url})"
+        raise FetchError(
+            source, f"HTTP {status}{where}", status=status, retry_after=wait, kind="http"
+        )
+
+    def _result(
+        self,
+        source: str,
+        url: str,
+        hop: _Hop,
+        validators: Validators,
+        started: float,
+        permanent: bool,
+        first: str,
+    ) -> FetchResult:
+        found = dict(hop.headers)
+        new = Validators(found.get("etag"), found.get("last-modified"))
+        if hop.status == 304:
+            # RFC 9111 §4.3.4: a 304 may carry fresher validators; otherwise keep ours.
+            new = Validators(
+                new.etag or validators.etag, new.last_modified or validators.last_modified
+            )
+        moved = url if permanent and url != first else None
+        return FetchResult(
+            source_url=source,
+            url=url,
+            status=hop.status,
+            content=hop.content,
+            headers=hop.headers,
+            validators=new,
+            fetched_at=self._now(),
+            elapsed=time.monotonic() - started,
+            permanent_redirect=moved,
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require_http(source: str, url: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as e:
+        raise FetchError(source, f"bad URL {url!r}: {e}", kind="url") from e
+    if parsed.scheme not in _SCHEMES or not parsed.host:
+        raise FetchError(source, f"only http(s) URLs are fetched, not {url!r}", kind="url")
+
+
+def _next_hop(source: str, current: str, location: str, chain: list[str]) -> str:
+    """Resolve Location against the current URL (RFC 9110 §10.2.2 allows relative)."""
+    try:
+        target = str(httpx.URL(current).join(location.strip()))
+        scheme = httpx.URL(target).scheme
+    except (httpx.InvalidURL, TypeError, ValueError) as e:
+        raise FetchError(source, f"bad redirect target {location!r}", kind="redirect") from e
+    if scheme not in _SCHEMES:
+        # file:, ftp:, data:, javascript: ... a feed must never make us read local files.
+        raise FetchError(source, f"refused redirect to {location.strip()!r}", kind="redirect")
+    if target in chain:
+        raise FetchError(source, f"redirect loop at {target}", kind="redirect")
+    chain.append(target)
+    log.debug("%s: redirected to %s", source, target)
+    return target
+
+
+def _conditional(validators: Validators) -> dict[str, str]:
+    headers = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _describe(e: Exception) -> str:
+    return str(e) or type(e).__name__
+
+
+async def _read_capped(source: str, response: httpx.Response, cap: int) -> bytes:
+    """The decoded body, or FetchError(kind="too_big") as soon as it passes `cap` bytes.
+
+    Content-Length is checked first so an honest server's huge body is never read.
+    The raw (encoded) size is capped too: a body that does not compress can't be
+    smaller encoded than decoded, and a stream of empty deflate blocks decodes to
+    nothing while it runs on forever.
+    """
+    too_big = FetchError(source, f"body larger than the {cap}-byte cap", kind="too_big")
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > cap:
+        raise too_big
+    decoder = _decoder(source, response.headers.get("content-encoding", ""))
+    parts: list[bytes] = []
+    raw = size = 0
+    async for chunk in response.aiter_raw():
+        raw += len(chunk)
+        for piece in decoder.feed(chunk):
+            size += len(piece)
+            if size > cap or raw > cap:
+                raise too_big
+            parts.append(piece)
+    for piece in decoder.flush():
+        size += len(piece)
+        if size > cap:
+            raise too_big
+        parts.append(piece)
+    return b"".join(parts)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+class _Decoder(Protocol):
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+    def flush(self) -> Iterator[bytes]: ...
+
+
+class _Identity:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        yield data
+
+    def flush(self) -> Iterator[bytes]:
+        yield from ()
+
+
+class _Zlib:
+    """gzip or deflate, inflated at most `_STEP` bytes at a time.
+
+    HTTP "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2) but some servers send
+    raw deflate; like browsers, retry raw when the first bytes are not a zlib header.
+    """
+
+    def __init__(self, wbits: int) -> None:
+        self._wbits = wbits
+        self._inflate = zlib.decompressobj(wbits)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            try:
+                out = self._inflate.decompress(data, _STEP)
+            except zlib.error:
+                if self._started or self._wbits != zlib.MAX_WBITS:
+                    raise
+                self._wbits = -zlib.MAX_WBITS
+                self._inflate = zlib.decompressobj(self._wbits)
+                continue
+            self._started = True
+            yield out
+            data = self._inflate.unconsumed_tail
+            if self._inflate.eof or (not data and len(out) < _STEP):
+                return
+
+    def flush(self) -> Iterator[bytes]:
+        yield from self.feed(b"")
+
+
+class _Brotli:
+    """brotli, with the output of each step limited (brotli >= 1.2 `output_buffer_limit`)."""
+
+    def __init__(self) -> None:
+        self._inflate = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        out = self._inflate.process(data, output_buffer_limit=_STEP)
+        yield out
+        # can_accept_more_data() turns True while output is still pending, so drain until
+        # a step yields nothing. Each pass yields bytes the caller counts against the
+        # cap, so this loop cannot spin without progress.
+        while out and not self._inflate.is_finished():
+            out = self._inflate.process(b"", output_buffer_limit=_STEP)
+            yield out
+
+    def flush(self) -> Iterator[bytes]:
+        yield from ()
+
+
+class _Chain:
+    """Several codings, applied in the order listed, so undone in reverse (RFC 9110 §8.4)."""
+
+    def __init__(self, decoders: list[_Decoder]) -> None:
+        self._decoders = decoders
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        return self._through(0, data)
+
+    def flush(self) -> Iterator[bytes]:
+        for i, decoder in enumerate(self._decoders):
+            for piece in decoder.flush():
+                yield from self._through(i + 1, piece)
+
+    def _through(self, i: int, data: bytes) -> Iterator[bytes]:
+        if i == len(self._decoders):
+            yield data
+            return
+        for piece in self._decoders[i].feed(data):
+            yield from self._through(i + 1, piece)
+
+
+def _decoder(source: str, content_encoding: str) -> _Decoder:
+    decoders: list[_Decoder] = []
+    for coding in reversed([c.strip().lower() for c in content_encoding.split(",")]):
+        if coding in ("gzip", "x-gzip"):
+            decoders.append(_Zlib(zlib.MAX_WBITS | 16))
+        elif coding == "deflate":
+            decoders.append(_Zlib(zlib.MAX_WBITS))
+        elif coding == "br":
+            decoders.append(_Brotli())
+        elif coding not in ("", "identity"):
+            # Seen in the wild: "Content-Encoding: UTF-8". Pass the bytes on; if they
+            # really were encoded, the parser will say it is not a feed.
+            log.info("%s: unknown Content-Encoding %r, reading as is", source, coding)
+    return _Chain(decoders) if decoders else _Identity()

@@ -1,0 +1,202 @@
+"""What every output format shares: clean stories, stable ids, URLs, dates and HTML wrapping.
+
+Every renderer first passes its stories through `prepare()`, so the formats cannot drift
+apart: the same cleaned title, the same id string, the same UTC second-precision dates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from urllib.parse import quote, urlsplit
+
+from ..types import Config, FeedConfig, SourceRef, Story
+
+#: The feed date of an empty feed: a fixed instant, so an empty feed renders identically
+#: on every pass instead of carrying "now".
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Heading of the block listing the other sources of a merged story ("other coverage").
+ALSO_COVERED = "تغطيات أخرى"
+
+#: Languages written right to left, for the `dir` of the index page.
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "yi"})
+
+# XML 1.0 §2.2 forbids C0 controls other than tab/LF/CR, lone surrogates and U+FFFE/U+FFFF;
+# lxml refuses them outright. C1 controls are allowed but "discouraged" and only ever come
+# from mojibake, so they go too.
+_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Vertical tab and form feed separate words, so they become a space rather than vanish.
+_SPACE_LIKE = re.compile("[\x0b\x0c]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def clean(text: str) -> str:
+    """`text` minus the characters an XML document cannot hold."""
+    return _FORBIDDEN.sub("", _SPACE_LIKE.sub(" ", text))
+
+
+def utc(when: datetime) -> datetime:
+    """UTC to the second: RFC 822 dates cannot carry fractions, so no format may either."""
+    if when.tzinfo is None:  # the records promise aware datetimes; be lenient, not wrong
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0)
+
+
+def rfc3339(when: datetime) -> str:
+    return utc(when).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clean_source(ref: SourceRef) -> SourceRef:
+    return SourceRef(url=clean(ref.url), name=clean(ref.name), source_url=clean(ref.source_url))
+
+
+def _fallback_title(story: Story) -> str:
+    """Atom requires a title (RFC 4287 §4.1.2) and feedgen refuses an entry without one."""
+    text = plain_text(clean(story.summary_html or story.content_html))
+    return text[:80].rstrip() + "…" if len(text) > 80 else text or clean(story.url) or "…"
+
+
+def clean_story(story: Story) -> Story:
+    """The story with every text field XML-safe and every date UTC to the second."""
+    return dataclasses.replace(
+        story,
+        id=clean(story.id),
+        title=clean(story.title).strip() or _fallback_title(story),
+        url=clean(story.url),
+        summary_html=clean(story.summary_html),
+        content_html=clean(story.content_html),
+        published=utc(story.published),
+        updated=utc(story.updated),
+        language=clean(story.language),
+        sources=tuple(_clean_source(s) for s in story.sources),
+        topics=tuple(clean(t) for t in story.topics),
+        authors=tuple(a for a in (clean(a).strip() for a in story.authors) if a),
+        categories=tuple(clean(c) for c in story.categories),
+        image=clean(story.image) if story.image else None,
+    )
+
+
+def prepare(stories: Iterable[Story]) -> tuple[Story, ...]:
+    """Cleaned stories, newest first by (published desc, id), each id once.
+
+    The pipeline already sorts; sorting again here is what makes the output independent
+    of the order a database happened to return rows in.
+    """
+    cleaned = sorted(
+        (clean_story(s) for s in stories),
+        key=lambda s: (-s.published.timestamp(), s.id),
+    )
+    seen: set[str] = set()
+    unique = []
+    for story in cleaned:
+        if story.id not in seen:
+            seen.add(story.id)
+            unique.append(story)
+    return tuple(unique)
+
+
+def feed_updated(stories: Sequence[Story]) -> datetime:
+    """The feed's own date: the newest story change, never the time of rendering."""
+    return max((s.updated for s in stories), default=EPOCH)
+
+
+def item_id(story: Story) -> str:
+    """The id of the story's item, identical in RSS (guid), Atom (id) and JSON Feed (id).
+
+    Atom requires an IRI (RFC 4287 §4.2.6), so a bare hash becomes a URN; an id that
+    already has a scheme is kept as it is.
+    """
+    if _SCHEME.match(story.id):
+        return story.id
+    return "urn:feeds:story:" + quote(story.id, safe="-._~!$&'()*+,;=:@/")
+
+
+def base(config: Config) -> str:
+    return config.base_url if config.base_url.endswith("/") else config.base_url + "/"
+
+
+def feed_url(config: Config, feed: FeedConfig, extension: str) -> str:
+    """Absolute URL of one published file, e.g. extension ".rss"."""
+    return base(config) + feed.slug + extension
+
+
+def index_url(config: Config) -> str:
+    return base(config) + "index.html"
+
+
+def safe_href(url: str) -> str:
+    """Only http(s) links go into generated HTML: a `javascript:` link would run script."""
+    return url if urlsplit(url).scheme.lower() in {"http", "https"} else "#"
+
+
+def source_label(ref: SourceRef) -> str:
+    return ref.name.strip() or urlsplit(ref.url).hostname or ref.url
+
+
+def other_sources(story: Story) -> tuple[SourceRef, ...]:
+    """The articles merged into the story other than the one it links to."""
+    return tuple(s for s in story.sources if s.url != story.url)
+
+
+def direction_attrs(language: str) -> str:
+    """`dir`/`lang` attributes for a block in `language` (research/arabic.md §7)."""
+    if language == "en":
+        return 'dir="ltr" lang="en"'
+    if language == "ar":
+        return 'dir="rtl" lang="ar"'
+    return 'dir="auto"'  # "mixed" or unknown: let the reader decide per paragraph
+
+
+def wrap(fragment: str, language: str) -> str:
+    """Sanitized HTML in a block that carries its direction, for readers that ignore the
+    feed's language and guess direction from the first strong character."""
+    return f"<div {direction_attrs(language)}>{fragment}</div>"
+
+
+def also_covered_html(story: Story) -> str:
+    """The "also covered by" block: a link to every other source of the story."""
+    others = other_sources(story)
+    if not others:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(safe_href(s.url))}">{html.escape(source_label(s))}</a></li>'
+        for s in others
+    )
+    return f'<div dir="rtl" lang="ar"><h4>{ALSO_COVERED}</h4><ul>{items}</ul></div>'
+
+
+def summary_html(story: Story) -> str:
+    """The wrapped summary; a story without one falls back to its content."""
+    return wrap(story.summary_html or story.content_html, story.language)
+
+
+def content_html(story: Story) -> str:
+    """The wrapped content followed by the other sources, the same in every format."""
+    body = story.content_html or story.summary_html
+    return wrap(body, story.language) + also_covered_html(story)
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"br", "p", "div", "li"}:
+            self.parts.append(" ")
+
+
+def plain_text(fragment: str) -> str:
+    """Readable text of an HTML fragment, whitespace collapsed (JSON Feed `summary`)."""
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return " ".join("".join(collector.parts).split())

@@ -1,0 +1,122 @@
+"""Writing the published files: everything rendered first, then each file swapped in
+atomically, and only when its bytes changed (CONTRACT.md, "What is published")."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import Sequence
+
+from ..errors import PublishError
+from ..types import Config, FeedConfig, Story
+from ._html import render_index
+from ._json import render_json
+from ._opml import render_opml
+from ._xml import render_atom, render_rss
+
+log = logging.getLogger("feeds.publish")
+
+#: Mode of a new published file: readable by the web server that serves output_dir
+#: (mkstemp would leave 0600).
+NEW_FILE_MODE = 0o644
+
+
+def _unchanged(path: str, data: bytes) -> bool:
+    try:
+        if os.path.getsize(path) != len(data):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == data
+    except OSError:  # missing or unreadable: writing will tell whether it is usable
+        return False
+
+
+def _mode(path: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return NEW_FILE_MODE
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the rename itself durable (the new directory entry), not just the data."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno != errno.EINVAL:  # some file systems cannot sync a directory
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Replace `path` with `data` so that a reader sees the old file or the new one,
+    never a mix. Returns False, touching nothing, when the file already holds `data`."""
+    target = os.fspath(path)
+    if _unchanged(target, data):
+        return False
+    folder = os.path.dirname(os.path.abspath(target))
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
+        )
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+            os.fchmod(f.fileno(), _mode(target))
+        os.replace(tmp, target)  # atomic on POSIX and on Windows (same volume)
+        tmp = None
+        _fsync_dir(folder)
+    except OSError as e:
+        raise PublishError(str(e), subject=target) from e
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return True
+
+
+def _check_slug(config: Config, slug: str) -> None:
+    # config validation should have caught this; a slug like "../x" must never write
+    # outside output_dir, so check again at the last moment.
+    if not slug or slug != os.path.basename(slug) or slug.startswith("."):
+        raise PublishError(f"unsafe feed slug {slug!r}", subject=config.output_dir)
+
+
+def render_all(
+    config: Config, feeds: Sequence[tuple[FeedConfig, Sequence[Story]]]
+) -> tuple[tuple[str, bytes], ...]:
+    """Every published file as (path, bytes): three per feed, then index and OPML."""
+    out: list[tuple[str, bytes]] = []
+    for feed, stories in feeds:
+        _check_slug(config, feed.slug)
+        stem = os.path.join(config.output_dir, feed.slug)
+        out.append((stem + ".rss", render_rss(config, feed, stories)))
+        out.append((stem + ".atom", render_atom(config, feed, stories)))
+        out.append((stem + ".json", render_json(config, feed, stories)))
+    out.append((os.path.join(config.output_dir, "index.html"), render_index(config, feeds)))
+    out.append((os.path.join(config.output_dir, "feeds.opml"), render_opml(config)))
+    return tuple(out)
+
+
+def publish(config: Config, feeds: Sequence[tuple[FeedConfig, Sequence[Story]]]) -> tuple[str, ...]:
+    """Render every file, then write those whose bytes changed; returns their paths.
+
+    Rendering everything before writing anything means a rendering bug leaves the
+    previous output whole instead of half old, half new.
+    """
+    files = render_all(config, feeds)
+    try:
+        os.makedirs(config.output_dir, exist_ok=True)
+    except OSError as e:
+        raise PublishError(str(e), subject=config.output_dir) from e
+    written = tuple(path for path, data in files if write_atomic(path, data))
+    log.info("published %d of %d files in %s", len(written), len(files), config.output_dir)
+    return written

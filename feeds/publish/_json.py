@@ -1,0 +1,57 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1) with the `_feeds` extension.
+
+Keys are written in a fixed order (dicts keep insertion order; sort_keys stays off so
+`version` comes first, as the spec's examples do and humans expect).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..types import Config, FeedConfig, Story
+from . import _common as c
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def _item(story: Story) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": c.item_id(story),
+        "url": story.url,
+        "title": story.title,
+        "content_html": c.content_html(story),
+        "summary": c.plain_text(story.summary_html or story.content_html),
+    }
+    if story.image:
+        item["image"] = story.image
+    item["date_published"] = c.rfc3339(story.published)
+    item["date_modified"] = c.rfc3339(story.updated)
+    if story.authors:
+        item["authors"] = [{"name": name} for name in story.authors]
+    if story.topics:
+        item["tags"] = list(story.topics)
+    if story.language in {"ar", "en"}:  # "mixed" is not a language tag (RFC 5646)
+        item["language"] = story.language
+    # Extension keys start with "_" (JSON Feed 1.1 "Extensions"); readers ignore them.
+    item["_feeds"] = {"sources": [{"url": s.url, "name": s.name} for s in story.sources]}
+    return item
+
+
+def render_json(config: Config, feed: FeedConfig, stories: Sequence[Story]) -> bytes:
+    """JSON Feed 1.1 of `stories` (any order; sorted newest first here)."""
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "title": c.clean(feed.title),
+        "home_page_url": c.base(config),
+        "feed_url": c.feed_url(config, feed, ".json"),
+    }
+    if feed.description:
+        document["description"] = c.clean(feed.description)
+    document["language"] = config.language
+    if config.websub_hub:
+        document["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]
+    document["items"] = [_item(s) for s in c.prepare(stories)]
+    text = json.dumps(document, ensure_ascii=False, sort_keys=False, indent=2)
+    return (text + "\n").encode("utf-8")

@@ -1,0 +1,465 @@
+"""The publish stage, checked by reading its output back with real parsers.
+
+Stories and what a parser must read back from them live in tests/data/publish/stories.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from feeds import publish as pub
+from feeds.errors import PublishError
+from feeds.types import Config, FeedConfig, SourceRef, Story
+
+DATA = Path(__file__).parent / "data" / "publish"
+CASES = json.loads((DATA / "stories.json").read_text(encoding="utf-8"))["stories"]
+BASE = "https://example.org/feeds/"
+HUB = "https://hub.example.org/"
+ALL = FeedConfig(slug="all", title="كل أخبار التقنية", description="أخبار التقنية بالعربية")
+AI = FeedConfig(slug="ai", title="الذكاء الاصطناعي", topics=("ai",))
+SECURITY = FeedConfig(slug="security", title="الأمن الرقمي", topics=("security",))
+FEEDS = (ALL, AI, SECURITY)
+CONTROL = "".join(chr(i) for i in range(32) if chr(i) not in "\t\n\r")
+
+
+def _story(raw: dict[str, Any]) -> Story:
+    fields = dict(raw)
+    for key in ("published", "updated"):
+        fields[key] = datetime.fromisoformat(fields[key])
+    fields["sources"] = tuple(SourceRef(**s) for s in fields["sources"])
+    for key in ("topics", "authors", "categories"):
+        fields[key] = tuple(fields.get(key, ()))
+    return Story(**fields)
+
+
+STORIES = tuple(_story(case["story"]) for case in CASES)
+BY_CASE = {case["case"]: (_story(case["story"]), case["expect"]) for case in CASES}
+
+
+def _config(tmp_path: Path, hub: str | None = HUB) -> Config:
+    return Config(
+        path=str(tmp_path / "config.yaml"),
+        title="أخبار التقنية العربية",
+        base_url=BASE,
+        output_dir=str(tmp_path / "public"),
+        database=str(tmp_path / "feeds.db"),
+        feeds=FEEDS,
+        websub_hub=hub,
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return _config(tmp_path)
+
+
+def _for(feed: FeedConfig, stories: Sequence[Story]) -> tuple[Story, ...]:
+    if not feed.topics:
+        return tuple(stories)
+    return tuple(s for s in stories if set(s.topics) & set(feed.topics))
+
+
+def _all_feeds(stories: Sequence[Story]) -> tuple[tuple[FeedConfig, tuple[Story, ...]], ...]:
+    return tuple((feed, _for(feed, stories)) for feed in FEEDS)
+
+
+def _newest_first(stories: Sequence[Story]) -> list[Story]:
+    return sorted(stories, key=lambda s: (-s.published.timestamp(), s.id))
+
+
+# --------------------------------------------------------------------------- RSS and Atom
+
+
+@pytest.mark.parametrize("render", [pub.render_rss, pub.render_atom], ids=["rss", "atom"])
+def test_feed_level_fields_read_back(config: Config, render: Any) -> None:
+    parsed = feedparser.parse(render(config, ALL, STORIES))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.language == "ar"
+    assert parsed.feed.title == ALL.title
+    rels = {link["rel"]: link["href"] for link in parsed.feed.links}
+    ext = ".rss" if render is pub.render_rss else ".atom"
+    assert rels["self"] == BASE + "all" + ext
+    assert rels["hub"] == HUB
+    assert rels["alternate"] == BASE
+    newest_change = max(s.updated for s in STORIES)
+    assert parsed.feed.updated_parsed[:6] == newest_change.timetuple()[:6]
+
+
+@pytest.mark.parametrize("render", [pub.render_rss, pub.render_atom], ids=["rss", "atom"])
+def test_no_hub_link_without_websub_hub(tmp_path: Path, render: Any) -> None:
+    parsed = feedparser.parse(render(_config(tmp_path, hub=None), ALL, STORIES))
+    assert "hub" not in {link["rel"] for link in parsed.feed.links}
+
+
+@pytest.mark.parametrize("render", [pub.render_rss, pub.render_atom], ids=["rss", "atom"])
+def test_items_newest_first_whatever_the_input_order(config: Config, render: Any) -> None:
+    parsed = feedparser.parse(render(config, ALL, tuple(reversed(STORIES))))
+    expected = [pub.item_id(s) for s in _newest_first(STORIES)]
+    assert [e.id for e in parsed.entries] == expected
+
+
+@pytest.mark.parametrize("case", list(BY_CASE))
+@pytest.mark.parametrize("render", [pub.render_rss, pub.render_atom], ids=["rss", "atom"])
+def test_item_read_back(config: Config, render: Any, case: str) -> None:
+    story, expect = BY_CASE[case]
+    parsed = feedparser.parse(render(config, ALL, STORIES))
+    entry = next(e for e in parsed.entries if e.id == pub.item_id(story))
+    assert entry.title == expect["title"]
+    assert entry.link == story.url
+    assert entry.published_parsed[:6] == story.published.timetuple()[:6]
+    assert [t.term for t in entry.get("tags", [])] == list(story.topics)
+    content = entry.content[0].value
+    assert content.startswith(f'<div dir="{expect["dir"]}"')
+    if expect["lang"]:
+        assert f'lang="{expect["lang"]}"' in content.split(">")[0]
+    for name in expect["others"]:
+        assert name in content
+    if expect["others"]:
+        assert "تغطيات أخرى" in content
+    else:
+        assert "تغطيات أخرى" not in content
+    assert entry.summary.startswith(f'<div dir="{expect["dir"]}"')
+
+
+def test_rss_guid_is_not_a_permalink_and_english_is_marked(config: Config) -> None:
+    parsed = feedparser.parse(pub.render_rss(config, ALL, STORIES))
+    assert all(e.guidislink is False for e in parsed.entries)
+    english = BY_CASE["english"][0]
+    entry = next(e for e in parsed.entries if e.id == pub.item_id(english))
+    assert entry.language == "en"
+
+
+def test_atom_entry_dates_lang_and_related_links(config: Config) -> None:
+    parsed = feedparser.parse(pub.render_atom(config, ALL, STORIES))
+    story = BY_CASE["arabic-three-sources"][0]
+    entry = next(e for e in parsed.entries if e.id == pub.item_id(story))
+    assert entry.updated_parsed[:6] == story.updated.timetuple()[:6]
+    related = [(ln.href, ln.title) for ln in entry.links if ln.rel == "related"]
+    assert related == [(s.url, s.name) for s in story.sources[1:]]
+    assert [ln.href for ln in entry.links if ln.rel == "alternate"] == [story.url]
+    assert [a.name for a in entry.authors] == list(story.authors)
+    assert entry.media_content[0]["url"] == story.image
+    english = next(e for e in parsed.entries if e.id == pub.item_id(BY_CASE["english"][0]))
+    assert english.content[0].language == "en"
+
+
+def test_atom_feed_id_is_stable(config: Config) -> None:
+    one = feedparser.parse(pub.render_atom(config, ALL, STORIES))
+    other = feedparser.parse(pub.render_atom(config, ALL, STORIES[:1]))
+    assert one.feed.id == other.feed.id == BASE + "all"
+
+
+def test_no_control_characters_anywhere(config: Config) -> None:
+    for render in (pub.render_rss, pub.render_atom, pub.render_json):
+        text = render(config, ALL, STORIES).decode("utf-8")
+        assert not set(text) & set(CONTROL), render.__name__
+    assert not set(pub.render_index(config, _all_feeds(STORIES)).decode()) & set(CONTROL)
+
+
+# --------------------------------------------------------------------------- JSON Feed
+
+
+def test_json_feed_top_level(config: Config) -> None:
+    document = json.loads(pub.render_json(config, ALL, STORIES))
+    assert list(document)[:4] == ["version", "title", "home_page_url", "feed_url"]
+    assert document["version"] == "https://jsonfeed.org/version/1.1"
+    assert document["title"] == ALL.title
+    assert document["home_page_url"] == BASE
+    assert document["feed_url"] == BASE + "all.json"
+    assert document["language"] == "ar"
+    assert document["hubs"] == [{"type": "WebSub", "url": HUB}]
+    assert len(document["items"]) == len(STORIES)
+
+
+@pytest.mark.parametrize("case", list(BY_CASE))
+def test_json_feed_item(config: Config, case: str) -> None:
+    story, expect = BY_CASE[case]
+    items = json.loads(pub.render_json(config, ALL, STORIES))["items"]
+    item = next(i for i in items if i["id"] == pub.item_id(story))
+    assert item["url"] == story.url
+    assert item["title"] == expect["title"]
+    assert item["content_html"].startswith(f'<div dir="{expect["dir"]}"')
+    assert "<" not in item["summary"] and item["summary"]
+    assert datetime.fromisoformat(item["date_published"]) == story.published
+    assert datetime.fromisoformat(item["date_modified"]) == story.updated
+    assert item.get("tags", []) == list(story.topics)
+    assert item.get("authors", []) == [{"name": a} for a in story.authors]
+    assert item.get("image") == story.image
+    sources = item["_feeds"]["sources"]
+    assert [s["url"] for s in sources] == [s.url for s in story.sources]
+    assert all(list(s) == ["url", "name"] for s in sources)
+    assert [s["name"] for s in sources] == [s.name.replace("\b", "") for s in story.sources]
+
+
+def test_json_feed_ends_with_newline_and_keeps_arabic_readable(config: Config) -> None:
+    data = pub.render_json(config, ALL, STORIES)
+    assert data.endswith(b"}\n")
+    assert "آبل".encode() in data  # ensure_ascii=False: no \\u escapes for Arabic
+
+
+def test_same_id_in_every_format(config: Config) -> None:
+    rss = [e.id for e in feedparser.parse(pub.render_rss(config, ALL, STORIES)).entries]
+    atom = [e.id for e in feedparser.parse(pub.render_atom(config, ALL, STORIES)).entries]
+    items = json.loads(pub.render_json(config, ALL, STORIES))["items"]
+    assert rss == atom == [i["id"] for i in items]
+    assert "urn:uuid:8b1f4c9e-2d3a-4e5f-9a0b-1c2d3e4f5a6b" in rss  # an IRI id is kept as is
+    assert "urn:feeds:story:3f2a9c0d1e" in rss  # a bare id becomes one
+
+
+# --------------------------------------------------------------------------- OPML
+
+
+def test_opml_lists_every_published_feed(config: Config) -> None:
+    root = ET.fromstring(pub.render_opml(config))
+    assert root.tag == "opml" and root.get("version") == "2.0"
+    assert root.findtext("head/title") == config.title
+    outlines = root.findall("body/outline")
+    assert [(o.get("text"), o.get("title")) for o in outlines] == [
+        (f.title, f.title) for f in FEEDS
+    ]
+    assert [o.get("xmlUrl") for o in outlines] == [BASE + f.slug + ".rss" for f in FEEDS]
+    assert {o.get("type") for o in outlines} == {"rss"}
+    assert {o.get("htmlUrl") for o in outlines} == {BASE + "index.html"}
+
+
+# --------------------------------------------------------------------------- index.html
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.starts.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def tags(self, name: str) -> list[dict[str, str | None]]:
+        return [attrs for tag, attrs in self.starts if tag == name]
+
+
+def _page(data: bytes) -> _Page:
+    page = _Page()
+    page.feed(data.decode("utf-8"))
+    page.close()
+    return page
+
+
+def test_index_is_an_arabic_page_with_discovery_links(config: Config) -> None:
+    page = _page(pub.render_index(config, _all_feeds(STORIES)))
+    assert page.tags("html") == [{"lang": "ar", "dir": "rtl"}]
+    assert {"charset": "utf-8"} in page.tags("meta")
+    assert any(m.get("name") == "viewport" for m in page.tags("meta"))
+    alternates = {(ln["type"], ln["href"]) for ln in page.tags("link") if ln["rel"] == "alternate"}
+    types = {".rss": "application/rss+xml", ".atom": "application/atom+xml"}
+    types[".json"] = "application/feed+json"
+    expected = {(mime, BASE + f.slug + ext) for f in FEEDS for ext, mime in types.items()}
+    assert alternates == expected
+    assert all(ln.get("title") for ln in page.tags("link"))
+    subscribe = {a["href"] for a in page.tags("a")}
+    assert {href for _, href in expected} <= subscribe
+
+
+def test_index_escapes_titles_and_has_no_script(config: Config) -> None:
+    data = pub.render_index(config, _all_feeds(STORIES))
+    page = _page(data)
+    assert page.tags("script") == []
+    assert b"<script" not in data.lower()
+    title = BY_CASE["script-in-title"][1]["title"]
+    assert title in "".join(page.text)  # shown as text, not parsed as markup
+
+
+def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> None:
+    page = _page(pub.render_index(config, _all_feeds(STORIES)))
+    text = "".join(page.text)
+    sections = [s["id"] for s in page.tags("section")]
+    assert sections == ["all", "ai", "security"]
+    story = BY_CASE["arabic-three-sources"][0]
+    assert "تغطيات أخرى" in text
+    hrefs = [a["href"] for a in page.tags("a")]
+    for ref in story.sources[1:]:
+        assert ref.url in hrefs
+    times = {t["datetime"] for t in page.tags("time")}
+    assert "2024-05-03T08:30:00Z" in times
+    assert "3 مايو 2024" in text
+    summaries = [d for d in page.tags("div") if d.get("class") == "summary"]
+    assert summaries and all(d.get("dir") == "auto" for d in summaries)
+
+
+def test_index_main_section_is_the_all_feed_even_when_listed_last(config: Config) -> None:
+    feeds = tuple(reversed(_all_feeds(STORIES)))
+    page = _page(pub.render_index(config, feeds))
+    assert page.tags("section")[0]["id"] == "all"
+
+
+def test_index_never_links_a_script_url(config: Config) -> None:
+    story = dataclasses.replace(
+        BY_CASE["english"][0],
+        url="javascript:alert(1)",
+        sources=(SourceRef(url="javascript:alert(1)", name="x"), SourceRef("data:,x", "y")),
+    )
+    data = pub.render_index(config, [(ALL, [story])])
+    hrefs = [a["href"] or "" for a in _page(data).tags("a")]
+    assert not [h for h in hrefs if h.startswith(("javascript:", "data:"))]
+    content = json.loads(pub.render_json(config, ALL, [story]))["items"][0]["content_html"]
+    assert "data:" not in content
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_rendering_is_deterministic(config: Config) -> None:
+    shuffled = (STORIES[2], STORIES[0], STORIES[3], STORIES[1])
+    for render in (pub.render_rss, pub.render_atom, pub.render_json):
+        assert render(config, ALL, STORIES) == render(config, ALL, shuffled), render.__name__
+    feeds = _all_feeds(STORIES)
+    assert pub.render_index(config, feeds) == pub.render_index(config, _all_feeds(shuffled))
+    assert pub.render_opml(config) == pub.render_opml(config)
+
+
+@pytest.mark.parametrize("render", [pub.render_rss, pub.render_atom], ids=["rss", "atom"])
+def test_empty_feed_is_dated_at_the_epoch(config: Config, render: Any) -> None:
+    parsed = feedparser.parse(render(config, AI, ()))
+    assert parsed.entries == []
+    assert parsed.feed.updated_parsed[:3] == (1970, 1, 1)
+
+
+def test_duplicate_story_ids_publish_once(config: Config) -> None:
+    parsed = feedparser.parse(pub.render_rss(config, ALL, STORIES + STORIES[:1]))
+    assert len(parsed.entries) == len(STORIES)
+
+
+# --------------------------------------------------------------------------- publish
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_publish_writes_every_file_then_nothing(config: Config) -> None:
+    written = pub.publish(config, _all_feeds(STORIES))
+    out = Path(config.output_dir)
+    names = {f.slug + ext for f in FEEDS for ext in (".rss", ".atom", ".json")}
+    assert {Path(p).name for p in written} == names | {"index.html", "feeds.opml"}
+    assert {p.name for p in out.iterdir()} == names | {"index.html", "feeds.opml"}
+    before = _snapshot(out)
+    assert pub.publish(config, _all_feeds(STORIES)) == ()
+    assert _snapshot(out) == before
+
+
+def test_publish_rewrites_only_what_a_new_story_changes(config: Config) -> None:
+    pub.publish(config, _all_feeds(STORIES))
+    newer = dataclasses.replace(
+        BY_CASE["english"][0],
+        id="new-one",
+        title="ميتا تطلق نموذجاً جديداً",
+        language="ar",
+        published=datetime(2024, 5, 4, tzinfo=UTC),
+        updated=datetime(2024, 5, 4, tzinfo=UTC) + timedelta(minutes=5),
+        topics=("ai",),
+    )
+    written = {Path(p).name for p in pub.publish(config, _all_feeds((*STORIES, newer)))}
+    assert written == {
+        *(slug + ext for slug in ("all", "ai") for ext in (".rss", ".atom", ".json")),
+        "index.html",
+    }
+    parsed = feedparser.parse(Path(config.output_dir, "ai.rss").read_bytes())
+    assert parsed.entries[0].id == pub.item_id(newer)
+
+
+def test_publish_refuses_a_slug_that_escapes_the_output_folder(config: Config) -> None:
+    evil = FeedConfig(slug="../evil", title="x")
+    with pytest.raises(PublishError):
+        pub.publish(config, [(evil, STORIES)])
+    assert not Path(config.output_dir).exists()  # nothing written: rendering comes first
+
+
+def test_publish_reports_an_unusable_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "public").write_text("a file, not a folder")
+    with pytest.raises(PublishError) as caught:
+        pub.publish(_config(tmp_path), _all_feeds(STORIES))
+    assert caught.value.subject is not None and "public" in caught.value.subject
+
+
+# --------------------------------------------------------------------------- write_atomic
+
+
+def test_write_atomic_skips_identical_bytes(tmp_path: Path) -> None:
+    target = tmp_path / "f.rss"
+    assert pub.write_atomic(target, b"one") is True
+    mtime = target.stat().st_mtime_ns
+    assert pub.write_atomic(target, b"one") is False
+    assert target.stat().st_mtime_ns == mtime
+    assert pub.write_atomic(str(target), b"two") is True
+    assert target.read_bytes() == b"two"
+    assert os.listdir(tmp_path) == ["f.rss"]
+    assert target.stat().st_mode & 0o444 == 0o444  # readable by the web server
+
+
+def test_write_atomic_parent_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_bytes(b"")
+    target = tmp_path / "blocker" / "f.rss"
+    with pytest.raises(PublishError) as caught:
+        pub.write_atomic(target, b"data")
+    assert caught.value.subject == str(target)
+    assert isinstance(caught.value.__cause__, OSError)
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync"])
+def test_write_atomic_failure_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    target = tmp_path / "all.json"
+    target.write_bytes(b"old content")
+
+    def boom(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, failing, boom)
+    with pytest.raises(PublishError, match="No space left"):
+        pub.write_atomic(target, b"new content that never lands")
+    monkeypatch.undo()
+    assert target.read_bytes() == b"old content"
+    assert os.listdir(tmp_path) == ["all.json"]  # no temporary file left behind
+
+
+def test_write_atomic_directory_in_the_way(tmp_path: Path) -> None:
+    target = tmp_path / "index.html"
+    target.mkdir()
+    (target / "keep").write_bytes(b"kept")
+    with pytest.raises(PublishError):
+        pub.write_atomic(target, b"<html></html>")
+    assert (target / "keep").read_bytes() == b"kept"
+    assert sorted(os.listdir(tmp_path)) == ["index.html"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        ("<p>نص الملخص</p>", "نص الملخص"),
+        ("<p>" + "كلمة " * 40 + "</p>", ("كلمة " * 16).strip() + "…"),
+        ("", "https://news.example.com/openai-model"),
+    ],
+    ids=["summary", "long-summary", "url"],
+)
+def test_a_story_without_title_still_renders(config: Config, summary: str, expected: str) -> None:
+    story = dataclasses.replace(
+        BY_CASE["english"][0], title=" \x0b ", summary_html=summary, content_html=""
+    )
+    for render in (pub.render_rss, pub.render_atom):
+        assert feedparser.parse(render(config, ALL, [story])).entries[0].title == expected
+    assert json.loads(pub.render_json(config, ALL, [story]))["items"][0]["title"] == expected
