@@ -1,0 +1,464 @@
+"""The normalize stage: `ParsedEntry` → `Article`. Pure: values in (including the clock),
+values out.
+
+HTML is sanitized with nh3 (ammonia) against an allow-list; everything a feed reader
+cannot use or should not run is dropped. Titles become plain text. URLs get two forms:
+`clean_url` (what we publish: the publisher's URL minus tracking) and `canonical_url`
+(an identity form for de-duplication only, never published).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import Literal
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+
+import nh3
+
+from feeds.arabic import dates, script
+from feeds.arabic.matching import match_key
+from feeds.types import Article, DateSource, ParsedEntry, ParsedFeed, SourceConfig
+
+__all__ = [
+    "article",
+    "canonical_url",
+    "clean_text",
+    "clean_title",
+    "clean_url",
+    "sanitize_html",
+]
+
+log = logging.getLogger("feeds.normalize")
+
+# --------------------------------------------------------------------------- text
+
+# XML 1.0 section 2.2 `Char`: C0 controls other than tab/LF/CR, surrogates, U+FFFE/FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(s: str) -> str:
+    """Drop characters XML forbids and collapse white space. Idempotent."""
+    return _SPACES.sub(" ", _FORBIDDEN.sub("", s)).strip()
+
+
+_INLINE_TAG = re.compile(
+    r"<!--.*?-->|</?(?:a|abbr|b|bdi|bdo|big|br|cite|code|em|font|i|mark|p|q|s|small|span"
+    r"|strong|sub|sup|u)\b[^>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_SEPARATOR = re.compile(r"\s+[|\-–—]\s+")
+_TITLE_LIMIT = 200
+
+
+def clean_title(raw: str, site_name: str | None) -> str:
+    """Plain-text title, without a trailing " | Site" that repeats the source's own name.
+
+    Only known inline tags are stripped, so "x < y > z" survives. Entities are decoded
+    twice when the first pass leaves entities: CMSs escape `&amp;` a second time.
+    """
+    s = html.unescape(_strip_inline_tags(raw))
+    if _ENTITY.search(s):
+        s = html.unescape(_strip_inline_tags(s))
+    s = clean_text(s)
+    if site_name and match_key(site_name):
+        site = match_key(site_name)
+        for sep in _SEPARATOR.finditer(s):
+            if sep.start() > 0 and match_key(s[sep.end() :]) == site:
+                s = s[: sep.start()].rstrip()
+                break
+    return _bound(s, _TITLE_LIMIT)
+
+
+def _strip_inline_tags(s: str) -> str:
+    def space_or_nothing(m: re.Match[str]) -> str:
+        return " " if m.group().lower().startswith(("<br", "<p", "</p")) else ""
+
+    return _INLINE_TAG.sub(space_or_nothing, s)
+
+
+def _bound(s: str, limit: int) -> str:
+    """Cut at a word boundary so the result, with "…", is at most `limit` characters."""
+    if len(s) <= limit:
+        return s
+    cut = s[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-–—|،؛") + "…"
+
+
+def _plain(markup: str) -> str:
+    """Plain text of sanitized HTML (its tags are well-formed, so a regex is enough)."""
+    return clean_text(html.unescape(re.sub(r"<[^>]*>", " ", markup)))
+
+
+# --------------------------------------------------------------------------- HTML
+
+_TAGS = {
+    "p", "br", "a", "img", "figure", "figcaption", "ul", "ol", "li", "blockquote",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot", "tr", "th",
+    "td", "caption", "pre", "code", "em", "strong", "b", "i", "u", "s", "sub", "sup",
+    "hr", "span", "div", "bdi",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "*": {"title", "dir", "lang"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+# Removed with everything inside them (nh3 keeps the text of other unknown tags).
+_DROP_WITH_CONTENT = {
+    "script", "style", "iframe", "object", "embed", "applet", "form", "textarea",
+    "select", "button", "noscript", "template", "svg", "math", "frame", "frameset",
+}  # fmt: skip
+_SCHEMES = {"http", "https", "mailto"}
+_LAZY_SRC = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-original-src")
+_PIXEL_HOSTS = (
+    "feeds.feedburner.com/~r",
+    "feeds.feedburner.com/~ff",
+    "pixel.wp.com",
+    "stats.wp.com",
+    "google-analytics.com",
+    "doubleclick.net",
+    "pixel.quantserve.com",
+)
+
+
+def sanitize_html(html_text: str, base_url: str | None) -> str:
+    """Allow-list sanitize `html_text`; resolve relative URLs against `base_url`.
+
+    Lazy-load images are turned into plain `src` images and tracking pixels dropped
+    first, because the sanitizer would otherwise strip `data-src` and keep the pixel.
+    """
+    prepared = _rewrite_images(_FORBIDDEN.sub("", html_text))
+    clean = _nh3(prepared, base_url)
+    trimmed = _strip_footers(clean)
+    if trimmed != clean:  # a cut can leave a block open; the second pass closes it
+        clean = _nh3(trimmed, base_url)
+    return clean.strip()
+
+
+def _nh3(markup: str, base_url: str | None) -> str:
+    base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
+    relative: Literal["deny"] | Callable[[str], str | None]
+    relative = (lambda url: _join(base, url)) if base else "deny"
+    return str(
+        nh3.clean(
+            markup,
+            tags=_TAGS,
+            clean_content_tags=_DROP_WITH_CONTENT,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            link_rel="noopener noreferrer",
+            strip_comments=True,
+            url_relative=relative,
+        )
+    )
+
+
+def _join(base: str, url: str) -> str | None:
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
+
+
+class _ImageRewriter(HTMLParser):
+    """Re-emits the markup unchanged except for `<img>` (nh3 reparses it afterwards)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "img":
+            self.out.append(self.get_starttag_text() or "")
+            return
+        fixed = _fix_image({k: v or "" for k, v in attrs})
+        if fixed is not None:
+            self.out.append(
+                "<img" + "".join(f' {k}="{html.escape(v)}"' for k, v in fixed.items()) + ">"
+            )
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.append(f"&#{name};")
+
+
+def _rewrite_images(markup: str) -> str:
+    if "<img" not in markup.lower():
+        return markup
+    rewriter = _ImageRewriter()
+    rewriter.feed(markup)
+    rewriter.close()
+    return "".join(rewriter.out)
+
+
+def _fix_image(attrs: dict[str, str]) -> dict[str, str] | None:
+    lazy = next((attrs[k].strip() for k in _LAZY_SRC if attrs.get(k, "").strip()), "")
+    src = lazy or attrs.get("src", "").strip()
+    if not src or src.startswith("data:"):
+        src = _best_candidate(attrs.get("srcset") or attrs.get("data-srcset") or "") or src
+    if _is_pixel(src, attrs.get("width"), attrs.get("height")):
+        return None
+    kept = {k: v for k, v in attrs.items() if k in ("alt", "width", "height", "title")}
+    return {"src": src, **kept}
+
+
+def _best_candidate(srcset: str) -> str:
+    """The widest candidate of a srcset (HTML: "url 640w, url 2x")."""
+    best, best_size = "", -1.0
+    for candidate in re.split(r",\s+", srcset.strip()):
+        parts = candidate.split()
+        if not parts:
+            continue
+        size = 0.0
+        if len(parts) > 1 and re.fullmatch(r"\d+(\.\d+)?[wx]", parts[1]):
+            size = float(parts[1][:-1])
+        if size > best_size:
+            best, best_size = parts[0], size
+    return best
+
+
+def _is_pixel(src: str, width: str | None, height: str | None) -> bool:
+    def tiny(v: str | None) -> bool:
+        return v is not None and v.strip().lower().removesuffix("px") in ("0", "1")
+
+    if tiny(width) and tiny(height):
+        return True
+    try:
+        parts = urlsplit(src)
+    except ValueError:
+        return False
+    where = (parts.netloc + parts.path).lower()
+    return any(host in where for host in _PIXEL_HOSTS)
+
+
+# WordPress/Yoast: "The post X appeared first on Y." and its Arabic localisation.
+# (?:(?!<p[\s>]).) keeps a match inside the last paragraph.
+_IN_PARAGRAPH = r"(?:(?!<p[\s>]).)"
+_FOOTER = re.compile(
+    rf"(?:<p[^>]*>\s*)?(?:The post\b{_IN_PARAGRAPH}*?\bappeared first on\b"
+    rf"|ظهرت المقالة{_IN_PARAGRAPH}*?[أا]ول[اًٌ]{{1,2}}\s+على){_IN_PARAGRAPH}*?(?:</p>\s*)?\Z",
+    re.DOTALL,
+)
+_READ_ALSO = re.compile(r"[اإأ]قر[أا]\s+[أا]يض[اًٌ]{1,2}")
+# The opening tags right before the phrase belong to the block that goes with it.
+_OPENING_RUN = re.compile(r"(?:<(?:p|h[1-6]|div|li|strong|b|em|span)\b[^>]*>\s*)+\Z")
+_LINK = re.compile(r"<a\b.*?</a>", re.DOTALL)
+_TAIL = 3000
+
+
+def _strip_footers(markup: str) -> str:
+    # Both searches look only near the end: the blocks sit there, and a window keeps the
+    # lazy regexes linear on long articles.
+    footer = _FOOTER.search(markup, max(0, len(markup) - _TAIL))
+    if footer:
+        markup = markup[: footer.start()].rstrip()
+    matches = list(_READ_ALSO.finditer(markup))
+    if not matches:
+        return markup
+    last = matches[-1]
+    opening = _OPENING_RUN.search(markup, max(0, last.start() - 200), last.start())
+    start = opening.start() if opening else last.start()
+    tail = markup[last.end() :]
+    # Only a related-links block goes: what is left once links are removed is punctuation.
+    if len(_plain(_LINK.sub(" ", tail)).strip(" :：-–—.،")) <= 20:
+        return markup[:start].rstrip()
+    return markup
+
+
+# --------------------------------------------------------------------------- URLs
+
+_TRACKING_KEYS = frozenset(
+    {"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src", "_ga", "yclid", "amp", "msclkid"}
+)
+_PCT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# Reserved characters (RFC 3986 section 2.2) and "%" stay encoded: decoding them would
+# change what the URL means ("a%2Fb" is one segment).
+_KEEP_ENCODED = frozenset(":/?#[]@!$&'()*+,;=%")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = "-._~!$'()*,;:@/?"
+
+
+def _is_tracking(key: str, value: str) -> bool:
+    k = key.lower()
+    return k.startswith("utm_") or k in _TRACKING_KEYS or (k == "outputtype" and value == "amp")
+
+
+def clean_url(url: str) -> str:
+    """The publisher's URL minus tracking parameters and fragment; nothing else changes."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    kept = [p for p in parts.query.split("&") if p and not _is_tracking(*_raw_pair(p))]
+    return urlunsplit(parts._replace(query="&".join(kept), fragment=""))
+
+
+def _raw_pair(piece: str) -> tuple[str, str]:
+    key, _, value = piece.partition("=")
+    return key, value.lower()
+
+
+def canonical_url(url: str) -> str:
+    """Identity form for de-duplication: https, bare lower-case host, one path encoding,
+    sorted query without tracking, no fragment, no trailing slash. Idempotent."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return clean_url(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return clean_url(url)
+    host = (parts.hostname or "").rstrip(".").removeprefix("www.")
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = _canonical_path(parts.path)
+    return urlunsplit(("https", netloc, path, _canonical_query(parts.query), ""))
+
+
+def _canonical_path(path: str) -> str:
+    decoded = _PCT_RUN.sub(_decode_run, path)
+    encoded = quote(unicodedata.normalize("NFC", decoded), safe=_PATH_SAFE)
+    encoded = re.sub(r"/amp/?$", "", encoded)  # the WordPress AMP plugin's twin page
+    return encoded.rstrip("/") or "/"
+
+
+def _decode_run(m: re.Match[str]) -> str:
+    raw = bytes.fromhex(m.group().replace("%", ""))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return m.group().upper()
+    return "".join(quote(c, safe="") if c in _KEEP_ENCODED else c for c in text)
+
+
+def _canonical_query(query: str) -> str:
+    pairs = [
+        (unicodedata.normalize("NFC", k), unicodedata.normalize("NFC", v))
+        for k, v in parse_qsl(query, keep_blank_values=True)
+        if not _is_tracking(k, v.lower())
+    ]
+    return urlencode(sorted(pairs), quote_via=quote, safe=_QUERY_SAFE)
+
+
+def _http_url(url: str | None, base: str) -> str:
+    """`url` made absolute against `base`; "" unless it is an http(s) URL."""
+    if not url or not url.strip():
+        return ""
+    try:
+        absolute = urljoin(base, url.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return ""
+    return absolute if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+# --------------------------------------------------------------------------- Article
+
+_FUTURE_SLACK = timedelta(days=1)
+_EXCERPT = 300
+_KEY_TEXT = 1000
+
+
+def article(
+    entry: ParsedEntry,
+    feed: ParsedFeed,
+    source: SourceConfig,
+    *,
+    fetched_at: datetime,
+    first_seen: datetime | None = None,
+) -> Article | None:
+    """Build the Article of one entry; None when it has no title, link or content."""
+    link = _http_url(entry.link, feed.url)
+    base = _http_url(entry.base, feed.url) or link or feed.url
+    summary = sanitize_html(entry.summary or "", base)
+    content = sanitize_html(entry.content or "", base)
+    text = _plain(content or summary)
+    title = clean_title(entry.title or "", source.name or feed.title) or _bound(text, 100)
+    if not (title or link or text):
+        return None
+    summary_html = summary or html.escape(_bound(text, _EXCERPT), quote=False)
+    content_html = content or summary
+    content_hash = _sha256("\0".join((title, summary_html, content_html)))
+    seen = first_seen or fetched_at
+    published, date_source = _published(entry, source.default_tz, fetched_at, seen)
+    guid = clean_text(entry.guid) if entry.guid else None
+    canonical = canonical_url(link) if link else ""
+    identity = guid or canonical or content_hash
+    return Article(
+        id="a" + hashlib.sha1(f"{source.url}\0{identity}".encode()).hexdigest()[:24],
+        source_url=source.url,
+        guid=guid or None,
+        url=clean_url(link) if link else "",
+        canonical_url=canonical,
+        title=title,
+        summary_html=summary_html,
+        content_html=content_html,
+        published=published,
+        date_source=date_source,
+        first_seen=seen,
+        language=script.language(f"{title} {_plain(summary_html)}"),
+        title_key=match_key(title),
+        text_key=match_key(f"{title} {text[:_KEY_TEXT]}"),
+        content_hash=content_hash,
+        authors=_texts(entry.authors),
+        categories=_texts(entry.categories),
+        image=_image(entry.image, base),
+    )
+
+
+def _published(
+    entry: ParsedEntry, default_tz: str | None, fetched_at: datetime, seen: datetime
+) -> tuple[datetime, DateSource]:
+    """feedparser's date unless its string names a zone it misreads (AST is UTC+3 to Arab
+    sites, Atlantic time to feedparser: 7 hours off); then our Arabic parser. A missing
+    or future date is never silently "now" but the first-seen time, marked as such."""
+    for parsed, raw in ((entry.published, entry.published_raw), (entry.updated, entry.updated_raw)):
+        when, how = None, DateSource.FEED
+        if parsed is not None and not (raw and dates.has_zone_quirk(raw)):
+            when = parsed
+        elif raw:
+            when = dates.parse_date(raw, now=fetched_at, default_tz=default_tz)
+            how = DateSource.FALLBACK
+        if when is not None:
+            if when > fetched_at + _FUTURE_SLACK:
+                log.debug("date %s is in the future; using first-seen time", raw)
+                break
+            return when, how
+    return seen, DateSource.FIRST_SEEN
+
+
+def _image(url: str | None, base: str) -> str | None:
+    absolute = _http_url(url, base)
+    return absolute if absolute and not _is_pixel(absolute, None, None) else None
+
+
+def _texts(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t for t in (clean_text(v) for v in values) if t))
+
+
+def _sha256(s: str) -> str:
+    return hashlib.sha256(s.encode("utf-8", errors="surrogatepass")).hexdigest()

@@ -1,0 +1,319 @@
+"""The normalize stage: tables under tests/data/normalize/, property tests, and Article
+building (dates, identity, links)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.normalize import (
+    article,
+    canonical_url,
+    clean_text,
+    clean_title,
+    clean_url,
+    sanitize_html,
+)
+from feeds.types import DateSource, ParsedEntry, ParsedFeed, SourceConfig
+
+DATA = Path(__file__).parent / "data" / "normalize"
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def table(name: str) -> list[Any]:
+    rows: list[Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    return rows
+
+
+def ids(rows: list[Any]) -> list[str]:
+    return [r["id"] if isinstance(r, dict) else r[0] for r in rows]
+
+
+# --------------------------------------------------------------------------- sanitize
+
+
+class _Audit(HTMLParser):
+    """Collects what a browser would see: tags, attributes and URL values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [(k, v or "") for k, v in attrs]
+
+    handle_startendtag = handle_starttag
+
+
+def audit(markup: str) -> _Audit:
+    a = _Audit()
+    a.feed(markup)
+    a.close()
+    return a
+
+
+def assert_safe(markup: str) -> None:
+    a = audit(markup)
+    assert not set(a.tags) & {"script", "style", "iframe", "object", "embed", "form", "input"}
+    assert not [k for k, _ in a.attrs if k.startswith("on") or k == "style"]
+    for key, value in a.attrs:
+        if key in ("href", "src"):
+            assert value.startswith(("https://", "http://", "mailto:")), value
+        if key == "rel":
+            assert value == "noopener noreferrer"
+
+
+SANITIZE = table("sanitize")
+
+
+@pytest.mark.parametrize("case", SANITIZE, ids=ids(SANITIZE))
+def test_sanitize(case: dict[str, Any]) -> None:
+    out = sanitize_html(case["html"], case["base"])
+    assert_safe(out)
+    if "equals" in case:
+        assert out == case["equals"]
+    for needle in case.get("contains", []):
+        assert needle in out
+    for needle in case.get("absent", []):
+        assert needle not in out.lower()
+
+
+def test_links_get_rel_noopener() -> None:
+    out = sanitize_html('<a href="https://x.example/">x</a>', None)
+    assert ("rel", "noopener noreferrer") in audit(out).attrs
+
+
+@given(st.text(alphabet=st.sampled_from(list("<>/=\"' abcijmprstvx:;&#()")), max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_sanitize_never_emits_script_or_javascript(noise: str) -> None:
+    for markup in (noise, f"<scr{noise}ipt>", f"<a href='java{noise}script:x'>{noise}</a>"):
+        out = sanitize_html(markup + "<script>x</script><a href='javascript:x'>y</a>", None)
+        assert "<script" not in out.lower()
+        assert "javascript:" not in out.lower()
+
+
+# --------------------------------------------------------------------------- URLs
+
+CANONICAL = table("canonical_url")
+CLEAN = table("clean_url")
+
+
+@pytest.mark.parametrize(("name", "url", "expected"), CANONICAL, ids=ids(CANONICAL))
+def test_canonical_url(name: str, url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+    assert canonical_url(expected) == expected
+
+
+def test_canonical_url_http_and_https_are_one() -> None:
+    assert canonical_url("http://example.com/a") == canonical_url("https://www.example.com/a/")
+
+
+@pytest.mark.parametrize(("name", "url", "expected"), CLEAN, ids=ids(CLEAN))
+def test_clean_url(name: str, url: str, expected: str) -> None:
+    assert clean_url(url) == expected
+
+
+URL_CHARS = st.sampled_from([*"aZ09/-._~%?&=#+:@!$'()*,; ", "%d8", "%2F", "آ", "é", "e\u0301"])
+
+
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://www."]),
+    st.sampled_from(["example.com", "EXAMPLE.com:80", "ex.com:8443", "xn--mgbh0fb.example"]),
+    st.lists(URL_CHARS, max_size=30).map("".join),
+)
+@settings(max_examples=300, deadline=None)
+def test_canonical_url_is_idempotent(scheme: str, host: str, rest: str) -> None:
+    once = canonical_url(f"{scheme}{host}/{rest}")
+    assert canonical_url(once) == once
+    assert once.startswith("https://")
+
+
+# --------------------------------------------------------------------------- text
+
+TITLES = table("clean_title")
+
+
+@pytest.mark.parametrize(("name", "raw", "site", "expected"), TITLES, ids=ids(TITLES))
+def test_clean_title(name: str, raw: str, site: str | None, expected: str) -> None:
+    assert clean_title(raw, site) == expected
+
+
+def test_clean_title_is_bounded_at_a_word() -> None:
+    raw = " ".join(["كلمة"] * 100)  # 499 characters
+    out = clean_title(raw, None)
+    assert len(out) <= 200
+    assert out.endswith("…")
+    assert out.removesuffix("…").split(" ")[-1] == "كلمة"  # no word cut in half
+
+
+@given(st.text())
+def test_clean_text_is_idempotent_and_xml_safe(s: str) -> None:
+    once = clean_text(s)
+    assert clean_text(once) == once
+    assert not FORBIDDEN.search(once)
+    assert once == once.strip()
+
+
+# --------------------------------------------------------------------------- Article
+
+NOW = datetime(2025, 9, 15, 12, 0, tzinfo=UTC)
+FEED = ParsedFeed(url="https://tech.example/feed/", title="أخبار التقنية")
+SOURCE = SourceConfig(url="https://tech.example/feed/", name="أخبار التقنية")
+
+
+def entry(**fields: Any) -> ParsedEntry:
+    base: dict[str, Any] = {
+        "title": "آبل تطلق هاتفا جديدا | أخبار التقنية",
+        "link": "https://tech.example/2025/09/apple/?utm_source=rss#more",
+        "summary": "<p>ملخص الخبر</p>",
+    }
+    return ParsedEntry(**{**base, **fields})
+
+
+def build(e: ParsedEntry, **kwargs: Any) -> Any:
+    art = article(e, FEED, SOURCE, fetched_at=NOW, **kwargs)
+    assert art is not None
+    return art
+
+
+def test_article_fields() -> None:
+    art = build(entry(guid="https://tech.example/?p=1", categories=(" هواتف ", "هواتف")))
+    assert art.title == "آبل تطلق هاتفا جديدا"
+    assert art.url == "https://tech.example/2025/09/apple/"
+    assert art.canonical_url == "https://tech.example/2025/09/apple"
+    assert art.language == "ar"
+    assert art.summary_html == "<p>ملخص الخبر</p>"
+    assert art.content_html == art.summary_html  # no content: the summary stands in
+    assert art.categories == ("هواتف",)
+    assert art.title_key and art.text_key.startswith(art.title_key)
+    assert re.fullmatch(r"a[0-9a-f]{24}", art.id)
+    assert art.first_seen == NOW
+
+
+def test_feed_date_is_used() -> None:
+    when = datetime(2025, 9, 15, 7, 30, tzinfo=UTC)
+    art = build(entry(published=when, published_raw="Mon, 15 Sep 2025 10:30:00 +0300"))
+    assert (art.published, art.date_source) == (when, DateSource.FEED)
+
+
+def test_ast_quirk_uses_the_arabic_parser() -> None:
+    # feedparser reads AST as Atlantic time (UTC-4): 14:30 UTC, 7 hours late.
+    wrong = datetime(2025, 9, 15, 14, 30, tzinfo=UTC)
+    art = build(entry(published=wrong, published_raw="Mon, 15 Sep 2025 10:30:00 AST"))
+    assert art.published == datetime(2025, 9, 15, 7, 30, tzinfo=UTC)
+    assert art.date_source is DateSource.FALLBACK
+
+
+def test_arabic_date_fallback() -> None:
+    art = build(entry(published_raw="الإثنين، 15 سبتمبر 2025 10:30:00 +0300"))
+    assert art.published == datetime(2025, 9, 15, 7, 30, tzinfo=UTC)
+    assert art.date_source is DateSource.FALLBACK
+
+
+def test_updated_is_used_when_published_is_missing() -> None:
+    when = datetime(2025, 9, 14, tzinfo=UTC)
+    art = build(entry(updated=when, updated_raw="2025-09-14T00:00:00Z"))
+    assert (art.published, art.date_source) == (when, DateSource.FEED)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"published_raw": "not a date at all"},
+        {"published": NOW + timedelta(days=3), "published_raw": "far future"},
+    ],
+    ids=["missing", "unreadable", "future"],
+)
+def test_missing_bad_or_future_date_becomes_first_seen(fields: dict[str, Any]) -> None:
+    seen = NOW - timedelta(hours=5)
+    art = build(entry(**fields), first_seen=seen)
+    assert (art.published, art.date_source, art.first_seen) == (seen, DateSource.FIRST_SEEN, seen)
+    assert build(entry(**fields)).published == NOW  # never seen before: the fetch time
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    st.booleans(),
+)
+@settings(max_examples=100, deadline=None)
+def test_published_is_never_later_than_a_day_after_the_fetch(when: datetime, seen: bool) -> None:
+    first_seen = NOW - timedelta(hours=1) if seen else None
+    art = build(
+        entry(published=when, published_raw="Mon, 1 Jan 2001 00:00:00 GMT"), first_seen=first_seen
+    )
+    if when <= NOW + timedelta(days=1):
+        assert (art.published, art.date_source) == (when, DateSource.FEED)
+    else:
+        assert (art.published, art.date_source) == (first_seen or NOW, DateSource.FIRST_SEEN)
+    assert art.published.tzinfo is UTC
+
+
+def test_slightly_future_date_is_kept() -> None:
+    when = NOW + timedelta(hours=3)  # clock skew, not a bogus date
+    assert build(entry(published=when, published_raw="x")).published == when
+
+
+def test_id_is_stable_and_follows_identity() -> None:
+    with_guid = build(entry(guid="g-1"))
+    assert with_guid.id == build(entry(guid="g-1", title="edited", summary="<p>x</p>")).id
+    # without a guid the canonical link is the identity: tracking and www do not matter
+    by_link = build(entry(link="https://www.tech.example/2025/09/apple?utm_medium=x"))
+    assert by_link.id == build(entry(link="http://tech.example/2025/09/apple/")).id
+    assert by_link.id != with_guid.id
+    # neither guid nor link: the content hash, so an edit makes a new article
+    by_hash = build(entry(link=None, summary="<p>one</p>"))
+    assert by_hash.id != build(entry(link=None, summary="<p>two</p>")).id
+    other_source = article(
+        entry(guid="g-1"), FEED, SourceConfig(url="https://b.example/"), fetched_at=NOW
+    )
+    assert other_source is not None and other_source.id != with_guid.id
+
+
+def test_relative_link_resolved_and_non_http_dropped() -> None:
+    assert build(entry(link="/2025/09/x")).url == "https://tech.example/2025/09/x"
+    art = build(entry(link="javascript:alert(1)", guid=None))
+    assert art.url == "" and art.canonical_url == ""
+
+
+def test_content_urls_resolve_against_xml_base_then_link() -> None:
+    html = '<p><img src="img/a.jpg"></p>'
+    with_base = build(entry(content=html, base="https://cdn.example/posts/"))
+    assert 'src="https://cdn.example/posts/img/a.jpg"' in with_base.content_html
+    from_link = build(entry(content=html, link="https://tech.example/2025/09/x/"))
+    assert 'src="https://tech.example/2025/09/x/img/a.jpg"' in from_link.content_html
+
+
+def test_summary_excerpt_from_content() -> None:
+    words = " ".join(["كلمة"] * 200)
+    art = build(entry(summary=None, content=f"<p>{words}</p><script>x</script>"))
+    assert art.content_html.startswith("<p>كلمة")
+    assert "<" not in art.summary_html and len(art.summary_html) <= 300
+    assert art.summary_html.endswith("…")
+
+
+def test_title_from_text_when_missing() -> None:
+    art = build(entry(title=None, summary="<p>نص بلا عنوان</p>"))
+    assert art.title == "نص بلا عنوان"
+
+
+def test_nothing_to_show_is_none() -> None:
+    empty = ParsedEntry(title="  ", summary="<script>x</script>", link="ftp://x.example/")
+    assert article(empty, FEED, SOURCE, fetched_at=NOW) is None
+
+
+def test_english_item_language() -> None:
+    art = build(entry(title="Apple launches a new phone", summary="<p>Details inside</p>"))
+    assert art.language == "en"

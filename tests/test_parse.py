@@ -1,0 +1,249 @@
+"""The parse stage: case files under tests/data/parse/ (body + NAME.expect.json), attack
+bodies built at run time, and the feedparser and real-world corpora end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feeds.errors import ParseError
+from feeds.normalize import article
+from feeds.parse import parse
+from feeds.types import Article, FetchResult, ParsedEntry, ParsedFeed, SourceConfig, Validators
+
+DATA = Path(__file__).parent / "data"
+NOW = datetime(2025, 9, 15, 12, 0, tzinfo=UTC)
+URL = "https://site.example/blog/"
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def fetched(
+    body: bytes | None, headers: dict[str, str] | None = None, url: str = URL
+) -> FetchResult:
+    return FetchResult(
+        source_url=url,
+        url=url,
+        status=200,
+        content=body,
+        headers=tuple((k.lower(), v) for k, v in (headers or {}).items()),
+        validators=Validators(),
+        fetched_at=NOW,
+    )
+
+
+def as_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [as_json(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- case files
+
+CASES = sorted(DATA.glob("parse/*.expect.json"))
+
+
+def body_of(expect_file: Path) -> Path:
+    stem = expect_file.name.removesuffix(".expect.json")
+    (body,) = [p for p in expect_file.parent.glob(stem + ".*") if p != expect_file]
+    return body
+
+
+@pytest.mark.parametrize("expect_file", CASES, ids=[c.name.split(".")[0] for c in CASES])
+def test_case(expect_file: Path) -> None:
+    expect = json.loads(expect_file.read_text(encoding="utf-8"))
+    result = fetched(body_of(expect_file).read_bytes(), {"content-type": expect["content_type"]})
+    if "error" in expect:
+        with pytest.raises(ParseError, match=expect["error"]) as info:
+            parse(result)
+        assert info.value.url == URL
+        return
+    feed = parse(result)
+    assert len(feed.entries) == expect["entries"]
+    assert feed.version == expect.get("version", feed.version)
+    assert list(feed.alternates) == expect.get("alternates", [])
+    for key, value in expect.get("feed", {}).items():
+        assert as_json(getattr(feed, key)) == value, key
+    for entry, fields in zip(feed.entries, expect.get("entry", []), strict=False):
+        for key, value in fields.items():
+            assert as_json(getattr(entry, key)) == value, key
+    if "warning" in expect:
+        assert any(expect["warning"] in w for w in feed.warnings), feed.warnings
+    if "repair" in expect:
+        assert (feed.repair is not None) if expect["repair"] == "*" else feed.repair is None
+    if "max_text" in expect:
+        assert all(len(e.title or "") <= expect["max_text"] for e in feed.entries)
+    assert_clean(feed)
+
+
+def assert_clean(feed: ParsedFeed) -> None:
+    """No field of the feed or its entries holds a character XML 1.0 forbids."""
+    assert_xml_safe(feed, *feed.entries)
+
+
+def assert_xml_safe(*records: ParsedFeed | ParsedEntry | Article) -> None:
+    for record in records:
+        for field in dataclasses.fields(record):
+            value = getattr(record, field.name)
+            for text in value if isinstance(value, tuple) else (value,):
+                if isinstance(text, str):
+                    assert not FORBIDDEN.search(text), (field.name, text)
+
+
+# --------------------------------------------------------------------------- attacks
+
+
+def xxe_body(secret: Path) -> bytes:
+    return (
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>\n'
+        '<rss version="2.0"><channel><title>t &xxe;</title>'
+        "<item><title>leak: &xxe;</title><link>https://x.example/1</link>"
+        "<description>&xxe;</description></item></channel></rss>"
+    ).encode()
+
+
+def all_text(feed: ParsedFeed) -> str:
+    return json.dumps([dataclasses.asdict(e) for e in feed.entries], default=str) + str(feed.title)
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16"])
+def test_external_entity_never_reads_a_local_file(tmp_path: Path, codec: str) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-42")
+    xml = xxe_body(secret).decode()
+    body = xml.replace('version="1.0"', f'version="1.0" encoding="{codec}"').encode(codec)
+    feed = parse(fetched(body, {"content-type": "application/xml"}))
+    assert "TOPSECRET" not in all_text(feed)
+    assert len(feed.entries) == 1
+    assert any("DOCTYPE" in w for w in feed.warnings)
+
+
+def test_local_external_dtd_is_dropped(tmp_path: Path) -> None:
+    dtd = tmp_path / "evil.dtd"
+    dtd.write_text('<!ENTITY leak "TOPSECRET-DTD">')
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "file://{dtd}">'
+        "<rss version='2.0'><channel><item><title>a &leak;</title></item></channel></rss>"
+    ).encode()
+    feed = parse(fetched(body))
+    assert "TOPSECRET" not in all_text(feed)
+    assert any("DOCTYPE" in w for w in feed.warnings)
+
+
+def test_harmless_public_doctype_is_left_alone() -> None:
+    body = (
+        b'<?xml version="1.0"?>\n'
+        b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        b' "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n'
+        b'<rss version="0.91"><channel><title>N</title><item><title>i</title>'
+        b"<link>https://n.example/</link></item></channel></rss>"
+    )
+    feed = parse(fetched(body))
+    assert feed.version == "rss091n"
+    assert not any("DOCTYPE" in w for w in feed.warnings)
+
+
+def test_not_modified_has_no_body() -> None:
+    with pytest.raises(ParseError, match="not a feed"):
+        parse(fetched(None))
+
+
+def test_content_location_is_the_final_url_for_relative_links() -> None:
+    body = b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="p/1"/></entry></feed>'
+    feed = parse(fetched(body, url="https://final.example/feeds/atom"))
+    assert feed.url == "https://final.example/feeds/atom"
+    assert feed.entries[0].link == "https://final.example/feeds/p/1"
+
+
+def test_updated_does_not_fall_back_to_published() -> None:
+    body = (
+        b'<rss version="2.0"><channel><item><title>x</title>'
+        b"<pubDate>Mon, 15 Sep 2025 10:30:00 GMT</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse(fetched(body)).entries
+    assert entry.published == datetime(2025, 9, 15, 10, 30, tzinfo=UTC)
+    assert entry.updated is None and entry.updated_raw is None
+
+
+def test_unreadable_arabic_date_keeps_the_raw_string() -> None:
+    raw = "الإثنين، 15 سبتمبر 2025 10:30:00 +0300"
+    body = f"<rss version='2.0'><channel><item><pubDate>{raw}</pubDate></item></channel></rss>"
+    (entry,) = parse(fetched(body.encode())).entries
+    assert entry.published is None
+    assert entry.published_raw == raw
+
+
+# --------------------------------------------------------------------------- corpora
+
+SOURCE = SourceConfig(url=URL, name="Example")
+FEEDPARSER = sorted(p for p in (DATA / "feedparser").rglob("*") if p.suffix in (".xml", ".json"))
+REAL = sorted(p for p in (DATA / "real").iterdir() if p.name != "README.md")
+HEADER = re.compile(rb"^Header:\s*([\w-]+):\s*(.*?)\s*$", re.MULTILINE)
+
+
+def corpus_headers(body: bytes) -> dict[str, str]:
+    """feedparser's test files state their HTTP headers in a leading comment."""
+    head = body[:2048]
+    headers = {k.decode().lower(): v.decode("latin-1") for k, v in HEADER.findall(head)}
+    if not headers and b"Header:" not in head:
+        headers = {"content-type": "application/xml"}
+    return headers
+
+
+def parse_and_normalize(body: bytes, headers: dict[str, str]) -> None:
+    try:
+        feed = parse(fetched(body, headers))
+    except ParseError:
+        return  # a clean outcome for a body that is not a feed
+    assert_clean(feed)
+    for entry in feed.entries:
+        art = article(entry, feed, SOURCE, fetched_at=NOW)
+        if art is None:
+            continue
+        assert_xml_safe(art)
+        assert art.published <= NOW.replace(day=16)
+        assert "<script" not in art.content_html.lower()
+
+
+@pytest.mark.parametrize(
+    "path", FEEDPARSER, ids=[str(p.relative_to(DATA / "feedparser")) for p in FEEDPARSER]
+)
+def test_feedparser_corpus(path: Path) -> None:
+    body = path.read_bytes()
+    parse_and_normalize(body, corpus_headers(body))
+
+
+@pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
+def test_real_feeds(path: Path) -> None:
+    parse_and_normalize(path.read_bytes(), {"content-type": "application/xml"})
+
+
+def test_real_arabic_feed_reads_as_arabic() -> None:
+    feed = parse(fetched((DATA / "real" / "ar_picturingjordan_home.xml").read_bytes()))
+    assert len(feed.entries) == 20
+    assert feed.repair is None
+    arts = [article(e, feed, SOURCE, fetched_at=NOW) for e in feed.entries]
+    assert all(a is not None and a.language == "ar" for a in arts)
+
+
+def test_real_empty_arabic_feed() -> None:
+    feed = parse(fetched((DATA / "real" / "ar_eis1600_empty.xml").read_bytes()))
+    assert feed.entries == ()
+    assert feed.title
+
+
+def test_latin1_labelled_utf8_is_not_read_as_arabic() -> None:
+    # Declared UTF-8, really ISO-8859-1: the cp1256 retry must not turn ç/ã into Arabic.
+    body = (DATA / "real" / "pt_uol_noticias.rss").read_bytes()
+    feed = parse(fetched(body, {"content-type": "application/xml"}))
+    assert feed.encoding == "windows-1252"
+    assert feed.repair is None
+    assert "simulações" in (feed.entries[0].title or "")
