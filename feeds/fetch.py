@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,6 +120,33 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def ping_hub(self, hub: str, topics: Sequence[str]) -> None:
+        """Tell a WebSub hub that `topics` (feed URLs) changed; never raises.
+
+        WebSub (W3C REC §6) leaves the publisher-to-hub ping to each hub; the form every
+        public hub accepts is a form-encoded POST of ``hub.mode=publish&hub.url=TOPIC``.
+        The pings go out together under one fetch timeout, and a hub that is down or
+        slow is only logged: subscribers then fall back to polling, so it must never
+        fail the pass that published the feeds.
+        """
+        if not topics:
+            return
+        try:
+            async with asyncio.timeout(self._config.timeout):
+                await asyncio.gather(*(self._ping(hub, topic) for topic in topics))
+        except TimeoutError:
+            log.warning("%s: no answer to the publish ping within %g s", hub, self._config.timeout)
+
+    async def _ping(self, hub: str, topic: str) -> None:
+        form = {"hub.mode": "publish", "hub.url": topic}
+        try:
+            response = await self._client.post(hub, data=form)
+        except (httpx.HTTPError, httpx.InvalidURL) as e:
+            log.warning("%s: publish ping for %s failed: %s", hub, topic, _describe(e))
+            return
+        if not 200 <= response.status_code < 300:
+            log.warning("%s: HTTP %d to the publish ping for %s", hub, response.status_code, topic)
 
     async def fetch(
         self,

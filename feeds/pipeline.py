@@ -139,11 +139,15 @@ async def run_pass_async(
     refresher = _Refresher(config, store, fetcher, now, executor, progress)
     try:
         results, new = await refresher.refresh_all([(by_url[s.url], s) for s in due])
+        touched = cluster(store, new, now())
+        written = publish_all(config, store)
+        if config.websub_hub:  # WebSub: tell the hub which feeds just changed
+            names = (os.path.basename(path) for path in written)
+            topics = [config.base_url + n for n in names if n.endswith((".rss", ".atom", ".json"))]
+            await fetcher.ping_hub(config.websub_hub, topics)
     finally:
         if own_fetcher:
             await fetcher.aclose()
-    touched = cluster(store, new, now())
-    written = publish_all(config, store)
     log.info("pass done: %d new articles, %d stories touched", len(new), len(touched))
     return PassResult(
         sources=tuple(results),
@@ -323,7 +327,7 @@ def cluster(store: Store, new: Sequence[Article], now: datetime) -> set[str]:
     """Put new and changed articles into stories; classify the stories they touch."""
     if not new:
         return set()
-    window = dedupe.DEFAULT_WINDOW
+    window = dedupe.WINDOW
     earliest = min(a.published for a in new) - window
     recent = store.articles_since(min(earliest, now - 2 * window))
     story_of = {r.article.id: r.story_id for r in recent if r.story_id}

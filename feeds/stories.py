@@ -10,10 +10,11 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from . import dedupe
 from .store import ArticleRow, Store, StoryRow
 from .types import Config, FeedConfig, SourceConfig, SourceRef, Story
 
-__all__ = ["assemble", "for_feed", "pick_representative", "select"]
+__all__ = ["assemble", "for_feed", "plain", "select"]
 
 #: How many of the newest stories a pass considers for publishing. Topic feeds pick
 #: from this pool, so it is much larger than any feed's limit.
@@ -29,22 +30,6 @@ def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]
     rows = store.articles_of_stories([s.id for s in story_rows])
     all_stories = assemble(story_rows, rows, config.sources)
     return [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
-
-
-def pick_representative(rows: Sequence[ArticleRow], priorities: Mapping[str, int]) -> ArticleRow:
-    """The article whose title and link a story shows.
-
-    A stable rule, so the shown title does not flip between passes: highest source
-    priority, then earliest published, then an Arabic-first title (readers guess the
-    direction from the first strong letter), then the smallest article id.
-    """
-
-    def rank(row: ArticleRow) -> tuple[int, str, int, str]:
-        a = row.article
-        latin_first = bool(re.match(r"\W*[A-Za-z]", a.title))
-        return (-priorities.get(a.source_url, 0), a.published.isoformat(), latin_first, a.id)
-
-    return min(rows, key=rank)
 
 
 def assemble(
@@ -72,7 +57,15 @@ def assemble(
 
 
 def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, int]) -> Story:
-    rep = pick_representative(rows, priorities)
+    rep = rows[
+        dedupe.representative(
+            [
+                (r.article.id, r.article.source_url, r.article.published, r.article.title)
+                for r in rows
+            ],
+            priorities,
+        )
+    ]
     others = sorted(
         (r for r in rows if r is not rep), key=lambda r: (r.article.published, r.article.id)
     )

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "pipeline"
 
 
-def feeds(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def feeds(
+    *args: str, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "feeds", *args],
@@ -33,7 +35,9 @@ def write_config(tmp_path: Path, urls: list[str]) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(
         'title: "تجربة"\nbase_url: https://example.org/\noutput_dir: out\n'
-        "database: db/feeds.db\nsources:\n" + sources + 'feeds:\n  - slug: all\n    title: "الكل"\n',
+        "database: db/feeds.db\nsources:\n"
+        + sources
+        + 'feeds:\n  - slug: all\n    title: "الكل"\n',
         encoding="utf-8",
     )
     return path
@@ -131,7 +135,9 @@ def test_corrupt_database_exits_1_and_is_not_recreated(served: str, tmp_path: Pa
     assert (tmp_path / "db" / "feeds.db").read_bytes() == junk
 
 
-def test_status_json_lists_every_source(served: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_status_json_lists_every_source(
+    served: str, httpserver: HTTPServer, tmp_path: Path
+) -> None:
     cfg = write_config(tmp_path, [served, httpserver.url_for("/broken.rss")])
     assert feeds("run", "-c", str(cfg)).returncode == 0
     proc = feeds("status", "-c", str(cfg), "--json")
@@ -174,6 +180,9 @@ def test_help_lists_every_contract_command() -> None:
 
 def test_readme_documents_every_command() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
-    for command in ("feeds run", "feeds serve", "feeds check", "feeds status", "feeds opml import",
-                    "feeds opml export", "feeds demo", "feeds worker", "make demo", "make test"):  # fmt: skip
+    commands = (
+        "feeds run", "feeds serve", "feeds check", "feeds status", "feeds opml import",
+        "feeds opml export", "feeds demo", "feeds worker", "make demo", "make test",
+    )  # fmt: skip
+    for command in commands:
         assert command in readme, command

@@ -185,6 +185,9 @@ def test_pass_without_every_skips_sources_not_due(two_sources: Config, site: Sit
 def test_lock_refuses_a_second_pass(two_sources: Config) -> None:
     from feeds.errors import LockedError
 
-    with pipeline.pass_lock(two_sources), pytest.raises(LockedError, match="another pass"):
-        with pipeline.pass_lock(two_sources):
-            pass
+    with (
+        pipeline.pass_lock(two_sources),
+        pytest.raises(LockedError, match="another pass"),
+        pipeline.pass_lock(two_sources),
+    ):
+        pass

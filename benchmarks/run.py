@@ -1,0 +1,422 @@
+"""`make bench`: feeds against feedparser alone and against reader, on the same bytes.
+
+For each corpus size, in one run: a seeded corpus (benchmarks/corpus.py) is served from
+loopback addresses, then each contender runs in a fresh process so its wall time and
+peak memory are its own:
+
+* feedparser alone: one process parses every body from disk (the floor for parsing);
+* reader: lemon24/reader's ``update_feeds(workers=8)`` fetching, parsing and storing;
+* ``feeds run --all`` on an empty store (cold), then again with nothing changed (warm:
+  every source answers 304);
+* ``feeds run`` cold with the parse kept in-process, to show what the pool buys;
+* ``feeds --help``, the start-up cost every command pays.
+
+Peak RSS is the peak of the *sum* of the resident sets of the process and all its
+descendants (the pool's workers and forkserver included), sampled every 10 ms: a pool
+that trades memory for time has to show the memory. Run ``--help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402  (a sibling script, not a package)
+
+PYTHON = sys.executable
+FEEDS = [PYTHON, "-m", "feeds"]
+TARGET_SIZE = (200, 40)
+RSS_LIMIT_MB = 300.0
+HELP_LIMIT_S = 0.3
+
+
+@dataclass
+class Run:
+    """One measured process."""
+
+    name: str
+    wall: float
+    cpu: float  # user + system seconds of the process and the children it waited for
+    rss_mb: float  # peak of the process tree's summed RSS
+    rss_max_one_mb: float  # largest single process (wait4's ru_maxrss)
+    inner: dict[str, object] = field(default_factory=dict)
+    ok: bool = True
+    note: str = ""
+
+
+@dataclass
+class Size:
+    sources: int
+    items: int
+    megabytes: float
+    runs: dict[str, Run] = field(default_factory=dict)
+    checks: list[tuple[str, str, bool]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Summed VmRSS of `root` and its descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        pid, ppid, kb = int(entry.name), 0, 0
+        for line in text.splitlines():
+            if line.startswith(b"PPid:"):
+                ppid = int(line.split()[1])
+            elif line.startswith(b"VmRSS:"):
+                kb = int(line.split()[1])
+        parents[pid], rss[pid] = ppid, kb
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += rss.get(pid, 0)
+        stack.extend(p for p, pp in parents.items() if pp == pid)
+    return total
+
+
+def measure(name: str, argv: list[str], *, timeout: float = 900.0) -> Run:
+    """Run argv in a fresh process; its output's last line, if JSON, is kept as `inner`."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.01):
+                peak = max(peak, _tree_rss_kb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        deadline = threading.Timer(timeout, proc.kill)
+        deadline.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        deadline.cancel()
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace").strip()
+    last = text.splitlines()[-1] if text else ""
+    inner: dict[str, object] = json.loads(last) if last.startswith("{") else {}
+    ok = proc.returncode == 0
+    return Run(
+        name, wall, usage.ru_utime + usage.ru_stime, max(peak, usage.ru_maxrss) / 1024,
+        usage.ru_maxrss / 1024, inner, ok, "" if ok else f"exit {proc.returncode}: {text[-400:]}",
+    )  # fmt: skip
+
+
+def best(runs: list[Run]) -> Run:
+    """The fastest of repeated runs: on a shared machine, noise only ever adds time."""
+    return min(runs, key=lambda r: (not r.ok, r.wall))
+
+
+# --------------------------------------------------------------------------- children
+
+
+def child_feedparser(folder: str) -> None:
+    """Parse every body in `folder` with feedparser, in this one process."""
+    import feedparser
+
+    bodies = [p.read_bytes() for p in sorted(Path(folder).glob("*.xml"))]
+    started = time.perf_counter()
+    entries = sum(len(feedparser.parse(b).entries) for b in bodies)
+    print(json.dumps({"parse_s": round(time.perf_counter() - started, 3), "entries": entries}))
+
+
+def child_reader(urls_file: str, db: str) -> None:
+    """lemon24/reader: add every feed, then one update_feeds(workers=8) into a new DB."""
+    from reader import make_reader
+
+    urls = Path(urls_file).read_text().split()
+    reader = make_reader(db)
+    for url in urls:
+        reader.add_feed(url)
+    started = time.perf_counter()
+    reader.update_feeds(workers=8)
+    took = time.perf_counter() - started
+    counts = reader.get_entry_counts()
+    reader.close()
+    print(json.dumps({"update_s": round(took, 3), "entries": counts.total}))
+
+
+def child_feeds_pass(config_path: str, workers: int | None) -> None:
+    """One `feeds run --all` pass with an explicit pool size (0: parse in-process)."""
+    from feeds import config, pipeline, pool
+
+    cfg = config.load(config_path)
+    started = time.perf_counter()
+    with (
+        pipeline.pass_lock(cfg),
+        pipeline.open_for(cfg) as store,
+        pool.parse_executor(len(cfg.sources), workers=workers) as ex,
+    ):
+        result = pipeline.run_pass(cfg, store, every=True, executor=ex)
+    print(json.dumps({"pass_s": round(time.perf_counter() - started, 3),
+                      "new": result.new_articles, "pool": ex is not None}))  # fmt: skip
+
+
+def child_profile(config_path: str, out_path: str) -> None:
+    """A cold pass under pyinstrument, parse in-process so every cost is on one stack."""
+    from pyinstrument import Profiler
+
+    from feeds import config, pipeline
+
+    cfg = config.load(config_path)
+    profiler = Profiler(interval=0.001)
+    with pipeline.open_for(cfg) as store:
+        profiler.start()
+        pipeline.run_pass(cfg, store, every=True)
+        profiler.stop()
+    Path(out_path).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(json.dumps({"profile": out_path}))
+
+
+# --------------------------------------------------------------------------- one size
+
+
+def write_config(folder: Path, urls: list[str]) -> Path:
+    lines = [
+        'title: "أخبار التقنية (قياس)"',
+        "base_url: https://example.org/feeds/",
+        f"output_dir: {folder / 'public'}",
+        f"database: {folder / 'feeds.db'}",
+        "fetch: {timeout: 60, pass_deadline: 900}",
+        "sources:",
+        *(f"  - url: {url}\n    name: مصدر {n}" for n, url in enumerate(urls)),
+        "feeds:",
+        "  - slug: all",
+        "    title: كل الأخبار",
+    ]
+    path = folder / "config.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def fresh_store(folder: Path) -> None:
+    for name in ("feeds.db", "feeds.db-wal", "feeds.db-shm", "feeds.db.lock"):
+        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / "public", ignore_errors=True)
+
+
+def bench_size(sources: int, items: int, args: argparse.Namespace) -> Size:
+    bodies = corpus.generate(sources, items, seed=args.seed)
+    size = Size(sources, items, sum(map(len, bodies.values())) / 1e6)
+    me = [PYTHON, str(Path(__file__).resolve())]
+    with (
+        tempfile.TemporaryDirectory(prefix="feeds-bench-") as tmp,
+        corpus.CorpusServer(bodies, hosts=min(sources, 32)) as server,
+    ):
+        folder = Path(tmp)
+        (folder / "bodies").mkdir()
+        for path, body in bodies.items():
+            (folder / "bodies" / Path(path).name).write_bytes(body)
+        urls = list(server.urls())
+        (folder / "urls.txt").write_text("\n".join(urls))
+        cfg = write_config(folder, urls)
+        runs = size.runs
+        _log(f"{sources} sources x {items} items ({size.megabytes:.1f} MB)")
+        feeds_run = [*FEEDS, "run", "--all", "-c", str(cfg)]
+        tries: dict[str, list[Run]] = {}
+        for _ in range(args.repeat):
+            _try(tries, measure("feedparser alone", [*me, "--child", "feedparser",
+                                                     str(folder / "bodies")]))  # fmt: skip
+            if not args.skip_reader:
+                (folder / "reader.sqlite").unlink(missing_ok=True)
+                _try(tries, measure("reader update_feeds(workers=8)", [
+                    *me, "--child", "reader", str(folder / "urls.txt"),
+                    str(folder / "reader.sqlite")]))  # fmt: skip
+            fresh_store(folder)
+            server.reset_counts()
+            _try(tries, measure("feeds run --all, cold", feeds_run), server=server)
+            _try(tries, measure("feeds run --all, warm", feeds_run), server=server)
+            fresh_store(folder)
+            _try(tries, measure(_KEYS["pool"], [*me, "--child", "feeds-pass", str(cfg)]))
+            fresh_store(folder)
+            _try(tries, measure(_KEYS["inproc"], [*me, "--child", "feeds-pass", str(cfg), "0"]))
+        for key, name in _KEYS.items():
+            if name in tries:
+                runs[key] = best(tries[name])
+        if args.profile and (sources, items) == TARGET_SIZE:
+            fresh_store(folder)
+            out = ROOT / "benchmarks" / f"profile-{sources}x{items}.txt"
+            measure("profile", [*me, "--child", "profile", str(cfg), str(out)])
+            _log(f"profile written to {out}")
+    check(size)
+    return size
+
+
+_KEYS = {
+    "feedparser": "feedparser alone",
+    "reader": "reader update_feeds(workers=8)",
+    "cold": "feeds run --all, cold",
+    "warm": "feeds run --all, warm",
+    "pool": "feeds pass cold, feeds.pool default",
+    "inproc": "feeds pass cold, parse in-process",
+}
+
+
+def _try(tries: dict[str, list[Run]], run: Run, server: corpus.CorpusServer | None = None) -> None:
+    """Keep one attempt; with `server`, note what HTTP answers it got (and reset the count)."""
+    if server is not None:
+        run.inner["http"] = dict(server.counts)
+        server.reset_counts()
+    tries.setdefault(run.name, []).append(run)
+    _log(f"  {run.name}: {run.wall:.2f} s, {run.rss_mb:.0f} MB" + ("" if run.ok else " FAILED"))
+
+
+def check(size: Size) -> None:
+    r = size.runs
+    cold, warm, fp = r["cold"], r["warm"], r["feedparser"]
+    size.checks.append((f"cold <= feedparser alone ({fp.wall:.2f} s)", "cold",
+                        cold.ok and cold.wall <= fp.wall))  # fmt: skip
+    if "reader" in r:
+        limit = 0.8 * r["reader"].wall
+        size.checks.append((f"cold <= 0.8 x reader ({limit:.2f} s)", "cold",
+                            cold.ok and cold.wall <= limit))  # fmt: skip
+    size.checks.append((f"warm <= 10% of cold ({0.1 * cold.wall:.2f} s)", "warm",
+                        warm.ok and warm.wall <= 0.1 * cold.wall))  # fmt: skip
+    for key in ("cold", "warm"):
+        size.checks.append((f"{key} peak RSS <= {RSS_LIMIT_MB:.0f} MB", key,
+                            r[key].rss_mb <= RSS_LIMIT_MB))  # fmt: skip
+    warm_http = r["warm"].inner.get("http", {})
+    if isinstance(warm_http, dict):
+        size.checks.append((f"warm pass saw only 304s ({warm_http})", "warm",
+                            warm_http.get(200, 0) == 0 and warm_http.get(304, 0) > 0))  # fmt: skip
+
+
+def bench_help(runs: int) -> tuple[list[float], Run]:
+    times = []
+    last = None
+    for _ in range(runs):
+        last = measure("feeds --help", [*FEEDS, "--help"])
+        times.append(last.wall)
+    assert last is not None
+    return times, last
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(sizes: list[Size], help_times: list[float], help_run: Run) -> None:
+    print()
+    print(_machine())
+    for s in sizes:
+        marker = "  <- target size" if (s.sources, s.items) == TARGET_SIZE else ""
+        print(f"\n== {s.sources} sources x {s.items} items, {s.megabytes:.1f} MB{marker}")
+        print(
+            f"{'what':<36} {'wall s':>7} {'CPU s':>6} {'peak RSS MB':>12} {'1 proc MB':>10}  detail"
+        )
+        for run in s.runs.values():
+            detail = ", ".join(f"{k}={v}" for k, v in run.inner.items())
+            if not run.ok:
+                detail = "FAILED " + run.note
+            print(f"{run.name:<36} {run.wall:>7.2f} {run.cpu:>6.2f} {run.rss_mb:>12.0f} "
+                  f"{run.rss_max_one_mb:>10.0f}  {detail}")  # fmt: skip
+        for text, _, passed in s.checks:
+            print(f"   {'PASS' if passed else 'MISS'}  {text}")
+    median = statistics.median(help_times)
+    print(f"\nfeeds --help: median {median:.3f} s, best {min(help_times):.3f} s over "
+          f"{len(help_times)} runs, peak RSS {help_run.rss_mb:.0f} MB   "
+          f"{'PASS' if median < HELP_LIMIT_S else 'MISS'}  < {HELP_LIMIT_S} s")  # fmt: skip
+
+
+def _machine() -> str:
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = f"{int(fh.readline().split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    try:
+        import reader
+
+        rv = reader.__version__
+    except ImportError:
+        rv = "not installed"
+    import feedparser
+
+    return (f"machine: {os.cpu_count()} cores, {mem} RAM, Python {sys.version.split()[0]}, "
+            f"feedparser {feedparser.__version__}, reader {rv}")  # fmt: skip
+
+
+def _log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sources", default="50,200,800", help="comma-separated sizes (50,200,800)")
+    p.add_argument("--items", type=int, default=40, help="items per feed (40)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--quick", action="store_true", help="one small size: 50 sources x 20 items")
+    p.add_argument("--skip-reader", action="store_true", help="leave reader out")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile a cold 200x40 pass (pyinstrument) into benchmarks/",
+    )
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--help-runs", type=int, default=7)
+    p.add_argument("--repeat", type=int, default=1, help="runs of each; the best is kept (1)")
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return _child(args.child)
+    if args.quick:
+        args.sources, args.items, args.help_runs = "50", 20, 3
+    sizes = [bench_size(int(n), args.items, args) for n in args.sources.split(",")]
+    help_times, help_run = bench_help(args.help_runs)
+    report(sizes, help_times, help_run)
+    if args.json:
+        data = {"machine": _machine(), "help_s": help_times,
+                "sizes": [asdict(s) for s in sizes]}  # fmt: skip
+        Path(args.json).write_text(json.dumps(data, indent=2, default=str))
+    return 0
+
+
+def _child(argv: list[str]) -> int:
+    kind, rest = argv[0], argv[1:]
+    if kind == "feedparser":
+        child_feedparser(rest[0])
+    elif kind == "reader":
+        child_reader(rest[0], rest[1])
+    elif kind == "feeds-pass":
+        child_feeds_pass(rest[0], int(rest[1]) if len(rest) > 1 else None)
+    elif kind == "profile":
+        child_profile(rest[0], rest[1])
+    else:
+        raise SystemExit(f"unknown child {kind}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""Topics from editable lexicon tables (pure; reads feeds/data/*.tsv once).
+
+A term matches on the Arabic matching key (research/arabic.md 2b), so أ/إ/آ, ة/ه and
+ى/ي never matter, and every word of a term may carry the proclitics و ف ب ل ك and the
+article ال (وبالذكاء الاصطناعي matches the term "ذكاء اصطناعي"). Terms are therefore
+written bare in lexicon.tsv, without ال. Multi-word terms match consecutive words; the
+longest term starting at a word wins, and its words are not counted again.
+
+Scoring (research/arabic.md 6): a title hit counts `TITLE_WEIGHT` (3) times the term's
+weight, a body hit once. A topic is kept when its score reaches `THRESHOLD` (3): one
+title hit, or three body hits. So a single passing body mention ("...عبر تطبيق واتساب")
+does not make a football report tech, while any tech word in the title does.
+
+`PhraseTable` is shared with `feeds.dedupe`, which uses it for brand aliases.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+from feeds.arabic.matching import match_key
+from feeds.types import TOPICS, SourceConfig
+
+__all__ = [
+    "THRESHOLD",
+    "TITLE_WEIGHT",
+    "PhraseTable",
+    "accepts",
+    "is_tech",
+    "read_table",
+    "scores",
+    "topics",
+    "word_forms",
+]
+
+log = logging.getLogger("feeds.classify")
+
+TITLE_WEIGHT = 3.0
+THRESHOLD = 3.0
+
+# Proclitic groups an Arabic word may carry: conjunction, then preposition, then the
+# article; لل is ل + ال with the alef dropped.
+_PREFIXES = tuple(
+    sorted(
+        {c + p + a for c in ("", "و", "ف") for p in ("", "ب", "ل", "ك") for a in ("", "ال")}
+        | {"لل", "ولل", "فلل"},
+        key=len,
+        reverse=True,
+    )[:-1]  # drop the empty prefix (the shortest)
+)
+
+
+def word_forms(token: str) -> tuple[str, ...]:
+    """The token and every reading of it with a proclitic group removed.
+
+    Over-generating is safe: a form only counts when a table holds it exactly. Latin
+    tokens have no proclitics.
+    """
+    if not token or not "\u0600" <= token[0] <= "\u06ff":
+        return (token,)
+    forms = [token]
+    forms.extend(
+        token[len(p) :] for p in _PREFIXES if token.startswith(p) and len(token) - len(p) >= 2
+    )
+    return tuple(forms)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    start: int
+    end: int
+    value: str
+    weight: float
+
+
+class PhraseTable:
+    """Whole-word phrase look-up over match-key tokens, clitics allowed on every word."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, float]]) -> None:
+        by_first: dict[str, list[tuple[tuple[str, ...], str, float]]] = defaultdict(list)
+        for value, term, weight in rows:
+            words = tuple(match_key(term).split())
+            if words:
+                by_first[words[0]].append((words, value, weight))
+        for entries in by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))
+        self._by_first = dict(by_first)
+
+    def find(self, words: tuple[str, ...]) -> tuple[Hit, ...]:
+        """Non-overlapping hits, left to right, longest term first at each word."""
+        forms = [set(word_forms(w)) for w in words]
+        hits: list[Hit] = []
+        i = 0
+        while i < len(words):
+            hit = self._longest_at(words, forms, i)
+            if hit is None:
+                i += 1
+            else:
+                hits.append(hit)
+                i = hit.end
+        return tuple(hits)
+
+    def _longest_at(self, words: tuple[str, ...], forms: list[set[str]], i: int) -> Hit | None:
+        best: Hit | None = None
+        for form in forms[i]:
+            for term, value, weight in self._by_first.get(form, ()):
+                end = i + len(term)
+                if end > len(words) or (best is not None and end <= best.end):
+                    continue
+                if all(term[k] in forms[i + k] for k in range(1, len(term))):
+                    best = Hit(i, end, value, weight)
+        return best
+
+
+def read_table(name: str) -> tuple[tuple[str, ...], ...]:
+    """Rows of a tab-separated file in feeds/data/, skipping blanks and # comments."""
+    text = resources.files("feeds").joinpath("data", name).read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            rows.append(tuple(cell.strip() for cell in line.split("\t")))
+    return tuple(rows)
+
+
+@functools.cache
+def _lexicon() -> PhraseTable:
+    rows = []
+    for row in read_table("lexicon.tsv"):
+        topic, term = row[0], row[1]
+        if topic not in TOPICS:
+            raise ValueError(f"lexicon.tsv: unknown topic {topic!r} for {term!r}")
+        rows.append((topic, term, float(row[2]) if len(row) > 2 and row[2] else 1.0))
+    return PhraseTable(rows)
+
+
+@functools.cache
+def _negative() -> PhraseTable:
+    return PhraseTable((row[0], row[1], 1.0) for row in read_table("negative.tsv"))
+
+
+def _score(table: PhraseTable, title: str, text: str) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for words, factor in ((title, TITLE_WEIGHT), (text, 1.0)):
+        for hit in table.find(tuple(match_key(words).split())):
+            totals[hit.value] += hit.weight * factor
+    return totals
+
+
+def scores(title: str, text: str) -> Mapping[str, float]:
+    """Score per topic (title hits x3, body hits x1); topics without hits are absent."""
+    return _score(_lexicon(), title, text)
+
+
+def topics(title: str, text: str) -> tuple[str, ...]:
+    """Topics scoring at least `THRESHOLD`, best first, ties by name."""
+    kept = [(-s, t) for t, s in scores(title, text).items() if s >= THRESHOLD]
+    return tuple(t for _, t in sorted(kept))
+
+
+def is_tech(title: str, text: str) -> bool:
+    """True when some topic reaches the threshold and outweighs the non-tech list.
+
+    The negative list (football, celebrities, horoscopes) is scored the same way, so a
+    match report mentioning a streaming app stays out while a story about an esports
+    league sponsored by a football club stays in when its tech words weigh more.
+    """
+    tech = scores(title, text)
+    best = max(tech.values(), default=0.0)
+    if best < THRESHOLD:
+        return False
+    negative = sum(_score(_negative(), title, text).values())
+    return negative < sum(tech.values())
+
+
+def accepts(source: SourceConfig, title: str, text: str) -> bool:
+    """Whether a story from `source` may be published: general-news sources only give tech."""
+    return not source.filter_topics or is_tech(title, text)

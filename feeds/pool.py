@@ -1,0 +1,110 @@
+"""A process pool for the CPU-bound half of a pass (parse + normalize), when it pays off.
+
+feedparser and the normalizer are pure Python and hold the GIL, so threads cannot run
+two parses at once; processes can. The pool sits behind the parse stage only: the
+pipeline hands `pipeline.parse_body` to whatever `Executor` it is given (or runs it in
+its event loop's default thread when given None), so every stage stays testable without
+a pool. What crosses the process boundary is `FetchResult`, `SourceConfig`, a datetime
+and back `ParsedFeed`/`Article` records: frozen slots dataclasses, which pickle.
+
+Start method: "forkserver". A pass's process has live threads by the time the first
+body arrives (the pool's own manager thread, and whatever the event loop started), and
+forking a threaded process can copy a lock held by another thread into the child, where
+it is never released (Python 3.12 warns about it). "spawn" is safe too but every worker
+imports feedparser, nh3, ftfy and the lexicon tables from scratch, ~0.4 s of CPU each,
+paid while the pass is trying to use those very cores. The forkserver imports them once
+(`set_forkserver_preload`) and then forks clean, single-threaded copies of itself.
+
+Workers are started and warmed as soon as the pool is made, so their start-up overlaps
+the pass's first fetches instead of delaying the first parse.
+
+Threshold: below `MIN_SOURCES` sources the pool's fixed cost (the forkserver's imports
+and pickling every body across) is more than a second core saves; measured in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+__all__ = ["MIN_SOURCES", "PRELOAD", "parse_executor", "workers_for"]
+
+log = logging.getLogger("feeds.pool")
+
+#: Fewest sources in a pass for which a pool is faster than parsing in-process.
+MIN_SOURCES = 24
+#: Modules the forkserver imports once, so forked workers start with them loaded.
+PRELOAD = ("feeds.pipeline",)
+
+
+def workers_for(sources: int, workers: int | None = None) -> int:
+    """How many worker processes a pass of `sources` sources should get (0: no pool)."""
+    if workers is not None:
+        return max(0, min(workers, sources))
+    if sources < MIN_SOURCES:
+        return 0
+    cores = _usable_cores()
+    return cores if cores > 1 else 0
+
+
+def _usable_cores() -> int:
+    # The CPUs this process may run on (taskset, cgroups' cpusets), not the machine's.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def parse_executor(sources: int, *, workers: int | None = None) -> Iterator[Executor | None]:
+    """A warmed process pool for a pass of `sources` sources, or None to parse in-process.
+
+    `workers` overrides the choice (0 or 1 give None: one worker process is slower
+    than the main process doing the work itself). The pool is shut down on exit,
+    cancelling parses not yet started.
+    """
+    count = workers_for(sources, workers)
+    if count < 2:
+        yield None
+        return
+    started = time.monotonic()
+    ctx = _context()
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=ctx, initializer=_warm_up)
+    try:
+        _start(pool, count)
+        log.debug("process pool of %d workers (%s) ready", count, ctx.get_start_method())
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        log.debug("process pool used for %.2f s", time.monotonic() - started)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        return ctx
+    return multiprocessing.get_context("spawn")  # Windows, and macOS without forkserver
+
+
+def _start(pool: ProcessPoolExecutor, count: int) -> None:
+    # ProcessPoolExecutor starts one worker per submit until it has max_workers; send
+    # one no-op each so every worker starts now. Don't wait: they boot while we fetch.
+    # A worker that fails to start breaks the pool, and the first real parse says so.
+    for _ in range(count):
+        pool.submit(_noop)
+
+
+def _noop() -> None:
+    return None
+
+
+def _warm_up() -> None:
+    """Runs once in each worker: import the parse stage so the first parse is not slower."""
+    import feeds.pipeline  # noqa: F401  (cheap when the forkserver preloaded it)

@@ -1,0 +1,290 @@
+"""`feeds serve`: passes on a schedule, and the HTTP server, in one event loop.
+
+The only module that imports APScheduler. What is due lives in the store (each source's
+`next_due`), not in the scheduler: there is one code-defined "tick" job in memory that
+runs a pass over whatever is due, like `feeds run` from cron would (research/scale.md
+§3.2). The job has ``max_instances=1`` and ``coalesce=True``, so a slow pass delays the
+next tick instead of overlapping it, and ticks missed meanwhile collapse into one.
+
+Each tick takes the store's pass lock. When someone else holds it (a cron `feeds run`,
+a second daemon) the tick is skipped, not queued. Between ticks nothing is held.
+
+On SIGTERM or SIGINT: no new tick starts; the pass in flight may finish (up to
+`DRAIN_S`, then it is cancelled, which can only happen before its atomic writes);
+the HTTP server stops; exit 0, within the 30 s systemd and the contract allow.
+APScheduler 3.x cannot do this itself: ``AsyncIOExecutor.shutdown`` cancels running
+coroutine jobs ("there is no way to honor wait=True").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import pipeline
+from .errors import ConfigError, FeedsError, LockedError, Problem, PublishError
+from .store import Store
+from .types import Config, Outcome, PassResult, ScheduleConfig
+
+if TYPE_CHECKING:
+    from .serve import HttpServer
+
+__all__ = ["DRAIN_S", "Daemon", "max_age", "serve", "trigger"]
+
+log = logging.getLogger("feeds.schedule")
+
+#: Longest wait for the pass in flight after SIGTERM; the HTTP server then has up to
+#: 5 s to finish its responses, which keeps the whole stop under 30 s.
+DRAIN_S = 20.0
+#: Jitter added to each tick: a tenth of the period, at most this many seconds.
+JITTER_MAX_S = 60.0
+_DEFAULT = timedelta(minutes=15)
+#: Crontab weekday numbers: 0 and 7 are Sunday. APScheduler 3.x numbers from Monday
+#: (its from_crontab mis-reads "1-5", issue agronholm/apscheduler#286), so we pass names.
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+class RunPass(Protocol):
+    def __call__(
+        self, config: Config, store: Store, *, now: Callable[[], datetime]
+    ) -> Awaitable[PassResult]: ...
+
+
+# --------------------------------------------------------------------------- triggers
+
+
+def _cron_weekdays(field: str) -> str:
+    """A crontab day-of-week field as APScheduler day names ("1-5" → "mon,…,fri")."""
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            first, last = span.split("-", 1)
+            low, high = _cron_day(first), _cron_day(last)
+        else:
+            low = high = _cron_day(span)
+            high = 7 if step else high  # "1/2" runs from 1 to the end, as in Vixie cron
+        if low > high or (step and not step.isdigit()) or step == "0":
+            raise ValueError(f"bad day-of-week {part!r}")
+        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
+    return ",".join(_CRON_DAYS[d] for d in sorted(days))
+
+
+def _cron_day(text: str) -> int:
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text[:3] in _CRON_DAYS:
+        return _CRON_DAYS.index(text[:3])
+    raise ValueError(f"bad day of week {text!r}")
+
+
+def _cron(expr: str, jitter: float | None = None) -> CronTrigger:
+    """A crontab line in the machine's local time, as cron itself reads it.
+
+    One difference stays: when both day-of-month and day-of-week are restricted, cron
+    runs on either and APScheduler only on days matching both.
+    """
+    minute, hour, day, month, weekday = expr.split()
+    if weekday != "*":
+        weekday = _cron_weekdays(weekday)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, jitter=jitter
+    )
+
+
+def _period(schedule: ScheduleConfig, now: datetime) -> float:
+    """Seconds between two ticks (for a cron line: between its next two times)."""
+    if schedule.cron is None:
+        return (schedule.interval or _DEFAULT).total_seconds()
+    cron = _cron(schedule.cron)
+    first = cron.get_next_fire_time(None, now)
+    second = cron.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    return max(1.0, (second - first).total_seconds()) if first and second else 86400.0
+
+
+def trigger(config: Config, now: datetime | None = None) -> IntervalTrigger | CronTrigger:
+    """The tick's trigger; a crontab line APScheduler refuses is a ConfigError."""
+    schedule = config.schedule
+    try:
+        jitter = min(_period(schedule, now or datetime.now(UTC)) / 10, JITTER_MAX_S)
+        if schedule.cron is not None:
+            return _cron(schedule.cron, jitter)
+    except ValueError as e:
+        problem = Problem(config.path, None, "schedule.cron", str(e))
+        raise ConfigError([problem]) from e
+    seconds = (schedule.interval or _DEFAULT).total_seconds()
+    return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=UTC)
+
+
+def max_age(config: Config, now: datetime | None = None) -> int:
+    """Cache-Control max-age for the published files: nothing changes sooner."""
+    try:
+        return max(1, int(_period(config.schedule, now or datetime.now(UTC))))
+    except ValueError:
+        return int(_DEFAULT.total_seconds())
+
+
+# --------------------------------------------------------------------------- the tick
+
+
+class Daemon:
+    """The tick job and the pass it may have in flight."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        run: RunPass = pipeline.run_pass_async,
+        now: Callable[[], datetime] = pipeline.utc_now,
+    ) -> None:
+        self.config = config
+        self._run, self._now = run, now
+        self._inflight: asyncio.Task[PassResult | None] | None = None
+        self.stopping = False
+
+    async def tick(self) -> PassResult | None:
+        """Run one pass unless stopping or locked out; None when no pass ran."""
+        if self.stopping:
+            return None
+        task = asyncio.create_task(self._locked_pass())
+        self._inflight = task
+        # The pass is its own task so stopping can wait for it, or cancel it, without
+        # APScheduler's executor seeing the job itself cancelled.
+        await asyncio.wait({task})
+        return None if task.cancelled() else task.result()
+
+    async def _locked_pass(self) -> PassResult | None:
+        try:
+            with pipeline.pass_lock(self.config), pipeline.open_for(self.config) as store:
+                result = await self._run(self.config, store, now=self._now)
+        except LockedError as e:
+            log.info("tick skipped: %s", e)
+            return None
+        except FeedsError as e:  # the next tick may work (disk full, store busy...)
+            log.error("pass failed: %s", e)
+            return None
+        _log_result(result)
+        return result
+
+    async def drain(self, timeout: float = DRAIN_S) -> bool:
+        """Stop starting passes; wait up to `timeout` s for the one in flight, then
+        cancel it. True when no pass was cut short."""
+        self.stopping = True
+        task = self._inflight
+        if task is None or task.done():
+            return True
+        log.info("stopping: waiting up to %g s for the pass in flight", timeout)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if done:
+            return True
+        log.warning("stopping: the pass did not finish in %g s; cancelling it", timeout)
+        task.cancel()
+        await asyncio.wait({task}, timeout=2.0)
+        return False
+
+    def abandon(self) -> None:
+        """Cancel the pass in flight (a second signal: the operator will not wait)."""
+        self.stopping = True
+        if self._inflight is not None:
+            self._inflight.cancel()
+
+
+def _log_result(result: PassResult) -> None:
+    for r in result.sources:
+        if r.outcome is Outcome.ERROR:
+            status = f" (HTTP {r.status})" if r.status else ""
+            log.warning("%s%s: %s", r.source_url, status, r.error)
+    same = result.count(Outcome.NOT_MODIFIED) + result.count(Outcome.UNCHANGED)
+    log.info(
+        "pass: %d sources fetched: %d ok, %d not modified, %d failed; %d new articles; "
+        "%d stories updated; %d files written",
+        len(result.sources), result.count(Outcome.OK), same, result.count(Outcome.ERROR),
+        result.new_articles, result.stories_published, len(result.files_written),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the daemon
+
+
+def serve(config: Config) -> int:
+    """Run passes on the schedule (and serve output_dir when `serve:` is set) until
+    SIGTERM or SIGINT; 0 after a clean stop. Fatal set-up problems raise FeedsError."""
+    if log.getEffectiveLevel() > logging.INFO:
+        # A daemon's one line per pass is its heartbeat in the journal.
+        log.setLevel(logging.INFO)
+    return asyncio.run(_main(config))
+
+
+def _preflight(config: Config) -> None:
+    """Fail at start, with exit 1, on what no tick could get past."""
+    try:
+        os.makedirs(config.output_dir, exist_ok=True)
+    except OSError as e:
+        raise PublishError(e.strerror or str(e), subject=config.output_dir) from e
+    with pipeline.open_for(config):
+        pass  # opens (and migrates) the store, or raises StorageError
+
+
+async def _main(config: Config) -> int:
+    tick_trigger = trigger(config)
+    _preflight(config)
+    http = await _start_http(config)
+    daemon = Daemon(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, _on_signal, stop, daemon)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    period = _period(config.schedule, datetime.now(UTC))
+    scheduler.add_job(
+        daemon.tick, tick_trigger, id="tick", max_instances=1, coalesce=True,
+        misfire_grace_time=max(1, int(period)), next_run_time=datetime.now(UTC),
+    )  # fmt: skip
+    scheduler.start()
+    try:
+        await stop.wait()
+        scheduler.pause()
+        await daemon.drain()
+    finally:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # shutdown is scheduled on the loop; let it run
+        if http is not None:
+            await http.stop()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
+    return 0
+
+
+def _on_signal(stop: asyncio.Event, daemon: Daemon) -> None:
+    if stop.is_set():  # a second signal: do not wait for the pass any longer
+        daemon.abandon()
+        return
+    log.info("signal received: finishing the pass in flight, then exiting")
+    stop.set()
+
+
+async def _start_http(config: Config) -> HttpServer | None:
+    if config.serve is None:
+        return None
+    from . import serve as http  # starlette and uvicorn load only when serving
+
+    asgi = http.app(
+        config.output_dir, max_age=max_age(config), slugs=[f.slug for f in config.feeds]
+    )
+    server = http.HttpServer(asgi, host=config.serve.host, port=config.serve.port)
+    await server.start()
+    log.info("serving %s on http://%s:%d/", config.output_dir, server.host, server.port)
+    return server

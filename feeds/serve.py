@@ -1,0 +1,265 @@
+"""HTTP serving of output_dir for `feeds serve`; the only module that imports starlette
+and uvicorn.
+
+Only the published files are served, picked by name (never by joining a request path
+onto a folder), so ``../``, ``%2e%2e``, absolute paths and dot files cannot reach
+anything else: ``<slug>.rss|.atom|.json``, ``index.html`` (also at ``/``) and
+``feeds.opml``. Feed readers poll, so conditional requests matter more than speed:
+
+* ``ETag`` is strong and computed from the bytes (RFC 9110 §8.8.3), cached per
+  (inode, mtime_ns, size) so a file is hashed once per atomic replace, not per request.
+  The gzip variant has its own tag (``"…-gz"``): a strong tag names one exact byte
+  sequence, and each variant is a different one. ``Vary: Accept-Encoding`` goes on both.
+* ``If-None-Match`` wins over ``If-Modified-Since`` (RFC 9110 §13.2.2); either gives 304.
+* ``Cache-Control: max-age`` is the schedule interval: nothing changes sooner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import hashlib
+import logging
+import os
+import re
+import socket
+import stat
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .errors import FeedsError
+
+__all__ = ["CONTENT_TYPES", "HttpServer", "app"]
+
+log = logging.getLogger("feeds.serve")
+
+#: Published file extension → Content-Type. XML declares its encoding in the prolog and
+#: JSON is UTF-8 by definition (RFC 8259 §8.1), so only HTML carries a charset.
+CONTENT_TYPES = {
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".json": "application/feed+json",
+    ".html": "text/html; charset=utf-8",
+    ".opml": "text/x-opml",
+}
+_FEED_NAME = re.compile(r"([a-z0-9][a-z0-9_-]*)\.(rss|atom|json)")
+_FIXED = frozenset({"index.html", "feeds.opml"})
+_ALLOW = "GET, HEAD"
+#: Seconds uvicorn may spend finishing responses in flight when told to stop.
+_GRACEFUL_S = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Entity:
+    """One version of one file, with both encodings and their validators."""
+
+    key: tuple[int, int, int]  # inode, mtime_ns, size: a new atomic replace changes it
+    body: bytes
+    gzipped: bytes
+    etag: str
+    mtime: float
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gz"'
+
+
+class _Files:
+    """Reads published files by name, keeping the latest version of each in memory."""
+
+    def __init__(self, output_dir: str, slugs: Collection[str] | None) -> None:
+        self.root = os.path.realpath(output_dir)
+        self.slugs = frozenset(slugs) if slugs is not None else None
+        self.cache: dict[str, _Entity] = {}
+
+    def allowed(self, name: str) -> bool:
+        if name in _FIXED:
+            return True
+        match = _FEED_NAME.fullmatch(name)
+        return match is not None and (self.slugs is None or match[1] in self.slugs)
+
+    def get(self, name: str) -> _Entity | None:
+        """The file's current version, or None when it is missing or not a plain file
+        inside output_dir (a symlink pointing out of it counts as missing)."""
+        path = os.path.join(self.root, name)
+        real = os.path.realpath(path)
+        if os.path.dirname(real) != self.root:
+            return None
+        try:
+            with open(real, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    return None
+                key = (st.st_ino, st.st_mtime_ns, st.st_size)
+                cached = self.cache.get(name)
+                if cached is not None and cached.key == key:
+                    return cached
+                body = fh.read()
+        except OSError:
+            return None
+        entity = _entity(key, body, st.st_mtime)
+        self.cache[name] = entity
+        return entity
+
+
+def _entity(key: tuple[int, int, int], body: bytes, mtime: float) -> _Entity:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    # mtime=0 keeps the gzip bytes a pure function of the body, as its ETag promises.
+    return _Entity(key, body, gzip.compress(body, compresslevel=6, mtime=0), etag, mtime)
+
+
+# --------------------------------------------------------------------------- HTTP rules
+
+
+def _accepts_gzip(header: str) -> bool:
+    """RFC 9110 §12.5.3: "gzip" or "*" with a non-zero q (q=0 means "not acceptable")."""
+    found: dict[str, float] = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        found[coding.strip().lower()] = q
+    q = found.get("gzip", found.get("x-gzip", found.get("*", 0.0)))
+    return q > 0
+
+
+def _tags(header: str) -> Iterator[str]:
+    """Entity tags of If-None-Match, compared weakly as RFC 9110 §13.1.2 requires."""
+    for tag in header.split(","):
+        tag = tag.strip()
+        yield tag[2:] if tag.startswith("W/") else tag
+
+
+def _not_modified(request: Request, entity: _Entity) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = set(_tags(if_none_match))
+        return "*" in tags or bool(tags & {entity.etag, entity.gzip_etag})
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False  # RFC 9110 §13.1.3: an invalid date is ignored
+    if when.tzinfo is None:
+        return False
+    return int(entity.mtime) <= when.timestamp()
+
+
+def _respond(request: Request, name: str, entity: _Entity, max_age: int) -> Response:
+    zipped = _accepts_gzip(request.headers.get("accept-encoding", ""))
+    headers = {
+        "Content-Type": CONTENT_TYPES[os.path.splitext(name)[1]],
+        "ETag": entity.gzip_etag if zipped else entity.etag,
+        "Last-Modified": formatdate(entity.mtime, usegmt=True),
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if _not_modified(request, entity):
+        del headers["Content-Type"]
+        return Response(status_code=304, headers=headers)
+    body = entity.gzipped if zipped else entity.body
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+    headers["Content-Length"] = str(len(body))
+    return Response(b"" if request.method == "HEAD" else body, headers=headers)
+
+
+def app(output_dir: str, *, max_age: int, slugs: Collection[str] | None = None) -> Starlette:
+    """The ASGI app serving the published files of `output_dir`.
+
+    `slugs`, when given, narrows the feed files to those of the configured feeds.
+    """
+    files = _Files(output_dir, slugs)
+
+    async def published(request: Request) -> Response:
+        name = request.path_params["name"] or "index.html"
+        if not files.allowed(name):
+            return _plain(404, "not found")
+        if request.method not in ("GET", "HEAD"):
+            return _plain(405, "method not allowed", Allow=_ALLOW)
+        entity = files.get(name)
+        if entity is None:
+            return _plain(404, "not found")
+        return _respond(request, name, entity, max_age)
+
+    # One catch-all route that accepts every method, so this code (not the router)
+    # decides between 404 and 405, and a path with a slash in it never names a file.
+    methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    return Starlette(routes=[Route("/{name:path}", published, methods=methods)])
+
+
+def _plain(status: int, text: str, **headers: str) -> Response:
+    return Response(text + "\n", status_code=status, headers=headers, media_type="text/plain")
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class _QuietServer(uvicorn.Server):  # type: ignore[misc]
+    """uvicorn without its own SIGINT/SIGTERM handlers: the scheduler owns the signals,
+    because it must finish the pass in flight before the server stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class HttpServer:
+    """uvicorn serving `app` on host:port inside the caller's event loop."""
+
+    def __init__(self, asgi: Starlette, *, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._config = uvicorn.Config(
+            asgi, lifespan="off", log_config=None, access_log=False,
+            timeout_graceful_shutdown=_GRACEFUL_S, server_header=False,
+        )  # fmt: skip
+        self._server = _QuietServer(self._config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Bind (raising FeedsError when the address is unusable), then serve."""
+        sock = _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started and not self._task.done():
+            await asyncio.sleep(0.01)
+        if self._task.done():
+            self._task.result()  # a startup failure is a bug: let it propagate
+        log.info("serving on http://%s:%d/", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._server.should_exit = True
+        await self._task
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind ourselves so a busy port is a FeedsError (uvicorn would call sys.exit)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        raise FeedsError(f"cannot listen on {host}:{port} ({e.strerror})", subject="serve") from e
+    sock.setblocking(False)
+    return sock

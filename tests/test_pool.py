@@ -1,0 +1,167 @@
+"""The parse pool: records cross the process boundary intact, and a pass through the pool
+stores exactly what an in-process pass stores."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from feeds import config, pipeline, pool
+from feeds.types import Article, FetchResult, Outcome, SourceConfig, Validators
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+SOURCE = SourceConfig(url="https://tech.example/feed/", name="تقنية")
+
+STORIES = (
+    ("سامسونج تطلق هاتف Galaxy S26 في السعودية", "<p>أعلنت سامسونج عن هاتفها الجديد.</p>"),
+    ("OpenAI تكشف عن نموذج جديد للذكاء الاصطناعي", "<p>قالت الشركة إن النموذج أسرع.</p>"),
+    ("ناسا تؤجل إطلاق مهمة أرتميس إلى القمر", "<p>أوضحت الوكالة أن <b>الموعد</b> تغير.</p>"),
+)
+
+
+def rss(site: str, stories: tuple[tuple[str, str], ...] = STORIES) -> bytes:
+    items = "".join(
+        f"<item><title>{title}</title><link>https://{site}/{n}/?utm_source=rss</link>"
+        f'<guid isPermaLink="false">https://{site}/?p={n}</guid>'
+        f"<pubDate>Mon, 23 Nov 2026 0{n}:30:00 +0300</pubDate>"
+        f"<description><![CDATA[{body}]]></description>"
+        f"<content:encoded><![CDATA[{body}<script>x()</script>]]></content:encoded></item>"
+        for n, (title, body) in enumerate(stories, 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        f"<title>{site}</title><link>https://{site}/</link><language>ar</language>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def fetched(body: bytes) -> FetchResult:
+    return FetchResult(
+        source_url=SOURCE.url,
+        url=SOURCE.url,
+        status=200,
+        content=body,
+        headers=(("content-type", "application/rss+xml; charset=UTF-8"),),
+        validators=Validators(etag='"v1"'),
+        fetched_at=NOW,
+    )
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[ProcessPoolExecutor]:
+    with pool.parse_executor(100, workers=2) as ex:
+        assert isinstance(ex, ProcessPoolExecutor)
+        yield ex
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+@pytest.mark.parametrize(
+    ("sources", "workers", "expected"),
+    [
+        pytest.param(1, None, 0, id="one-source-in-process"),
+        pytest.param(pool.MIN_SOURCES - 1, None, 0, id="below-threshold-in-process"),
+        pytest.param(500, 0, 0, id="workers-0-forces-in-process"),
+        pytest.param(500, 3, 3, id="explicit-workers"),
+        pytest.param(2, 8, 2, id="never-more-workers-than-sources"),
+    ],
+)
+def test_workers_for(sources: int, workers: int | None, expected: int) -> None:
+    assert pool.workers_for(sources, workers) == expected
+
+
+def test_enough_sources_on_several_cores_get_one_worker_per_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pool, "_usable_cores", lambda: 4)
+    assert pool.workers_for(pool.MIN_SOURCES) == 4
+    monkeypatch.setattr(pool, "_usable_cores", lambda: 1)
+    assert pool.workers_for(10_000) == 0
+
+
+@pytest.mark.parametrize("workers", [0, 1], ids=["zero", "one"])
+def test_too_few_workers_gives_no_pool(workers: int) -> None:
+    with pool.parse_executor(1000, workers=workers) as ex:
+        assert ex is None
+
+
+def test_small_pass_gives_no_pool() -> None:
+    with pool.parse_executor(1) as ex:
+        assert ex is None
+
+
+# --------------------------------------------------------------------------- crossing
+
+
+def test_records_survive_pickling() -> None:
+    result = fetched(rss("a.example"))
+    parsed = pipeline.parse_body(result, SOURCE, NOW)
+    assert len(parsed.articles) == len(STORIES)
+    for record in (result, SOURCE, parsed, parsed.feed, *parsed.articles):
+        assert pickle.loads(pickle.dumps(record)) == record
+
+
+def test_parse_through_pool_gives_the_same_articles(executor: ProcessPoolExecutor) -> None:
+    result = fetched(rss("a.example"))
+    here = pipeline.parse_body(result, SOURCE, NOW)
+    there = executor.submit(pipeline.parse_body, result, SOURCE, NOW).result(timeout=60)
+    assert there == here
+    assert all(isinstance(a, Article) for a in there.articles)
+    assert {a.title for a in there.articles} == {t for t, _ in STORIES}
+    assert all("<script" not in a.content_html for a in there.articles)
+
+
+def test_pool_runs_parses_in_other_processes(executor: ProcessPoolExecutor) -> None:
+    import os
+
+    pids = {executor.submit(os.getpid).result(timeout=60) for _ in range(8)}
+    assert os.getpid() not in pids
+
+
+# --------------------------------------------------------------------------- a whole pass
+
+
+def write_config(folder: Path, urls: list[str]) -> Path:
+    folder.mkdir()
+    lines = [
+        "title: test",
+        "base_url: https://example.org/feeds/",
+        "output_dir: out",
+        "database: feeds.db",
+        "sources:",
+        *(f"  - url: {url}" for url in urls),
+        "feeds:",
+        "  - slug: all",
+        "    title: all",
+    ]
+    (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder / "config.yaml"
+
+
+def test_pass_through_pool_publishes_what_an_in_process_pass_does(
+    httpserver: HTTPServer, tmp_path: Path, executor: ProcessPoolExecutor
+) -> None:
+    urls = []
+    for n in range(4):
+        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
+        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
+            rss(f"s{n}.example", stories), content_type="application/rss+xml"
+        )
+        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    outputs = {}
+    for name, ex in (("inproc", None), ("pool", executor)):
+        cfg = config.load(write_config(tmp_path / name, urls))
+        with pipeline.open_for(cfg) as store:
+            result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
+        assert result.count(Outcome.OK) == 4
+        assert result.new_articles == 4 * len(STORIES)
+        outputs[name] = (Path(cfg.output_dir) / "all.json").read_bytes()
+    assert outputs["pool"] == outputs["inproc"]
