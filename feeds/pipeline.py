@@ -138,8 +138,9 @@ async def run_pass_async(
     fetcher = fetcher or Fetcher(config.fetch)
     refresher = _Refresher(config, store, fetcher, now, executor, progress)
     try:
-        results, new = await refresher.refresh_all([(by_url[s.url], s) for s in due])
-        touched = cluster(store, new, now())
+        started = now()
+        results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
+        touched = cluster(store, now(), since=started)
         written = publish_all(config, store)
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
@@ -148,7 +149,7 @@ async def run_pass_async(
     finally:
         if own_fetcher:
             await fetcher.aclose()
-    log.info("pass done: %d new articles, %d stories touched", len(new), len(touched))
+    log.info("pass done: %d stories touched", len(touched))
     return PassResult(
         sources=tuple(results),
         new_articles=sum(r.new for r in results),
@@ -172,14 +173,13 @@ class _Refresher:
         self.config, self.store, self.fetcher, self.now = config, store, fetcher, now
         self.executor, self.progress = executor, progress
         self.rng = random.Random()
-        self.new: list[Article] = []
 
     async def refresh_all(
         self, due: Sequence[tuple[SourceConfig, SourceState]]
-    ) -> tuple[list[SourceResult], list[Article]]:
+    ) -> list[SourceResult]:
         tasks = {asyncio.create_task(self.refresh(src, st)): src for src, st in due}
         if not tasks:
-            return [], []
+            return []
         done, pending = await asyncio.wait(tasks, timeout=self.config.fetch.pass_deadline)
         for task in pending:
             task.cancel()
@@ -191,7 +191,7 @@ class _Refresher:
             )
             results.append(self._failed(src, err, 0.0))
         results.sort(key=lambda r: r.source_url)
-        return results, self.new
+        return results
 
     async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
         started = time.monotonic()
@@ -222,7 +222,6 @@ class _Refresher:
         if not parsed.feed.entries and parsed.feed.alternates:
             result, parsed = await self._discover(src, state, parsed.feed.alternates)
         new = self.store.save_articles(parsed.articles, self.now())
-        self.new.extend(new)
         fields = {"body_hash": hashlib.sha256(result.content or b"").hexdigest()}
         return self._succeeded(
             src, state, result, Outcome.OK, parsed.feed, len(parsed.articles), len(new), **fields
@@ -323,24 +322,24 @@ def _interval(config: Config) -> timedelta:
     return config.schedule.interval or timedelta(minutes=15)
 
 
-def cluster(store: Store, new: Sequence[Article], now: datetime) -> set[str]:
-    """Put new and changed articles into stories; classify the stories they touch."""
-    if not new:
-        return set()
-    window = dedupe.WINDOW
-    earliest = min(a.published for a in new) - window
-    recent = store.articles_since(min(earliest, now - 2 * window))
-    story_of = {r.article.id: r.story_id for r in recent if r.story_id}
-    index = dedupe.StoryIndex(
-        (dedupe.Member.of(r.article, r.story_id) for r in recent if r.story_id),
-        window=window,
-    )
-    fresh = [a for a in new if a.id not in story_of]
-    assignments = dedupe.assign_all(index, fresh)
-    store.assign(assignments, now)
-    edited = {story_of[a.id] for a in new if a.id in story_of}
-    store.touch_stories(edited, now)
-    touched = edited | {sid for _, sid, _ in assignments}
+def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
+    """Put every article that has no story yet into one; classify the stories touched.
+
+    Works from the store, not from this pass's memory, so articles saved by a pass that
+    was killed before this step (or by a distributed worker) are clustered by the next.
+    Returns the ids of stories created or changed at or after `since`.
+    """
+    pending = store.unassigned_articles()
+    if pending:
+        window = dedupe.WINDOW
+        earliest = min(a.published for a in pending) - window
+        recent = store.articles_since(min(earliest, now - 2 * window))
+        index = dedupe.StoryIndex(
+            (dedupe.Member.of(r.article, r.story_id) for r in recent if r.story_id),
+            window=window,
+        )
+        store.assign(dedupe.assign_all(index, pending), now)
+    touched = set(store.stories_updated_since(since))
     _classify(store, sorted(touched))
     return touched
 

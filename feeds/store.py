@@ -248,10 +248,18 @@ class Store:
         except sqlite3.OperationalError as e:
             raise StorageError(_explain(e), subject=self.path) from e
 
-    def _write(self, sql: str, rows: Iterable[Sequence[Any] | dict[str, Any]]) -> None:
+    def _write(
+        self,
+        sql: str,
+        rows: Iterable[Sequence[Any] | dict[str, Any]],
+        *more: tuple[str, Iterable[Sequence[Any] | dict[str, Any]]],
+    ) -> None:
+        """Run one or more executemany statements in one transaction."""
         try:
             with self.transaction() as db:
                 db.executemany(sql, rows)
+                for extra_sql, extra_rows in more:
+                    db.executemany(extra_sql, extra_rows)
         except sqlite3.OperationalError as e:
             raise StorageError(_explain(e), subject=self.path) from e
 
@@ -327,12 +335,16 @@ class Store:
         known = self._content_hashes(ids)
         changed = [a for a in articles if known.get(a.id) != a.content_hash]
         rows = [_article_params(a, now) for a in changed]
+        edited = [(_ts(now), a.id) for a in changed if a.id in known]
         self._write(
             f"""INSERT INTO articles ({", ".join(_ARTICLE_COLUMNS)})
                 VALUES ({", ".join(":" + c for c in _ARTICLE_COLUMNS)})
                 ON CONFLICT(id) DO UPDATE SET {_UPSERT_SET}""",
             rows,
-        )
+            # An edited article changes its story's item, which must be republished.
+            ("UPDATE stories SET updated = ? WHERE id = "
+             "(SELECT story_id FROM articles WHERE id = ?)", edited),
+        )  # fmt: skip
         return changed
 
     def _content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
@@ -367,6 +379,16 @@ class Store:
             for r in self._query(sql, params)
         ]
 
+    def unassigned_articles(self) -> list[Article]:
+        """Articles saved but not yet put into a story, oldest first."""
+        return [r.article for r in self._article_rows(
+            "WHERE a.story_id IS NULL ORDER BY a.published, a.id", ()
+        )]  # fmt: skip
+
+    def stories_updated_since(self, since: datetime) -> list[str]:
+        rows = self._query("SELECT id FROM stories WHERE updated >= ? ORDER BY id", (_ts(since),))
+        return [r["id"] for r in rows]
+
     def count_articles(self) -> int:
         return int(self._query("SELECT count(*) FROM articles")[0][0])
 
@@ -385,11 +407,6 @@ class Store:
                     (story_id, stamp, stamp),
                 )
                 db.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story_id, article_id))
-
-    def touch_stories(self, story_ids: Iterable[str], now: datetime) -> None:
-        self._write(
-            "UPDATE stories SET updated = ? WHERE id = ?", [(_ts(now), s) for s in story_ids]
-        )
 
     def set_topics(self, topics: dict[str, tuple[tuple[str, ...], bool]]) -> None:
         """Set each story's (topics, is_tech)."""

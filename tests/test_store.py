@@ -152,3 +152,19 @@ def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="locked"):
         store.update_source(SRC.url, items=1)
     other.execute("ROLLBACK")
+
+
+def test_unassigned_articles_wait_for_clustering(store: Store) -> None:
+    store.save_articles([make_article(1), make_article(2)], NOW)
+    assert [a.id for a in store.unassigned_articles()] == ["a0002", "a0001"]
+    store.assign([("a0001", "s1", True)], NOW)
+    assert [a.id for a in store.unassigned_articles()] == ["a0002"]
+
+
+def test_editing_an_article_marks_its_story_updated(store: Store) -> None:
+    store.save_articles([make_article(1)], NOW)
+    store.assign([("a0001", "s1", True)], NOW)
+    later = NOW + timedelta(hours=2)
+    assert store.stories_updated_since(later) == []
+    store.save_articles([make_article(1, content_hash="edited")], later)
+    assert store.stories_updated_since(later) == ["s1"]
