@@ -12,7 +12,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from .errors import ConfigError, FeedsError, LockedError
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+DEMO_PORT = 8765
 
 log = logging.getLogger("feeds.cli")
 
@@ -253,7 +255,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from . import config, demo, pipeline
 
     out = os.path.abspath(args.out)
-    with demo.DemoServer() as server, tempfile.TemporaryDirectory(prefix="feeds-demo-") as tmp:
+    with _demo_server() as server, tempfile.TemporaryDirectory(prefix="feeds-demo-") as tmp:
         path = os.path.join(tmp, "config.yaml")
         text = demo.config_text(
             server.base_url, server.sources(), output_dir=out,
@@ -270,6 +272,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {out}/{feed.slug}.rss  {feed.slug}.atom  {feed.slug}.json")
     print(f"  {out}/index.html  (open it in a browser)")
     return EXIT_OK
+
+
+@contextmanager
+def _demo_server() -> Iterator[Any]:
+    """The demo server on a fixed port when it is free, so item ids (which hash the
+    source URL) are the same from one `make demo` to the next; any free port otherwise."""
+    from . import demo
+
+    try:
+        server = demo.DemoServer(port=DEMO_PORT).__enter__()
+    except OSError:
+        server = demo.DemoServer().__enter__()
+    try:
+        yield server
+    finally:
+        server.__exit__(None, None, None)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

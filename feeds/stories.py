@@ -81,7 +81,9 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
         summary_html=a.summary_html,
         content_html=a.content_html,
         published=a.published,
-        updated=max(srow.updated, a.published),
+        # Derived from the articles, not from pass times, so any machine that stores the
+        # same articles publishes the same bytes (a rerun, a worker, a restore).
+        updated=max(r.article.published for r in rows),
         language=a.language,
         sources=refs,
         topics=srow.topics,

@@ -240,8 +240,8 @@ class Story:
 
     `id` is set when the story is created and never changes. `title`, `url`,
     `summary_html` and `content_html` come from the representative article.
-    `updated` changes only when the story's content changes (an article joins or the
-    representative is edited), so an unchanged story renders byte-identically.
+    `updated` is the newest publication time among its articles: derived from the
+    articles alone, so an unchanged story renders byte-identically on any machine.
     """
 
     id: str
