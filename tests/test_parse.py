@@ -10,12 +10,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 
+from feeds import publish
 from feeds.errors import ParseError
 from feeds.normalize import article
 from feeds.parse import parse
-from feeds.types import Article, FetchResult, ParsedEntry, ParsedFeed, SourceConfig, Validators
+from feeds.types import (
+    Article,
+    Config,
+    FeedConfig,
+    FetchResult,
+    ParsedEntry,
+    ParsedFeed,
+    SourceConfig,
+    SourceRef,
+    Story,
+    Validators,
+)
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2025, 9, 15, 12, 0, tzinfo=UTC)
@@ -199,11 +212,13 @@ def corpus_headers(body: bytes) -> dict[str, str]:
 
 
 def parse_and_normalize(body: bytes, headers: dict[str, str]) -> None:
+    """Parse, normalize and publish one corpus body; everything must come out clean."""
     try:
         feed = parse(fetched(body, headers))
     except ParseError:
         return  # a clean outcome for a body that is not a feed
     assert_clean(feed)
+    articles = []
     for entry in feed.entries:
         art = article(entry, feed, SOURCE, fetched_at=NOW)
         if art is None:
@@ -211,6 +226,45 @@ def parse_and_normalize(body: bytes, headers: dict[str, str]) -> None:
         assert_xml_safe(art)
         assert art.published <= NOW.replace(day=16)
         assert "<script" not in art.content_html.lower()
+        articles.append(art)
+    assert_publishes(articles)
+
+
+CONFIG = Config(
+    path="config.yaml", title="تجربة", base_url="https://example.org/", output_dir="out",
+    database="feeds.db",
+)  # fmt: skip
+FEED = FeedConfig(slug="all", title="الكل")
+UNSAFE = re.compile(r"<script|javascript:|\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def assert_publishes(articles: list[Article]) -> None:
+    """Render the articles as one story each and read every format back."""
+    stories = [
+        Story(
+            id=a.id,
+            title=a.title,
+            url=a.url or URL,
+            summary_html=a.summary_html,
+            content_html=a.content_html,
+            published=a.published,
+            updated=a.published,
+            language=a.language,
+            sources=(SourceRef(a.url or URL, "Example", URL),),
+        )
+        for a in {a.id: a for a in articles}.values()
+    ]
+    for render in (publish.render_rss, publish.render_atom):
+        # feedparser's own sanitizer would hide what we wrote: read it raw.
+        out = feedparser.parse(render(CONFIG, FEED, stories), sanitize_html=False)
+        assert not out.bozo, out.get("bozo_exception")
+        assert len(out.entries) == len(stories)
+        for entry in out.entries:
+            for part in (*entry.get("content", []), entry.get("summary_detail")):
+                assert not part or not UNSAFE.search(part["value"])
+    doc = json.loads(publish.render_json(CONFIG, FEED, stories))
+    assert len(doc["items"]) == len(stories)
+    assert not any(UNSAFE.search(i.get("content_html", "")) for i in doc["items"])
 
 
 @pytest.mark.parametrize(
