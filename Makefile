@@ -35,8 +35,14 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.installed-dev
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(PIP) install -q --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/clustering.py
+	$(BIN)/python benchmarks/fetch_memory.py
 
 clean:
 	rm -rf $(VENV) public .pytest_cache .mypy_cache .ruff_cache

@@ -84,7 +84,7 @@ class _Writer:
         rng = random.Random(f"{self.seed}:{source}:{item}")
         # A story's own subject words, drawn Zipf-like from the derived vocabulary.
         n = len(self.vocab.content)
-        subject = [self.vocab.content[int(n * rng.random() ** 2.5)] for _ in range(14)]
+        subject = [self.vocab.content[int(n * rng.random() ** 1.5)] for _ in range(14)]
         brand, model = rng.choice(_BRANDS), rng.randrange(2, 999)
         title_words = [*rng.sample(subject, 5), *rng.sample(_COMMON, 2)]
         rng.shuffle(title_words)

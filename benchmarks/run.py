@@ -51,7 +51,7 @@ class Run:
     name: str
     wall: float
     cpu: float  # user + system seconds of the process and the children it waited for
-    rss_mb: float  # peak of the process tree's summed RSS
+    rss_mb: float  # peak of the process tree's summed PSS
     rss_max_one_mb: float  # largest single process (wait4's ru_maxrss)
     inner: dict[str, object] = field(default_factory=dict)
     ok: bool = True
@@ -71,33 +71,40 @@ class Size:
 
 
 def _tree_rss_kb(root: int) -> int:
-    """Summed VmRSS of `root` and its descendants, from /proc (Linux)."""
+    """Summed PSS of `root` and its descendants, in KiB, from /proc (Linux).
+
+    PSS, not RSS: forked pool workers share their parent's pages copy-on-write, and
+    summing RSS would count those pages once per process.
+    """
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/status", "rb") as fh:
-                text = fh.read()
-        except OSError:
-            continue
-        pid, ppid, kb = int(entry.name), 0, 0
-        for line in text.splitlines():
-            if line.startswith(b"PPid:"):
-                ppid = int(line.split()[1])
-            elif line.startswith(b"VmRSS:"):
-                kb = int(line.split()[1])
-        parents[pid], rss[pid] = ppid, kb
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    # "pid (comm) state ppid ...": comm may hold spaces, so split after ")"
+                    parents[int(entry.name)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
     total, stack, seen = 0, [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total += rss.get(pid, 0)
+        total += _pss_kb(pid)
         stack.extend(p for p, pp in parents.items() if pp == pid)
     return total
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def measure(name: str, argv: list[str], *, timeout: float = 900.0) -> Run:
@@ -267,7 +274,7 @@ def bench_size(sources: int, items: int, args: argparse.Namespace) -> Size:
                 runs[key] = best(tries[name])
         if args.profile and (sources, items) == TARGET_SIZE:
             fresh_store(folder)
-            out = ROOT / "benchmarks" / f"profile-{sources}x{items}.txt"
+            out = Path(args.profile_dir) / f"feeds-profile-{sources}x{items}.txt"
             measure("profile", [*me, "--child", "profile", str(cfg), str(out)])
             _log(f"profile written to {out}")
     check(size)
@@ -379,11 +386,10 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--quick", action="store_true", help="one small size: 50 sources x 20 items")
     p.add_argument("--skip-reader", action="store_true", help="leave reader out")
-    p.add_argument(
-        "--profile",
-        action="store_true",
-        help="also profile a cold 200x40 pass (pyinstrument) into benchmarks/",
-    )
+    p.add_argument("--profile", action="store_true",
+                   help="also profile a cold 200x40 pass (pyinstrument)")  # fmt: skip
+    p.add_argument("--profile-dir", default=tempfile.gettempdir(),
+                   help="folder for --profile's output (temp folder)")  # fmt: skip
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--help-runs", type=int, default=7)
     p.add_argument("--repeat", type=int, default=1, help="runs of each; the best is kept (1)")

@@ -31,6 +31,7 @@ __all__ = [
     "TITLE_WEIGHT",
     "PhraseTable",
     "accepts",
+    "classify",
     "is_tech",
     "read_table",
     "scores",
@@ -55,6 +56,7 @@ _PREFIXES = tuple(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # the same words recur in every story: 42% of a pass
 def word_forms(token: str) -> tuple[str, ...]:
     """The token and every reading of it with a proclitic group removed.
 
@@ -143,23 +145,40 @@ def _negative() -> PhraseTable:
     return PhraseTable((row[0], row[1], 1.0) for row in read_table("negative.tsv"))
 
 
-def _score(table: PhraseTable, title: str, text: str) -> dict[str, float]:
+_Words = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _words(title: str, text: str) -> _Words:
+    return tuple(match_key(title).split()), tuple(match_key(text).split())
+
+
+def _score(table: PhraseTable, words: _Words) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
-    for words, factor in ((title, TITLE_WEIGHT), (text, 1.0)):
-        for hit in table.find(tuple(match_key(words).split())):
+    for tokens, factor in zip(words, (TITLE_WEIGHT, 1.0), strict=True):
+        for hit in table.find(tokens):
             totals[hit.value] += hit.weight * factor
     return totals
 
 
 def scores(title: str, text: str) -> Mapping[str, float]:
     """Score per topic (title hits x3, body hits x1); topics without hits are absent."""
-    return _score(_lexicon(), title, text)
+    return _score(_lexicon(), _words(title, text))
+
+
+def classify(title: str, text: str) -> tuple[tuple[str, ...], bool]:
+    """(topics, is_tech) from one scoring of the text; see `topics` and `is_tech`."""
+    words = _words(title, text)
+    tech = _score(_lexicon(), words)
+    kept = tuple(t for _, t in sorted((-s, t) for t, s in tech.items() if s >= THRESHOLD))
+    if not kept:
+        return kept, False
+    negative = sum(_score(_negative(), words).values())
+    return kept, negative < sum(tech.values())
 
 
 def topics(title: str, text: str) -> tuple[str, ...]:
     """Topics scoring at least `THRESHOLD`, best first, ties by name."""
-    kept = [(-s, t) for t, s in scores(title, text).items() if s >= THRESHOLD]
-    return tuple(t for _, t in sorted(kept))
+    return classify(title, text)[0]
 
 
 def is_tech(title: str, text: str) -> bool:
@@ -169,12 +188,7 @@ def is_tech(title: str, text: str) -> bool:
     match report mentioning a streaming app stays out while a story about an esports
     league sponsored by a football club stays in when its tech words weigh more.
     """
-    tech = scores(title, text)
-    best = max(tech.values(), default=0.0)
-    if best < THRESHOLD:
-        return False
-    negative = sum(_score(_negative(), title, text).values())
-    return negative < sum(tech.values())
+    return classify(title, text)[1]
 
 
 def accepts(source: SourceConfig, title: str, text: str) -> bool:

@@ -131,11 +131,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from . import config, pipeline
+    from . import config, pipeline, pool
 
     cfg = config.load(args.config)
-    with pipeline.pass_lock(cfg), pipeline.open_for(cfg) as store:
-        result = pipeline.run_pass(cfg, store, every=args.all, progress=_progress())
+    with (
+        pipeline.pass_lock(cfg),
+        pipeline.open_for(cfg) as store,
+        pool.parse_executor(len(cfg.sources)) as executor,
+    ):
+        result = pipeline.run_pass(
+            cfg, store, every=args.all, progress=_progress(), executor=executor
+        )
     _report(result)
     return EXIT_OK
 
@@ -298,9 +304,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from . import config
+    from . import config, worker
 
     cfg = config.load(args.config)
     if not cfg.database.startswith(("postgresql://", "postgres://")):
         raise FeedsError("`feeds worker` needs a postgresql:// database", subject="database")
-    raise FeedsError("distributed workers are not available in this build", subject="database")
+    return worker.run(cfg)

@@ -37,7 +37,17 @@ from .types import (
     SourceResult,
 )
 
-__all__ = ["open_for", "pass_lock", "run_pass", "run_pass_async", "utc_now"]
+__all__ = [
+    "cluster",
+    "cluster_and_publish",
+    "open_for",
+    "pass_lock",
+    "publish_all",
+    "refresh_source",
+    "run_pass",
+    "run_pass_async",
+    "utc_now",
+]
 
 log = logging.getLogger("feeds.pipeline")
 
@@ -140,8 +150,7 @@ async def run_pass_async(
     try:
         started = now()
         results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
-        touched = cluster(store, now(), since=started)
-        written = publish_all(config, store)
+        touched, written = cluster_and_publish(config, store, now(), since=started)
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
             topics = [config.base_url + n for n in names if n.endswith((".rss", ".atom", ".json"))]
@@ -156,6 +165,36 @@ async def run_pass_async(
         stories_published=len(touched),
         files_written=written,
     )
+
+
+async def refresh_source(
+    config: Config,
+    store: Store,
+    state: SourceState,
+    *,
+    fetcher: Fetcher,
+    now: Clock = utc_now,
+    executor: Executor | None = None,
+) -> SourceResult:
+    """Refresh one source exactly as a pass does: fetch, parse, save, record the outcome.
+
+    What a distributed worker's task runs for each source it was handed.
+    """
+    src = next((s for s in config.sources if s.url == state.url), None)
+    if src is None:  # left the config since it was claimed
+        return SourceResult(state.url, Outcome.SKIPPED)
+    return await _Refresher(config, store, fetcher, now, executor, None).refresh(src, state)
+
+
+def cluster_and_publish(
+    config: Config, store: Store, now: datetime, *, since: datetime
+) -> tuple[set[str], tuple[str, ...]]:
+    """The single-writer end of a pass: cluster what is unassigned, then publish.
+
+    Returns the stories touched at or after `since` and the files written.
+    """
+    touched = cluster(store, now, since=since)
+    return touched, publish_all(config, store)
 
 
 class _Refresher:
@@ -353,7 +392,7 @@ def _classify(store: Store, story_ids: Sequence[str]) -> None:
     for sid, arts in by_story.items():
         title = " ".join(a.title for a in arts)
         text = " ".join(a.text_key for a in arts)
-        result[sid] = (classify.topics(title, text), classify.is_tech(title, text))
+        result[sid] = classify.classify(title, text)
     store.set_topics(result)
 
 

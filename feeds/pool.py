@@ -15,8 +15,9 @@ imports feedparser, nh3, ftfy and the lexicon tables from scratch, ~0.4 s of CPU
 paid while the pass is trying to use those very cores. The forkserver imports them once
 (`set_forkserver_preload`) and then forks clean, single-threaded copies of itself.
 
-Workers are started and warmed as soon as the pool is made, so their start-up overlaps
-the pass's first fetches instead of delaying the first parse.
+The processes start at the first parse, not when the pool is made: a warm pass, where
+every source answers 304, never starts them. They start all at once and import the
+parse stage while the pass is still fetching the other sources.
 
 Threshold: below `MIN_SOURCES` sources the pool's fixed cost (the forkserver's imports
 and pickling every body across) is more than a second core saves; measured in
@@ -29,11 +30,15 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
-__all__ = ["MIN_SOURCES", "PRELOAD", "parse_executor", "workers_for"]
+__all__ = ["MIN_SOURCES", "PRELOAD", "LazyProcessPool", "parse_executor", "workers_for"]
+
+T = TypeVar("T")
 
 log = logging.getLogger("feeds.pool")
 
@@ -63,26 +68,63 @@ def _usable_cores() -> int:
 
 @contextlib.contextmanager
 def parse_executor(sources: int, *, workers: int | None = None) -> Iterator[Executor | None]:
-    """A warmed process pool for a pass of `sources` sources, or None to parse in-process.
+    """A process pool for a pass of `sources` sources, or None to parse in-process.
 
     `workers` overrides the choice (0 or 1 give None: one worker process is slower
-    than the main process doing the work itself). The pool is shut down on exit,
-    cancelling parses not yet started.
+    than the main process doing the work itself). The processes start at the first
+    parse, so a pass where every source answers 304 never pays for them. The pool is
+    shut down on exit, cancelling parses not yet started.
     """
     count = workers_for(sources, workers)
     if count < 2:
         yield None
         return
-    started = time.monotonic()
-    ctx = _context()
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=ctx, initializer=_warm_up)
+    pool = LazyProcessPool(count)
     try:
-        _start(pool, count)
-        log.debug("process pool of %d workers (%s) ready", count, ctx.get_start_method())
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        log.debug("process pool used for %.2f s", time.monotonic() - started)
+
+
+class LazyProcessPool(Executor):
+    """A ProcessPoolExecutor made, with all its workers started, on the first submit."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._started = 0.0
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> Future[T]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = self._make()
+            return self._pool.submit(fn, *args, **kwargs)
+
+    def _make(self) -> ProcessPoolExecutor:
+        self._started = time.monotonic()
+        ctx = _context()
+        pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm_up)
+        # ProcessPoolExecutor starts one worker per submit until it has max_workers; a
+        # no-op each starts them all now, while the pass is still fetching. A worker
+        # that fails to start breaks the pool, and the first real parse says so.
+        for _ in range(self.workers):
+            pool.submit(_noop)
+        log.debug("process pool of %d workers (%s)", self.workers, ctx.get_start_method())
+        return pool
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+            log.debug("process pool used for %.2f s", time.monotonic() - self._started)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -91,14 +133,6 @@ def _context() -> multiprocessing.context.BaseContext:
         ctx.set_forkserver_preload(list(PRELOAD))
         return ctx
     return multiprocessing.get_context("spawn")  # Windows, and macOS without forkserver
-
-
-def _start(pool: ProcessPoolExecutor, count: int) -> None:
-    # ProcessPoolExecutor starts one worker per submit until it has max_workers; send
-    # one no-op each so every worker starts now. Don't wait: they boot while we fetch.
-    # A worker that fails to start breaks the pool, and the first real parse says so.
-    for _ in range(count):
-        pool.submit(_noop)
 
 
 def _noop() -> None:

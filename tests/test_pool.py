@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,9 +55,9 @@ def fetched(body: bytes) -> FetchResult:
 
 
 @pytest.fixture(scope="module")
-def executor() -> Iterator[ProcessPoolExecutor]:
+def executor() -> Iterator[Executor]:
     with pool.parse_executor(100, workers=2) as ex:
-        assert isinstance(ex, ProcessPoolExecutor)
+        assert isinstance(ex, pool.LazyProcessPool)
         yield ex
 
 
@@ -93,6 +93,15 @@ def test_too_few_workers_gives_no_pool(workers: int) -> None:
         assert ex is None
 
 
+def test_pool_starts_no_process_until_the_first_parse() -> None:
+    with pool.parse_executor(1000, workers=2) as ex:
+        assert isinstance(ex, pool.LazyProcessPool)
+        assert not ex.started
+        assert ex.submit(sum, (1, 2)).result(timeout=60) == 3
+        assert ex.started
+    assert not ex.started  # shut down on exit
+
+
 def test_small_pass_gives_no_pool() -> None:
     with pool.parse_executor(1) as ex:
         assert ex is None
@@ -109,7 +118,7 @@ def test_records_survive_pickling() -> None:
         assert pickle.loads(pickle.dumps(record)) == record
 
 
-def test_parse_through_pool_gives_the_same_articles(executor: ProcessPoolExecutor) -> None:
+def test_parse_through_pool_gives_the_same_articles(executor: Executor) -> None:
     result = fetched(rss("a.example"))
     here = pipeline.parse_body(result, SOURCE, NOW)
     there = executor.submit(pipeline.parse_body, result, SOURCE, NOW).result(timeout=60)
@@ -119,7 +128,7 @@ def test_parse_through_pool_gives_the_same_articles(executor: ProcessPoolExecuto
     assert all("<script" not in a.content_html for a in there.articles)
 
 
-def test_pool_runs_parses_in_other_processes(executor: ProcessPoolExecutor) -> None:
+def test_pool_runs_parses_in_other_processes(executor: Executor) -> None:
     import os
 
     pids = {executor.submit(os.getpid).result(timeout=60) for _ in range(8)}
@@ -147,7 +156,7 @@ def write_config(folder: Path, urls: list[str]) -> Path:
 
 
 def test_pass_through_pool_publishes_what_an_in_process_pass_does(
-    httpserver: HTTPServer, tmp_path: Path, executor: ProcessPoolExecutor
+    httpserver: HTTPServer, tmp_path: Path, executor: Executor
 ) -> None:
     urls = []
     for n in range(4):
