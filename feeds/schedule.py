@@ -238,14 +238,30 @@ def _preflight(config: Config) -> None:
 
 async def _main(config: Config) -> int:
     tick_trigger = trigger(config)
-    _preflight(config)
-    http = await _start_http(config)
-    daemon = Daemon(config)
-    stop = asyncio.Event()
+    daemon, stop = Daemon(config), asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
-    for sig in signals:
+    for sig in signals:  # first, so a signal during start-up is a clean stop too
         loop.add_signal_handler(sig, _on_signal, stop, daemon)
+    try:
+        _preflight(config)
+        http = await _start_http(config)
+        try:
+            await _run_ticks(config, daemon, tick_trigger, stop)
+        finally:
+            if http is not None:
+                await http.stop()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
+    return 0
+
+
+async def _run_ticks(
+    config: Config, daemon: Daemon, tick_trigger: IntervalTrigger | CronTrigger, stop: asyncio.Event
+) -> None:
+    """Tick until `stop` is set, then let the pass in flight end (within DRAIN_S)."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     period = _period(config.schedule, datetime.now(UTC))
     scheduler.add_job(
@@ -259,13 +275,7 @@ async def _main(config: Config) -> int:
         await daemon.drain()
     finally:
         scheduler.shutdown(wait=False)
-        await asyncio.sleep(0)  # shutdown is scheduled on the loop; let it run
-        if http is not None:
-            await http.stop()
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-    log.info("stopped")
-    return 0
+        await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs via call_soon: let it
 
 
 def _on_signal(stop: asyncio.Event, daemon: Daemon) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import gzip
 import http.client
 import json
+import logging
 import os
 import signal
 import socket
@@ -32,10 +33,13 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from feeds import serve
+from feeds.fetch import Fetcher
+from feeds.types import FetchConfig
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "pipeline"
 FEEDS = ("all", "ai")
+ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
 EXTRA_ITEM = """<item>
 <title>سامسونغ تطلق هاتفا قابلا للطي</title>
 <link>https://alpha.example/2026/11/galaxy-fold/</link>
@@ -179,8 +183,8 @@ def start_daemon(folder: Path, sources: Sources, paths: list[str], interval: str
     return Daemon(proc, folder, port, stderr)
 
 
-def stop(daemon: Daemon) -> int:
-    daemon.proc.send_signal(signal.SIGTERM)
+def stop(daemon: Daemon, sig: signal.Signals = signal.SIGTERM) -> int:
+    daemon.proc.send_signal(sig)
     try:
         return daemon.proc.wait(timeout=30)  # the contract's limit, not a speed check
     except subprocess.TimeoutExpired:
@@ -207,7 +211,8 @@ def sources() -> Iterator[Sources]:
 def daemon(sources: Sources, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     d = start_daemon(tmp_path_factory.mktemp("serve"), sources, ["/alpha.rss", "/beta.atom"], "1s")
     try:
-        wait_for(lambda: (d.out / "all.rss").exists() and answers(d), "the first pass", d)
+        # feeds.opml is the last file a pass writes (and every file is new on the first).
+        wait_for(lambda: (d.out / "feeds.opml").exists() and answers(d), "the first pass", d)
         yield d
     finally:
         if d.proc.poll() is None:
@@ -353,9 +358,13 @@ def topic_urls(daemon: Daemon, ping: dict[str, object]) -> set[str]:
 
 def test_websub_ping_only_after_a_pass_that_changed_feeds(daemon: Daemon, sources: Sources) -> None:
     every = {daemon.url(f"{slug}{ext}") for slug in FEEDS for ext in (".rss", ".atom", ".json")}
-    wait_for(lambda: sources.pings, "the first hub ping", daemon)
-    first = set().union(*(topic_urls(daemon, p) for p in sources.pings))
-    assert first == every  # the first pass wrote every feed file
+
+    def pinged(start: int = 0) -> set[str]:
+        return set().union(*(topic_urls(daemon, p) for p in sources.pings[start:]))
+
+    # The first pass wrote every feed file; its pings go out together, in any order.
+    wait_for(lambda: pinged() == every, "the first pass's hub pings", daemon)
+    assert len(sources.pings) == len(every)
     # Passes are sequential: once the source is hit twice more, the pass between the
     # two hits (which found nothing new) has finished, and must not have pinged.
     pings, hits = len(sources.pings), sources.hits["/alpha.rss"]
@@ -363,12 +372,19 @@ def test_websub_ping_only_after_a_pass_that_changed_feeds(daemon: Daemon, source
     assert len(sources.pings) == pings
     # A new article: the next pass rewrites the merged feeds and pings for them only.
     sources.bodies["/alpha.rss"] = sources.bodies["/alpha.rss"].replace(b"</channel>", EXTRA_ITEM)
-    wait_for(lambda: len(sources.pings) > pings, "a ping after the change", daemon)
-    changed = set().union(*(topic_urls(daemon, p) for p in sources.pings[pings:]))
-    assert {daemon.url("all.rss"), daemon.url("all.atom"), daemon.url("all.json")} <= changed
-    assert changed <= every
+    merged = {daemon.url("all.rss"), daemon.url("all.atom"), daemon.url("all.json")}
+    wait_for(lambda: merged <= pinged(pings), "the pings after the change", daemon)
+    assert pinged(pings) <= every
     status, _, body = fetch(daemon, "/all.rss")
     assert status == 200 and "سامسونغ".encode() in body  # served fresh after the replace
+
+
+@pytest.mark.parametrize("name", ["all.rss", "all.atom", "ai.rss"])
+def test_every_feed_names_its_hub_and_itself(daemon: Daemon, sources: Sources, name: str) -> None:
+    root = ET.fromstring(fetch(daemon, "/" + name)[2])
+    links = {link.get("rel"): link.get("href") for link in root.iter(ATOM_LINK)}
+    assert links["hub"] == sources.server.url_for("/hub")
+    assert links["self"] == daemon.url(name)
 
 
 def test_sigterm_exits_0(daemon: Daemon) -> None:
@@ -377,14 +393,17 @@ def test_sigterm_exits_0(daemon: Daemon) -> None:
     assert leftovers(daemon.out) == []
 
 
-def test_sigterm_during_a_pass_finishes_it_then_exits_0(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_pass_finishes_it_then_exits_0(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     src = start_sources()
     try:
         src.bodies["/slow.rss"] = (DATA / "alpha.rss").read_bytes()
         src.delay = 2.0
         d = start_daemon(tmp_path, src, ["/slow.rss"], "1h")
         wait_for(src.started.is_set, "the slow fetch to start", d)
-        assert stop(d) == 0, d.log()
+        assert stop(d, sig) == 0, d.log()
     finally:
         src.server.clear()
         src.server.stop()
@@ -425,7 +444,7 @@ def call(asgi: object, path: str) -> tuple[int, dict[str, str], bytes]:
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    scope = {
+    scope: dict[str, object] = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "headers": [], "server": ("127.0.0.1", 80), "client": None,
@@ -461,3 +480,41 @@ def test_a_replaced_file_is_served_fresh_with_a_new_etag(tmp_path: Path) -> None
     assert (first[2], second[2]) == (b'{"v": 1}', b'{"v": 22}')
     assert first[1]["etag"] != second[1]["etag"]
     assert call(asgi, "/other.json")[0] == 404  # not a configured slug
+
+
+# --------------------------------------------------------------------------- the hub ping
+
+
+def test_a_hub_outage_never_fails_the_pass(caplog: pytest.LogCaptureFixture) -> None:
+    hub = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    hub.start()
+    hub.expect_request("/broken-hub").respond_with_data("no", status=500)
+
+    def slow(_: Request) -> Response:
+        time.sleep(1.5)
+        return Response(status=204)
+
+    hub.expect_request("/slow-hub").respond_with_handler(slow)
+
+    async def ping_all(fetcher: Fetcher) -> None:
+        await fetcher.ping_hub(hub.url_for("/broken-hub"), ["http://x.example/all.rss"])
+        await fetcher.ping_hub(hub.url_for("/slow-hub"), ["http://x.example/all.rss"])
+        await fetcher.ping_hub(f"http://127.0.0.1:{free_port()}/hub", ["http://x.example/a"])
+        await fetcher.ping_hub(hub.url_for("/hub"), [])  # nothing changed: no ping
+
+    async def run() -> None:
+        async with Fetcher(FetchConfig(timeout=0.5)) as fetcher:
+            await ping_all(fetcher)
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="feeds.fetch"):
+            asyncio.run(run())  # returns: nothing raised
+    finally:
+        paths = [request.path for request, _ in hub.log]
+        hub.clear()
+        hub.stop()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("HTTP 500 to the publish ping" in m for m in messages)
+    assert any("no answer to the publish ping within 0.5 s" in m for m in messages)
+    assert any("publish ping for http://x.example/a failed" in m for m in messages)
+    assert "/broken-hub" in paths and "/hub" not in paths  # no ping for an empty list

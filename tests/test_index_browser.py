@@ -1,0 +1,131 @@
+"""index.html in a real browser: Debian's headless Chromium, driven by Playwright.
+
+A real pass over tests/data/pipeline publishes the page, which is then served from
+127.0.0.1 and opened with JavaScript switched off (the page must not need it). The
+screenshots land in test-output/ for a human to look at.
+
+CI installs the browser (`apt-get install -y chromium`); without it this test fails
+with that instruction rather than skipping, so a missing browser cannot pass unseen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_httpserver import HTTPServer
+
+from feeds import config, pipeline
+
+CHROMIUM = "/usr/bin/chromium"
+DATA = Path(__file__).parent / "data" / "pipeline"
+OUTPUT = Path(__file__).parent.parent / "test-output"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+VIEWPORTS = {"desktop": (1280, 900), "mobile": (375, 812)}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """The URL of a freshly published index.html and the titles of the "all" feed."""
+    folder = tmp_path_factory.mktemp("browser")
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        server.expect_request("/alpha.rss").respond_with_data((DATA / "alpha.rss").read_bytes())
+        server.expect_request("/beta.atom").respond_with_data((DATA / "beta.atom").read_bytes())
+        lines = [
+            'title: "أخبار التقنية العربية"',
+            "base_url: http://127.0.0.1/feeds/",
+            "output_dir: out",
+            "database: feeds.db",
+            "sources:",
+            f"  - {{url: {json.dumps(server.url_for('/alpha.rss'))}, name: ألفا تك}}",
+            f"  - {{url: {json.dumps(server.url_for('/beta.atom'))}, name: بيتا}}",
+            "feeds:",
+            '  - {slug: all, title: "كل الأخبار"}',
+            '  - {slug: ai, title: "الذكاء الاصطناعي", topics: [ai]}',
+        ]
+        (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cfg = config.load(folder / "config.yaml")
+        with pipeline.open_for(cfg) as store:
+            pipeline.run_pass(cfg, store, every=True)
+        feed = json.loads((folder / "out" / "all.json").read_bytes())
+        titles = [item["title"] for item in feed["items"]]
+        page = (folder / "out" / "index.html").read_bytes()
+        server.expect_request("/index.html").respond_with_data(
+            page, content_type="text/html; charset=utf-8"
+        )
+        yield server.url_for("/index.html"), titles
+    finally:
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(published: tuple[str, list[str]]) -> Iterator[Browser]:
+    # Depends on `published` so the pass (asyncio.run) happens before Playwright's sync
+    # API starts its own event loop in this thread.
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's browser with "
+            "`apt-get install -y chromium` (CI does this in .ci/run)"
+        )
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def open_page(browser: Browser, url: str, name: str, *, screenshot: bool = True) -> Iterator[Page]:
+    """A page at one of VIEWPORTS, JavaScript off; screenshotted when the test passes."""
+    width, height = VIEWPORTS[name]
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        yield page
+        if screenshot:
+            OUTPUT.mkdir(exist_ok=True)
+            page.screenshot(path=str(OUTPUT / f"index-{name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("name", list(VIEWPORTS))
+def test_index_reads_right_to_left_and_shows_the_stories(
+    published: tuple[str, list[str]], browser: Browser, name: str
+) -> None:
+    url, titles = published
+    assert len(titles) >= 3
+    with open_page(browser, url, name) as page:
+        direction = page.evaluate("getComputedStyle(document.documentElement).direction")
+        assert direction == "rtl"
+        assert page.evaluate("document.documentElement.lang") == "ar"
+        for title in titles:
+            link = page.locator("h3 a", has_text=title).first
+            assert link.is_visible(), title
+            box = link.bounding_box()
+            assert box is not None and box["width"] > 0 and box["height"] > 0
+        # Responsive: nothing forces a sideways scroll, even at a phone's width.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{overflow}px of horizontal overflow at {name} width"
+
+
+def test_the_page_needs_no_script(published: tuple[str, list[str]], browser: Browser) -> None:
+    with open_page(browser, published[0], "desktop", screenshot=False) as page:
+        assert page.locator("script").count() == 0
+        assert page.locator('link[rel="alternate"][type="application/rss+xml"]').count() == 2
