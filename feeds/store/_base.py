@@ -1,0 +1,369 @@
+"""The store interface, and everything in it that is the same SQL on both backends.
+
+A backend supplies a connection (`_query`, `_tx`), its schema set-up, and the few
+statements whose words differ: the atomic claim of due sources, the integrity check,
+vacuum and the publish lock. SQL here is written with ``?`` and ``:name`` placeholders;
+the PostgreSQL backend rewrites them for psycopg.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ..errors import StorageError
+from ..types import Article, SourceConfig, Validators
+from . import _rows, _schema
+from ._rows import ArticleRow, Row, SourceState, StoryRow, chunks, ts
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+class Tx(Protocol):
+    """One open transaction: statements run in it and commit together."""
+
+    def execute(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+
+def is_server_url(database: str) -> bool:
+    return database.startswith(("postgresql://", "postgres://"))
+
+
+class Store(abc.ABC):
+    """Sources, articles and stories: SQLite (a path) or PostgreSQL (a URL).
+
+    ``Store(database)`` opens the backend the name calls for, like `open_store`.
+    Every method raises StorageError for anything the database refuses.
+    """
+
+    path: str
+    #: How the dialect says "equal, NULLs included".
+    _same = "IS"
+
+    def __new__(cls, database: str = "", *args: Any, **kwargs: Any) -> Store:
+        if cls is Store:
+            if is_server_url(database):
+                from ._postgres import PostgresStore
+
+                cls = PostgresStore
+            else:
+                from ._sqlite import SqliteStore
+
+                cls = SqliteStore
+        return super().__new__(cls)
+
+    # ------------------------------------------------------------------ backend
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """One write transaction; rolls back on any exception."""
+
+    @abc.abstractmethod
+    def _query(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abc.abstractmethod
+    def claim_due(
+        self, now: datetime, *, owner: str, lease: timedelta, limit: int
+    ) -> list[SourceState]:
+        """Atomically lease up to `limit` due sources whose lease is free or expired.
+
+        Nobody else can claim them until `now + lease`; a worker that dies holding them
+        loses them then, and they fall due again with nothing lost.
+        """
+
+    @abc.abstractmethod
+    def publish_lock(self) -> AbstractContextManager[bool]:
+        """Try to become the one publisher; yields False when another holds the lock."""
+
+    @abc.abstractmethod
+    def check(self) -> list[str]:
+        """Problems found by the database's own consistency checks; empty when fine."""
+
+    @abc.abstractmethod
+    def vacuum(self) -> None: ...
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Wait for a lock named `name` shared by every process using this database.
+
+        One machine needs none (the CLI's pass lock does it); PostgreSQL has one.
+        """
+        yield
+
+    def _serialize(self, tx: Tx, name: str) -> None:
+        """Make concurrent transactions of kind `name` run one after the other."""
+        return  # SQLite's BEGIN IMMEDIATE already runs every writer one at a time
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self, sql: str, rows: Iterable[Params], *more: tuple[str, Iterable[Params]]) -> None:
+        """Run one or more executemany statements in one transaction."""
+        with self.transaction() as tx:
+            tx.executemany(sql, rows)
+            for extra_sql, extra_rows in more:
+                tx.executemany(extra_sql, extra_rows)
+
+    # ------------------------------------------------------------------ sources
+
+    def sync_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Make the sources table match the config.
+
+        A source whose config entry changed is re-enabled (a 410 disables a source only
+        until its config changes); sources gone from the config are kept, marked out of
+        config, so their articles and history stay.
+        """
+        with self.transaction() as tx:
+            # Workers starting together would otherwise lock rows in different orders.
+            self._serialize(tx, "sync_sources")
+            tx.execute("UPDATE sources SET in_config = 0 WHERE in_config = 1")
+            tx.executemany(
+                f"""INSERT INTO sources (url, name, fetch_url, config_hash, in_config)
+                    VALUES (?, ?, ?, ?, 1)
+                    ON CONFLICT(url) DO UPDATE SET
+                      name = excluded.name, in_config = 1,
+                      disabled_reason = CASE
+                        WHEN sources.config_hash {self._same} excluded.config_hash
+                        THEN sources.disabled_reason ELSE NULL END,
+                      config_hash = excluded.config_hash""",
+                [(s.url, s.name, s.url, _rows.config_hash(s)) for s in sources],
+            )
+
+    def sources(self, *, only_config: bool = True) -> list[SourceState]:
+        sql = "SELECT * FROM sources" + (" WHERE in_config = 1" if only_config else "")
+        return [_rows.source_state(r) for r in self._query(sql + " ORDER BY url")]
+
+    def source(self, url: str) -> SourceState | None:
+        rows = self._query("SELECT * FROM sources WHERE url = ?", (url,))
+        return _rows.source_state(rows[0]) if rows else None
+
+    def due_sources(self, now: datetime, *, every: bool = False) -> list[SourceState]:
+        """Sources in the config that are due at `now` (all enabled ones with `every`)."""
+        sql = "SELECT * FROM sources WHERE in_config = 1 AND disabled_reason IS NULL"
+        params: tuple[Any, ...] = ()
+        if not every:
+            sql += " AND (next_due IS NULL OR next_due <= ?)"
+            params = (ts(now),)
+        return [_rows.source_state(r) for r in self._query(sql + " ORDER BY url", params)]
+
+    #: The claim's filter: due, enabled, in the config, and not leased to anyone now.
+    _CLAIMABLE = """in_config = 1 AND disabled_reason IS NULL
+        AND (next_due IS NULL OR next_due <= :now)
+        AND (lease_until IS NULL OR lease_until <= :now)"""
+
+    def release(self, url: str, owner: str) -> None:
+        """Give back a lease `owner` holds (a no-op when it is gone or someone else's)."""
+        self._write(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL "
+            "WHERE url = ? AND lease_owner = ?",
+            [(url, owner)],
+        )
+
+    def update_source(self, url: str, **fields: Any) -> None:
+        """Set columns of one source row; datetimes and Validators are converted."""
+        values: dict[str, Any] = {}
+        for key, value in fields.items():
+            if isinstance(value, Validators):
+                values["etag"], values["last_modified"] = value.etag, value.last_modified
+            elif isinstance(value, datetime):
+                values[key] = ts(value)
+            else:
+                values[key] = value
+        unknown = set(values) - _schema.SOURCE_COLUMNS
+        if unknown:
+            raise ValueError(f"unknown source columns: {sorted(unknown)}")
+        assignments = ", ".join(f"{k} = :{k}" for k in values)
+        self._write(
+            f"UPDATE sources SET {assignments} WHERE url = :_url", [{**values, "_url": url}]
+        )
+
+    # ------------------------------------------------------------------ articles
+
+    def save_articles(self, articles: Sequence[Article], now: datetime) -> list[Article]:
+        """Insert new articles and update changed ones; return those new or changed.
+
+        An article keeps its first-seen time and its story when it is updated.
+        """
+        if not articles:
+            return []
+        known = self._content_hashes([a.id for a in articles])
+        changed = [a for a in articles if known.get(a.id) != a.content_hash]
+        cols = _schema.ARTICLE_COLUMNS
+        self._write(
+            f"""INSERT INTO articles ({", ".join(cols)})
+                VALUES ({", ".join(":" + c for c in cols)})
+                ON CONFLICT(id) DO UPDATE SET {_schema.UPSERT_SET}""",
+            [_rows.article_params(a, now) for a in changed],
+            # An edited article changes its story's item, which must be republished.
+            ("UPDATE stories SET updated = ? WHERE id = "
+             "(SELECT story_id FROM articles WHERE id = ?)",
+             [(ts(now), a.id) for a in changed if a.id in known]),
+        )  # fmt: skip
+        return changed
+
+    def _content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, content_hash FROM articles WHERE id IN ({marks})"
+            out.update({r["id"]: r["content_hash"] for r in self._query(sql, chunk)})
+        return out
+
+    def articles_since(self, since: datetime) -> list[ArticleRow]:
+        """Articles published or first seen at or after `since`, with their stories."""
+        return self._article_rows(
+            "WHERE a.published >= ? OR a.first_seen >= ? ORDER BY a.published, a.id",
+            (ts(since), ts(since)),
+        )
+
+    def articles_of_stories(self, story_ids: Sequence[str]) -> list[ArticleRow]:
+        out: list[ArticleRow] = []
+        for chunk in chunks(story_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            out += self._article_rows(f"WHERE a.story_id IN ({marks}) ORDER BY a.id", chunk)
+        return out
+
+    def _article_rows(self, where: str, params: Params) -> list[ArticleRow]:
+        sql = (
+            "SELECT a.*, s.name AS source_name FROM articles a "
+            "JOIN sources s ON s.url = a.source_url " + where
+        )
+        return [
+            ArticleRow(_rows.article(r), r["story_id"], r["source_name"])
+            for r in self._query(sql, params)
+        ]
+
+    def unassigned_articles(self) -> list[Article]:
+        """Articles saved but not yet put into a story, oldest first."""
+        return [r.article for r in self._article_rows(
+            "WHERE a.story_id IS NULL ORDER BY a.published, a.id", ()
+        )]  # fmt: skip
+
+    def stories_updated_since(self, since: datetime) -> list[str]:
+        rows = self._query("SELECT id FROM stories WHERE updated >= ? ORDER BY id", (ts(since),))
+        return [r["id"] for r in rows]
+
+    def count_articles(self) -> int:
+        return int(self._query("SELECT count(*) AS n FROM articles")[0]["n"])
+
+    # ------------------------------------------------------------------ stories
+
+    def assign(self, assignments: Sequence[tuple[str, str, bool]], now: datetime) -> None:
+        """Record (article_id, story_id, created_new) decisions; touched stories get `now`."""
+        if not assignments:
+            return
+        stamp = ts(now)
+        self._write(
+            "INSERT INTO stories (id, created, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
+            [(sid, stamp, stamp) for sid in dict.fromkeys(s for _, s, _ in assignments)],
+            ("UPDATE articles SET story_id = ? WHERE id = ?",
+             [(sid, aid) for aid, sid, _ in assignments]),
+        )  # fmt: skip
+
+    def set_topics(self, topics: dict[str, tuple[tuple[str, ...], bool]]) -> None:
+        """Set each story's (topics, is_tech)."""
+        self._write(
+            "UPDATE stories SET topics = ?, is_tech = ? WHERE id = ?",
+            [(json.dumps(list(t)), int(tech), sid) for sid, (t, tech) in topics.items()],
+        )
+
+    def recent_stories(self, limit: int) -> list[StoryRow]:
+        """The newest stories by their earliest article's publication time."""
+        rows = self._query(
+            """SELECT s.*, min(a.published) AS first_pub FROM stories s
+               JOIN articles a ON a.story_id = s.id
+               GROUP BY s.id ORDER BY first_pub DESC, s.id LIMIT ?""",
+            (limit,),
+        )
+        return [_rows.story_row(r) for r in rows]
+
+    def stories_by_id(self, ids: Sequence[str]) -> list[StoryRow]:
+        out: list[StoryRow] = []
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(f"SELECT * FROM stories WHERE id IN ({marks})", chunk)
+            out += [_rows.story_row(r) for r in rows]
+        return out
+
+    # ------------------------------------------------------------------ maintenance
+
+    def purge(self, before: datetime, keep_story_ids: Collection[str]) -> int:
+        """Delete articles first seen and published before `before`, except those of
+        the kept stories (the ones still published); then stories left empty.
+
+        Returns how many articles went. Both dates must be old: an old article seen for
+        the first time yesterday is news to our readers (CONTRACT: no default age filter).
+        """
+        stamp = ts(before)
+        keep = set(keep_story_ids)
+        with self.transaction() as tx:
+            old = tx.execute(
+                "SELECT id, story_id FROM articles WHERE first_seen < ? AND published < ?",
+                (stamp, stamp),
+            )
+            gone = [(r["id"],) for r in old if r["story_id"] not in keep]
+            tx.executemany("DELETE FROM articles WHERE id = ?", gone)
+            tx.execute(
+                "DELETE FROM stories WHERE NOT EXISTS "
+                "(SELECT 1 FROM articles a WHERE a.story_id = stories.id)"
+            )
+        return len(gone)
+
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """Every row of every table as a JSON-able dict with its "table", parents first.
+
+        Values are the stored column values, which mean the same on both backends, so an
+        export from SQLite imported into PostgreSQL exports identically.
+        """
+        for table, (key, columns) in _schema.TABLES.items():
+            sql = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key}"
+            for row in self._query(sql):
+                yield {"table": table, **{c: row[c] for c in columns}}
+
+    def import_rows(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Upsert exported rows in one transaction; returns how many.
+
+        An unknown table or column refuses the whole import, naming its line (1-based).
+        """
+        count = 0
+        with self.transaction() as tx:
+            for line, row in enumerate(rows, start=1):
+                table, values = _checked(line, row)
+                key = _schema.TABLES[table][0]
+                cols = list(values)
+                updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
+                tx.execute(
+                    f"INSERT INTO {table} ({', '.join(cols)}) "
+                    f"VALUES ({', '.join(':' + c for c in cols)}) ON CONFLICT({key}) "
+                    + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
+                    values,
+                )
+                count += 1
+        return count
+
+
+def _checked(line: int, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    values = dict(row)
+    table = values.pop("table", None)
+    if table not in _schema.TABLES:
+        raise StorageError(f"unknown table {table!r}", subject=f"line {line}")
+    key, columns = _schema.TABLES[str(table)]
+    unknown = sorted(set(values) - set(columns))
+    if unknown:
+        raise StorageError(f"unknown {table} columns {unknown}", subject=f"line {line}")
+    if key not in values:
+        raise StorageError(f"{table} row without its {key}", subject=f"line {line}")
+    return str(table), values

@@ -1,0 +1,164 @@
+"""Records the store returns, and the conversions between them and table rows.
+
+Both backends keep the same column types: timestamps as ISO-8601 UTC text to the second
+(so text order is time order, and a record read back is identical whichever backend
+wrote it), lists as JSON text, flags as 0/1 integers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..types import Article, DateSource, SourceConfig, Validators
+
+Row = Mapping[str, Any]
+
+
+def ts(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store knows about one source between passes."""
+
+    url: str
+    name: str
+    fetch_url: str
+    validators: Validators
+    body_hash: str | None
+    consecutive_errors: int
+    next_due: datetime | None
+    disabled_reason: str | None
+    redirect_target: str | None
+    redirect_seen: int
+    redirect_since: datetime | None
+    discovered_url: str | None
+    repair: str | None
+    last_fetch: datetime | None
+    last_status: int | None
+    last_outcome: str | None
+    last_error: str | None
+    items: int
+    bytes: int
+    duration: float
+    in_config: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """A stored article with the story it belongs to and its source's name."""
+
+    article: Article
+    story_id: str | None
+    source_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    id: str
+    created: datetime
+    updated: datetime
+    topics: tuple[str, ...]
+    is_tech: bool
+
+
+def article_params(a: Article, now: datetime) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "source_url": a.source_url,
+        "guid": a.guid,
+        "url": a.url,
+        "canonical_url": a.canonical_url,
+        "title": a.title,
+        "summary_html": a.summary_html,
+        "content_html": a.content_html,
+        "published": ts(a.published),
+        "date_source": a.date_source.value,
+        "first_seen": ts(a.first_seen),
+        "updated": ts(now),
+        "language": a.language,
+        "title_key": a.title_key,
+        "text_key": a.text_key,
+        "content_hash": a.content_hash,
+        "authors": json.dumps(list(a.authors), ensure_ascii=False),
+        "categories": json.dumps(list(a.categories), ensure_ascii=False),
+        "image": a.image,
+    }
+
+
+def article(r: Row) -> Article:
+    return Article(
+        id=r["id"],
+        source_url=r["source_url"],
+        guid=r["guid"],
+        url=r["url"],
+        canonical_url=r["canonical_url"],
+        title=r["title"],
+        summary_html=r["summary_html"],
+        content_html=r["content_html"],
+        published=datetime.fromisoformat(r["published"]),
+        date_source=DateSource(r["date_source"]),
+        first_seen=datetime.fromisoformat(r["first_seen"]),
+        language=r["language"],
+        title_key=r["title_key"],
+        text_key=r["text_key"],
+        content_hash=r["content_hash"],
+        authors=tuple(json.loads(r["authors"])),
+        categories=tuple(json.loads(r["categories"])),
+        image=r["image"],
+    )
+
+
+def story_row(r: Row) -> StoryRow:
+    return StoryRow(
+        id=r["id"],
+        created=datetime.fromisoformat(r["created"]),
+        updated=datetime.fromisoformat(r["updated"]),
+        topics=tuple(json.loads(r["topics"])),
+        is_tech=bool(r["is_tech"]),
+    )
+
+
+def source_state(r: Row) -> SourceState:
+    return SourceState(
+        url=r["url"],
+        name=r["name"],
+        fetch_url=r["fetch_url"],
+        validators=Validators(r["etag"], r["last_modified"]),
+        body_hash=r["body_hash"],
+        consecutive_errors=r["consecutive_errors"],
+        next_due=dt(r["next_due"]),
+        disabled_reason=r["disabled_reason"],
+        redirect_target=r["redirect_target"],
+        redirect_seen=r["redirect_seen"],
+        redirect_since=dt(r["redirect_since"]),
+        discovered_url=r["discovered_url"],
+        repair=r["repair"],
+        last_fetch=dt(r["last_fetch"]),
+        last_status=r["last_status"],
+        last_outcome=r["last_outcome"],
+        last_error=r["last_error"],
+        items=r["items"],
+        bytes=r["bytes"],
+        duration=float(r["duration"]),
+        in_config=bool(r["in_config"]),
+    )
+
+
+def config_hash(src: SourceConfig) -> str:
+    return hashlib.sha1(repr(src).encode()).hexdigest()[:16]
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

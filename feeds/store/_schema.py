@@ -1,0 +1,139 @@
+"""The schema both backends share, written once, with the few words that differ.
+
+`MIGRATIONS[n]` takes a database from schema version n to n + 1, on either backend.
+Text columns sort by code point on PostgreSQL too (``COLLATE "C"``), as SQLite's BINARY
+collation does, so every ORDER BY, and hence every list and export, is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+Dialect = Literal["sqlite", "postgresql"]
+
+_SCHEMA_V1 = """
+CREATE TABLE sources (
+    url TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    fetch_url TEXT NOT NULL,
+    config_hash TEXT,
+    in_config INTEGER NOT NULL DEFAULT 1,
+    etag TEXT,
+    last_modified TEXT,
+    body_hash TEXT,
+    last_fetch TEXT,
+    last_status INTEGER,
+    last_outcome TEXT,
+    last_error TEXT,
+    items INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    duration REAL NOT NULL DEFAULT 0,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_due TEXT,
+    disabled_reason TEXT,
+    redirect_target TEXT,
+    redirect_seen INTEGER NOT NULL DEFAULT 0,
+    redirect_since TEXT,
+    discovered_url TEXT,
+    repair TEXT,
+    lease_owner TEXT,
+    lease_until TEXT
+);
+CREATE TABLE stories (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    topics TEXT NOT NULL DEFAULT '[]',
+    is_tech INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    source_url TEXT NOT NULL REFERENCES sources(url),
+    story_id TEXT REFERENCES stories(id),
+    guid TEXT,
+    url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary_html TEXT NOT NULL,
+    content_html TEXT NOT NULL,
+    published TEXT NOT NULL,
+    date_source TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    language TEXT NOT NULL,
+    title_key TEXT NOT NULL,
+    text_key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    authors TEXT NOT NULL DEFAULT '[]',
+    categories TEXT NOT NULL DEFAULT '[]',
+    image TEXT
+);
+CREATE INDEX articles_story ON articles(story_id);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_canonical ON articles(canonical_url);
+CREATE INDEX stories_updated ON stories(updated);
+"""
+
+# The claim looks for due sources whose lease is free; without this index every tick
+# scans the whole table.
+_SCHEMA_V2 = """
+CREATE INDEX sources_due ON sources(next_due)
+"""
+
+
+def statements(script: str, dialect: Dialect) -> list[str]:
+    if dialect == "postgresql":
+        # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
+        script = script.replace(" REAL ", " DOUBLE PRECISION ").replace(
+            " TEXT", ' TEXT COLLATE "C"'
+        )
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+Execute = Callable[[str], object]
+
+
+def _v1(execute: Execute, dialect: Dialect) -> None:
+    for statement in statements(_SCHEMA_V1, dialect):
+        execute(statement)
+
+
+def _v2(execute: Execute, dialect: Dialect) -> None:
+    for statement in statements(_SCHEMA_V2, dialect):
+        execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[Execute, Dialect], None], ...] = (_v1, _v2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Every table in foreign-key order (a row's parents come first), with its key and columns.
+TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sources": ("url", (
+        "url", "name", "fetch_url", "config_hash", "in_config", "etag", "last_modified",
+        "body_hash", "last_fetch", "last_status", "last_outcome", "last_error", "items",
+        "bytes", "duration", "consecutive_errors", "next_due", "disabled_reason",
+        "redirect_target", "redirect_seen", "redirect_since", "discovered_url", "repair",
+        "lease_owner", "lease_until",
+    )),
+    "stories": ("id", ("id", "created", "updated", "topics", "is_tech")),
+    "articles": ("id", (
+        "id", "source_url", "story_id", "guid", "url", "canonical_url", "title",
+        "summary_html", "content_html", "published", "date_source", "first_seen", "updated",
+        "language", "title_key", "text_key", "content_hash", "authors", "categories", "image",
+    )),
+}  # fmt: skip
+
+SOURCE_COLUMNS = frozenset(TABLES["sources"][1]) - {"url", "config_hash", "in_config"}
+
+ARTICLE_COLUMNS = tuple(c for c in TABLES["articles"][1] if c != "story_id")
+# first_seen and story_id survive an update; everything the source may edit is replaced.
+_ARTICLE_UPDATE = tuple(c for c in ARTICLE_COLUMNS if c not in ("id", "source_url", "first_seen"))
+# An undated article keeps the date it was first given, so an edit does not move it up.
+UPSERT_SET = ", ".join(
+    "published = CASE WHEN excluded.date_source = 'first_seen' THEN articles.published "
+    "ELSE excluded.published END"
+    if c == "published"
+    else f"{c} = excluded.{c}"
+    for c in _ARTICLE_UPDATE
+)

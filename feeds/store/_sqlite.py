@@ -1,0 +1,168 @@
+"""The SQLite backend (the default): one file, one connection per Store.
+
+WAL journal, foreign keys on, schema versioned with ``PRAGMA user_version``. Every write
+is one short ``BEGIN IMMEDIATE`` transaction, so writers queue on the busy timeout
+instead of failing mid-transaction; the pipeline never holds one across network I/O. An
+``application_id`` marks the file as ours, so pointing `database:` at some other SQLite
+file fails cleanly instead of being written into.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..errors import SchemaVersionError, StorageError
+from . import _rows, _schema
+from ._base import Params, Store
+from ._rows import Row, SourceState, ts
+
+log = logging.getLogger("feeds.store")
+
+APPLICATION_ID = 0x46454453  # "FEDS"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class _SqliteTx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self.db.executemany(sql, rows)
+
+
+class SqliteStore(Store):
+    """SQLite store."""
+
+    _db: sqlite3.Connection
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            if path != ":memory:":
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._setup()
+        except (sqlite3.DatabaseError, OSError) as e:
+            raise StorageError(_explain(e), subject=path) from e
+
+    def _setup(self) -> None:
+        db = self._db
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        if (
+            version == 0
+            and app_id == 0
+            and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        ):
+            raise StorageError("not a feeds database (it holds other tables)", subject=self.path)
+        if app_id not in (0, APPLICATION_ID):
+            raise StorageError("not a feeds database (foreign application id)", subject=self.path)
+        if version > _schema.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"schema version {version} is newer than this feeds ({_schema.SCHEMA_VERSION})",
+                subject=self.path,
+            )
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        for step in range(version, _schema.SCHEMA_VERSION):
+            with self.transaction() as tx:
+                _schema.MIGRATIONS[step](tx.execute, "sqlite")
+                tx.execute(f"PRAGMA user_version = {step + 1}")
+                tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            log.info("migrated %s to schema version %d", self.path, step + 1)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqliteTx]:
+        """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StorageError(_explain(e), subject=self.path) from e
+        try:
+            yield _SqliteTx(self._db)
+        except sqlite3.DatabaseError as e:
+            self._db.execute("ROLLBACK")
+            raise StorageError(_explain(e), subject=self.path) from e
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            raise StorageError(_explain(e), subject=self.path) from e
+
+    def _query(self, sql: str, params: Params = ()) -> list[Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StorageError(_explain(e), subject=self.path) from e
+
+    def claim_due(
+        self, now: datetime, *, owner: str, lease: timedelta, limit: int
+    ) -> list[SourceState]:
+        # SQLite has one writer at a time: BEGIN IMMEDIATE takes the write lock before
+        # the SELECT inside the UPDATE runs, so two claimers can never pick one row.
+        params: dict[str, Any] = {
+            "now": ts(now), "owner": owner, "until": ts(now + lease), "limit": limit,
+        }  # fmt: skip
+        with self.transaction() as tx:
+            rows = tx.execute(
+                f"""UPDATE sources SET lease_owner = :owner, lease_until = :until
+                    WHERE url IN (SELECT url FROM sources WHERE {self._CLAIMABLE}
+                                  ORDER BY COALESCE(next_due, ''), url LIMIT :limit)
+                    RETURNING *""",
+                params,
+            )
+        return sorted((_rows.source_state(r) for r in rows), key=lambda s: s.url)
+
+    @contextmanager
+    def publish_lock(self) -> Iterator[bool]:
+        # One machine: the CLI's pass lock already keeps publishers apart.
+        yield True
+
+    def check(self) -> list[str]:
+        problems = [str(r[0]) for r in self._raw("PRAGMA integrity_check")]
+        if problems == ["ok"]:
+            problems = []
+        for table, rowid, parent, _ in self._raw("PRAGMA foreign_key_check"):
+            problems.append(f"{table} row {rowid}: no matching row in {parent}")
+        return problems
+
+    def _raw(self, sql: str) -> list[tuple[Any, ...]]:
+        try:
+            return [tuple(r) for r in self._db.execute(sql)]
+        except sqlite3.DatabaseError as e:
+            raise StorageError(_explain(e), subject=self.path) from e
+
+    def vacuum(self) -> None:
+        try:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.DatabaseError as e:
+            raise StorageError(_explain(e), subject=self.path) from e
+
+
+def _explain(e: BaseException) -> str:
+    text = str(e)
+    if "file is not a database" in text or "malformed" in text:
+        return f"corrupt or not an SQLite database ({text}); not touched — restore a backup"
+    if "locked" in text or "busy" in text:
+        return f"database is locked by another process ({text})"
+    if "readonly" in text or "unable to open" in text:
+        return f"cannot write the database ({text})"
+    return text

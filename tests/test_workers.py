@@ -1,0 +1,227 @@
+"""Distributed workers: real `feeds worker` processes, a real PostgreSQL, a local server.
+
+Every source is a distinct path on one threaded HTTP server on 127.0.0.1 that counts its
+requests, so "fetched exactly once" is checked where it happens: at the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feeds import config, pipeline, worker
+from feeds.errors import FeedsError
+from feeds.store import open_store
+from feeds.types import Config
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+_A = "ابتثجحخدذر"
+_B = "زسشصضطظعغف"
+
+
+def word(n: int, letters: str) -> str:
+    """A token no other article shares, so no two test articles are one story."""
+    return "".join(letters[int(d)] for d in f"{n:05d}")
+
+
+def rss(n: int) -> bytes:
+    title = f"{word(n, _A)} {word(n, _B)} {word(n * 7 + 3, _A)}"
+    day = 1 + n % 27
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>مصدر {n}</title><link>http://s{n}.test/</link>
+<item><title>{title}</title><link>http://s{n}.test/a/{n}</link><guid>g{n}</guid>
+<description>{title} {word(n + 50000, _B)}</description>
+<pubDate>{day:02d} Oct 2026 {n % 24:02d}:{n % 60:02d}:00 GMT</pubDate></item>
+</channel></rss>""".encode()
+
+
+class FeedServer:
+    """Serves /f/N (N < count) as a one-item RSS feed; counts hits per path."""
+
+    def __init__(self, count: int, delay: float = 0.0) -> None:
+        self.count, self.delay = count, delay
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with owner.lock:
+                    owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                n = int(self.path.rsplit("/", 1)[1])
+                time.sleep(owner.delay)
+                body = rss(n)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a killed worker's connection: the test counts hits, not replies
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_config(tmp_path: Path, database: str, server: FeedServer) -> Config:
+    lines = [
+        "title: اختبار",
+        "base_url: https://example.org/feeds/",
+        "output_dir: out",
+        f"database: {json.dumps(database)}",
+        "fetch: {concurrency: 16, per_host: 16, timeout: 20}",
+        "sources:",
+    ]
+    lines += [f"  - url: {server.base}/f/{n}" for n in range(server.count)]
+    lines += ["feeds:", "  - slug: all", "    title: الكل", f"    limit: {server.count + 10}"]
+    path = tmp_path / "config.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config.load(path)
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
+
+    def start(cfg: Config, **settings: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, **{f"FEEDS_WORKER_{k.upper()}": v for k, v in settings.items()}}
+        log = open(tmp_path / f"worker{len(started)}.log", "wb")  # noqa: SIM115
+        logs.append(log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feeds", "worker", "-c", cfg.path],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in started:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for log in logs:
+        log.close()
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float, procs: list[Any]) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        dead = [p.args for p in procs if p.poll() is not None and p.returncode not in (0, -9)]
+        assert not dead, f"a worker died: {dead}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)
+
+
+def fetched(cfg: Config) -> int:
+    with open_store(cfg.database) as store:
+        return sum(1 for s in store.sources() if s.last_outcome == "ok")
+
+
+def items(path: Path) -> list[dict[str, Any]]:
+    """The JSON Feed's items minus the times that depend on when the pass ran."""
+    if not path.exists():
+        return []
+    feed = json.loads(path.read_text(encoding="utf-8"))
+    return [{k: v for k, v in it.items() if k != "date_modified"} for it in feed["items"]]
+
+
+def test_three_workers_fetch_each_source_once_and_publish_as_one_pass(
+    pg_url: str, tmp_path: Path, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    server = FeedServer(2000)
+    try:
+        (tmp_path / "pg").mkdir()
+        cfg = write_config(tmp_path / "pg", pg_url, server)
+        procs = [workers(cfg, tick="1", publish="3", lease="120", batch="400") for _ in range(3)]
+        wait_for("every source fetched", lambda: fetched(cfg) == 2000, 150, procs)
+        assert len(server.hits) == 2000
+        assert set(server.hits.values()) == {1}, "a source was fetched more than once"
+        out = Path(cfg.output_dir) / "all.json"
+        wait_for("the publish after the last fetch", lambda: len(items(out)) == 2000, 60, procs)
+
+        (tmp_path / "one").mkdir()
+        single = write_config(tmp_path / "one", str(tmp_path / "one.db"), server)
+        with pipeline.open_for(single) as store:
+            pipeline.run_pass(single, store, every=True)
+        assert items(out) == items(Path(single.output_dir) / "all.json")
+    finally:
+        server.close()
+
+
+def test_killed_worker_sources_are_refreshed_after_the_lease(
+    pg_url: str, tmp_path: Path, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    server = FeedServer(40, delay=1.0)
+    try:
+        cfg = write_config(tmp_path, pg_url, server)
+        victim = workers(cfg, tick="1", publish="2", lease="4", concurrency="8")
+        survivor = workers(cfg, tick="1", publish="2", lease="4", concurrency="8")
+        wait_for("fetches in flight", lambda: sum(server.hits.values()) >= 12, 60, [victim])
+        victim.kill()  # SIGKILL: no cleanup, its leases and jobs are left as they were
+        victim.wait()
+        wait_for("every source fetched", lambda: fetched(cfg) == 40, 90, [survivor])
+        with open_store(cfg.database) as store:
+            assert store.count_articles() == 40
+        assert set(server.hits) == {f"/f/{n}" for n in range(40)}
+        again = [p for p, n in server.hits.items() if n > 1]
+        assert again, "nothing the killed worker was fetching was fetched again"
+        assert max(server.hits.values()) == 2
+        out = Path(cfg.output_dir) / "all.json"
+        wait_for("everything published", lambda: len(items(out)) == 40, 30, [survivor])
+    finally:
+        server.close()
+
+
+def test_worker_refuses_an_sqlite_database(tmp_path: Path) -> None:
+    server = FeedServer(1)
+    try:
+        cfg = write_config(tmp_path, str(tmp_path / "feeds.db"), server)
+    finally:
+        server.close()
+    with pytest.raises(FeedsError, match="postgresql://"):
+        worker.run(cfg)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({"FEEDS_WORKER_TICK": "0"}, "FEEDS_WORKER_TICK"), ({"FEEDS_WORKER_LEASE": "x"}, "LEASE")],
+    ids=["zero-tick", "bad-lease"],
+)
+def test_bad_worker_settings_are_named(env: dict[str, str], message: str) -> None:
+    cfg = Config(path="c", title="t", base_url="b", output_dir="o", database="postgresql://x")
+    with pytest.raises(FeedsError, match=message):
+        worker.WorkerSettings.from_env(env, cfg)
+
+
+def test_cron_every() -> None:
+    assert worker.cron_every(2) == "* * * * * */2"
+    assert worker.cron_every(300) == "*/5 * * * *"
