@@ -8,6 +8,7 @@ holds the lock (EX_TEMPFAIL, so cron wrappers can tell "busy" from "broken").
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -86,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = add("demo", _cmd_demo, "run a pass over bundled sample feeds served on 127.0.0.1")
     demo.add_argument("--out", default="public", metavar="DIR", help="output folder (public)")
     add("worker", _cmd_worker, "one of many distributed workers (needs a postgresql:// database)")
+    add("doctor", _cmd_doctor, "check the store's integrity, then compact it (VACUUM)")
+    export = add("export", _cmd_export, "write the whole store as JSON Lines (a backup)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    imp_store = add("import", _cmd_import, "load a JSON Lines export into the store")
+    imp_store.add_argument("file", metavar="FILE", help="JSON Lines file from `feeds export`")
     return p
 
 
@@ -294,6 +300,50 @@ def _demo_server() -> Iterator[Any]:
         yield server
     finally:
         server.__exit__(None, None, None)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from . import config, maintenance, pipeline
+
+    cfg = config.load(args.config)
+    with pipeline.pass_lock(cfg), pipeline.open_for(cfg) as store:
+        problems = maintenance.doctor(store)
+    for problem in problems:
+        _err(f"{cfg.database}: {problem}")
+    if problems:
+        return EXIT_FATAL
+    print(f"{cfg.database}: OK (integrity check passed, vacuumed)")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from . import config, maintenance, pipeline
+    from .publish import write_atomic
+
+    cfg = config.load(args.config)
+    with pipeline.open_for(cfg) as store:
+        if args.output is None:
+            count = maintenance.export_jsonl(store, sys.stdout)
+        else:
+            buffer = io.StringIO()
+            count = maintenance.export_jsonl(store, buffer)
+            write_atomic(args.output, buffer.getvalue().encode("utf-8"))
+    _err(f"exported {count} rows")
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from . import config, maintenance, pipeline
+
+    cfg = config.load(args.config)
+    try:
+        fh = open(args.file, encoding="utf-8")  # noqa: SIM115  (closed below)
+    except OSError as e:
+        raise FeedsError(e.strerror or str(e), subject=args.file) from e
+    with fh, pipeline.pass_lock(cfg), pipeline.open_for(cfg) as store:
+        count = maintenance.import_jsonl(store, fh, name=args.file)
+    print(f"{cfg.database}: imported {count} rows from {args.file}")
+    return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -69,6 +69,7 @@ def parse(result: FetchResult) -> ParsedFeed:
 
 def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
     body, warnings = _neutralise_doctype(body)
+    body = _CHARREF.sub(_safe_charref, body)
     headers = _response_headers(result)
     d = _feedparse(body, headers)
     warnings.extend(_bozo_warnings(d))
@@ -84,6 +85,21 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
             return ParsedFeed(url=result.url, alternates=alternates, warnings=tuple(warnings))
         raise ParseError(result.source_url, f"not a feed: {_why_not(d, body)}")
     return _feed(d, result.url, entries, warnings)
+
+
+# A numeric character reference to a surrogate or past U+10FFFF (&#xD800;, &#1114112;)
+# is not XML (XML 1.0 §4.1, "Char"); feedparser's loose parser turns it into a lone
+# surrogate and then crashes encoding it (UnicodeEncodeError), losing the whole feed.
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+
+
+def _safe_charref(m: re.Match[bytes]) -> bytes:
+    ref = m.group(1)
+    digits = ref[1:] if ref[:1] in b"xX" else ref
+    if len(digits.lstrip(b"0")) > 8:
+        return b"&#xFFFD;"
+    cp = int(digits, 16) if ref[:1] in b"xX" else int(digits)
+    return b"&#xFFFD;" if 0xD800 <= cp <= 0xDFFF or cp > 0x10FFFF else m.group(0)
 
 
 def _feedparse(body: bytes, headers: Mapping[str, str]) -> Any:

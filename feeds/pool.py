@@ -110,7 +110,9 @@ class LazyProcessPool(Executor):
     def _make(self) -> ProcessPoolExecutor:
         self._started = time.monotonic()
         ctx = _context()
-        pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm_up)
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_warm_up, initargs=(os.getpid(),)
+        )
         # ProcessPoolExecutor starts one worker per submit until it has max_workers; a
         # no-op each starts them all now, while the pass is still fetching. A worker
         # that fails to start breaks the pool, and the first real parse says so.
@@ -139,6 +141,34 @@ def _noop() -> None:
     return None
 
 
-def _warm_up() -> None:
-    """Runs once in each worker: import the parse stage so the first parse is not slower."""
+def _warm_up(main_pid: int) -> None:
+    """Runs once in each worker: import the parse stage, and watch the pass's process.
+
+    A worker blocks reading its call queue, whose write end it holds itself, so it never
+    sees EOF when the pass is killed (kill -9 from an operator, the OOM killer): without
+    the watch it would live on, holding the pass's stderr open.
+    """
     import feeds.pipeline  # noqa: F401  (cheap when the forkserver preloaded it)
+
+    threading.Thread(target=_watch, args=(main_pid,), name="feeds-pool-watch", daemon=True).start()
+
+
+def _watch(main_pid: int, every: float = 1.0) -> None:
+    while _alive(main_pid):
+        time.sleep(every)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs; a killed process that is not reaped yet (a zombie) does not."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel whether the pid exists at all
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True

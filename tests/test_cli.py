@@ -174,7 +174,8 @@ def test_opml_round_trip_keeps_comments(tmp_path: Path) -> None:
 def test_help_lists_every_contract_command() -> None:
     proc = feeds("--help")
     assert proc.returncode == 0
-    for command in ("run", "serve", "check", "status", "opml", "demo", "worker"):
+    for command in ("run", "serve", "check", "status", "opml", "demo", "worker", "doctor",
+                    "export", "import"):  # fmt: skip
         assert command in proc.stdout
 
 
@@ -182,7 +183,38 @@ def test_readme_documents_every_command() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     commands = (
         "feeds run", "feeds serve", "feeds check", "feeds status", "feeds opml import",
-        "feeds opml export", "feeds demo", "feeds worker", "make demo", "make test",
+        "feeds opml export", "feeds demo", "feeds worker", "feeds doctor", "feeds export",
+        "feeds import", "make demo", "make test",
     )  # fmt: skip
     for command in commands:
         assert command in readme, command
+
+
+def test_doctor_export_import_round_trip(served: str, tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, [served])
+    assert feeds("run", "-c", str(cfg)).returncode == 0
+    doctor = feeds("doctor", "-c", str(cfg))
+    assert doctor.returncode == 0, doctor.stderr
+    assert "OK" in doctor.stdout
+    dump = tmp_path / "backup.jsonl"
+    exported = feeds("export", "-c", str(cfg), "-o", str(dump))
+    assert exported.returncode == 0 and "exported" in exported.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    cfg2 = write_config(other, [served])
+    imported = feeds("import", str(dump), "-c", str(cfg2))
+    assert imported.returncode == 0, imported.stderr
+    again = feeds("export", "-c", str(cfg2))
+    assert again.returncode == 0
+    assert again.stdout == dump.read_text("utf-8")
+    assert again.stdout.count("\n") >= 4  # sources, stories and articles
+
+
+def test_import_of_a_bad_line_names_it_and_exits_1(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, ["https://a.example/feed"])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"table": "sources"}\nnot json\n', encoding="utf-8")
+    proc = feeds("import", str(bad), "-c", str(cfg))
+    assert proc.returncode == 1
+    assert "bad.jsonl:" in proc.stderr
+    assert "Traceback" not in proc.stderr

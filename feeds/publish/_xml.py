@@ -79,10 +79,13 @@ def _generator(config: Config, feed: FeedConfig, stories: Sequence[Story], ext: 
     fg = FeedGenerator()
     fg.register_extension("feeds", _FeedExtension, _EntryExtension)
     fg.id(c.feed_url(config, feed, ""))
-    fg.title(c.clean(feed.title))
-    fg.description(c.clean(feed.description) or c.clean(feed.title))
+    # feedgen refuses an empty title or description (ValueError), and a title made only
+    # of control characters is empty once cleaned: fall back to the slug.
+    title = c.clean(feed.title).strip() or feed.slug
+    fg.title(title)
+    fg.description(c.clean(feed.description).strip() or title)
     fg.language(config.language)
-    fg.author(name=c.clean(config.title) or c.clean(feed.title))
+    fg.author(name=c.clean(config.title).strip() or title)
     fg.generator("feeds")
     fg.updated(c.feed_updated(stories))
     fg.link(href=c.feed_url(config, feed, ext), rel="self", type=_MIME[ext])
