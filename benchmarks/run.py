@@ -298,6 +298,8 @@ def _try(tries: dict[str, list[Run]], run: Run, server: corpus.CorpusServer | No
         server.reset_counts()
     tries.setdefault(run.name, []).append(run)
     _log(f"  {run.name}: {run.wall:.2f} s, {run.rss_mb:.0f} MB" + ("" if run.ok else " FAILED"))
+    if not run.ok:
+        _log(f"    {run.note}")
 
 
 def check(size: Size) -> None:

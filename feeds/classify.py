@@ -17,9 +17,11 @@ does not make a football report tech, while any tech word in the title does.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -27,12 +29,18 @@ from feeds.arabic.matching import match_key
 from feeds.types import TOPICS, SourceConfig
 
 __all__ = [
+    "NEGATIVE",
     "THRESHOLD",
     "TITLE_WEIGHT",
     "PhraseTable",
     "accepts",
+    "article_scores",
     "classify",
+    "combine",
+    "dumps_scores",
     "is_tech",
+    "key_scores",
+    "loads_scores",
     "read_table",
     "scores",
     "topics",
@@ -80,11 +88,17 @@ class Hit:
     weight: float
 
 
+Entry = tuple[tuple[str, ...], str, float]  # (term words, value, weight)
+
+#: Distinct words whose candidate terms a table remembers before it starts over.
+_STARTS_MAX = 1 << 17
+
+
 class PhraseTable:
     """Whole-word phrase look-up over match-key tokens, clitics allowed on every word."""
 
     def __init__(self, rows: Iterable[tuple[str, str, float]]) -> None:
-        by_first: dict[str, list[tuple[tuple[str, ...], str, float]]] = defaultdict(list)
+        by_first: dict[str, list[Entry]] = defaultdict(list)
         for value, term, weight in rows:
             words = tuple(match_key(term).split())
             if words:
@@ -92,14 +106,25 @@ class PhraseTable:
         for entries in by_first.values():
             entries.sort(key=lambda e: -len(e[0]))
         self._by_first = dict(by_first)
+        # word -> the terms that may start at it: most words start none, and a pass sees
+        # the same words over and over, so each is looked up through its forms once.
+        self._starts: dict[str, tuple[Entry, ...]] = {}
 
     def find(self, words: tuple[str, ...]) -> tuple[Hit, ...]:
-        """Non-overlapping hits, left to right, longest term first at each word."""
-        forms = [set(word_forms(w)) for w in words]
+        """Non-overlapping hits, left to right, longest term first at each word.
+
+        Between terms of the same length starting at one word, the one reached through
+        the word's earlier form (`word_forms` order) wins, so ties never depend on set
+        order or on the process.
+        """
         hits: list[Hit] = []
-        i = 0
-        while i < len(words):
-            hit = self._longest_at(words, forms, i)
+        starts = self._starts
+        i, n = 0, len(words)
+        while i < n:
+            entries = starts.get(words[i])
+            if entries is None:
+                entries = self._entries(words[i])
+            hit = self._longest_at(words, i, entries) if entries else None
             if hit is None:
                 i += 1
             else:
@@ -107,15 +132,24 @@ class PhraseTable:
                 i = hit.end
         return tuple(hits)
 
-    def _longest_at(self, words: tuple[str, ...], forms: list[set[str]], i: int) -> Hit | None:
+    def _entries(self, word: str) -> tuple[Entry, ...]:
+        found: list[Entry] = []
+        for form in word_forms(word):
+            found.extend(self._by_first.get(form, ()))
+        if len(self._starts) >= _STARTS_MAX:
+            self._starts.clear()
+        entries = self._starts[word] = tuple(found)
+        return entries
+
+    @staticmethod
+    def _longest_at(words: tuple[str, ...], i: int, entries: Sequence[Entry]) -> Hit | None:
         best: Hit | None = None
-        for form in forms[i]:
-            for term, value, weight in self._by_first.get(form, ()):
-                end = i + len(term)
-                if end > len(words) or (best is not None and end <= best.end):
-                    continue
-                if all(term[k] in forms[i + k] for k in range(1, len(term))):
-                    best = Hit(i, end, value, weight)
+        for term, value, weight in entries:
+            end = i + len(term)
+            if end > len(words) or (best is not None and end <= best.end):
+                continue
+            if all(term[k] in word_forms(words[i + k]) for k in range(1, len(term))):
+                best = Hit(i, end, value, weight)
         return best
 
 
@@ -165,15 +199,71 @@ def scores(title: str, text: str) -> Mapping[str, float]:
     return _score(_lexicon(), _words(title, text))
 
 
-def classify(title: str, text: str) -> tuple[tuple[str, ...], bool]:
-    """(topics, is_tech) from one scoring of the text; see `topics` and `is_tech`."""
-    words = _words(title, text)
-    tech = _score(_lexicon(), words)
+#: The key of `article_scores` holding the negative list's score.
+NEGATIVE = "-"
+
+
+def article_scores(title: str, text: str) -> dict[str, float]:
+    """One article's topic scores, and the negative list's under `NEGATIVE` (when > 0).
+
+    A story's scores are the sums of its articles' (`combine`): each article is scored
+    once, in the parse stage, and never again when its story grows.
+    """
+    return key_scores(match_key(title), match_key(text))
+
+
+def key_scores(title_key: str, text_key: str) -> dict[str, float]:
+    """`article_scores` of texts already in matching-key form (`Article.title_key`...)."""
+    words = (tuple(title_key.split()), tuple(text_key.split()))
+    out = dict(_score(_lexicon(), words))
+    negative = sum(_score(_negative(), words).values())
+    if negative:
+        out[NEGATIVE] = negative
+    return out
+
+
+def combine(per_article: Iterable[Mapping[str, float]]) -> tuple[tuple[str, ...], bool]:
+    """(topics, is_tech) of a story from its articles' `article_scores`, summed in order."""
+    tech: dict[str, float] = defaultdict(float)
+    negative = 0.0
+    for one in per_article:
+        for key, value in one.items():
+            if key == NEGATIVE:
+                negative += value
+            else:
+                tech[key] += value
     kept = tuple(t for _, t in sorted((-s, t) for t, s in tech.items() if s >= THRESHOLD))
     if not kept:
         return kept, False
-    negative = sum(_score(_negative(), words).values())
     return kept, negative < sum(tech.values())
+
+
+@functools.cache
+def _tag() -> str:
+    """Stored scores are valid only for the tables and rules that made them."""
+    tables = [read_table(name) for name in ("lexicon.tsv", "negative.tsv")]
+    spec = f"scores1 {TITLE_WEIGHT} {sorted(TOPICS)} {tables}"
+    return hashlib.sha1(spec.encode()).hexdigest()[:12]
+
+
+def dumps_scores(values: Mapping[str, float]) -> str:
+    """JSON text of `article_scores` for the store; stale once a table is edited."""
+    return json.dumps([_tag(), dict(sorted(values.items()))], ensure_ascii=False)
+
+
+def loads_scores(text: str | None) -> dict[str, float] | None:
+    """Stored `article_scores`, or None when absent or made with other tables."""
+    if not text:
+        return None
+    data = json.loads(text)
+    if not isinstance(data, list) or len(data) != 2 or data[0] != _tag():
+        return None
+    return {str(k): float(v) for k, v in data[1].items()}
+
+
+def classify(title: str, text: str) -> tuple[tuple[str, ...], bool]:
+    """(topics, is_tech) from one scoring of the text; see `topics` and `is_tech`."""
+    return combine([article_scores(title, text)])
 
 
 def topics(title: str, text: str) -> tuple[str, ...]:

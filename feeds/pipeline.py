@@ -14,18 +14,18 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import filelock
 
-from . import classify, dedupe, normalize, parse, policy, publish, stories
+from . import classify, dedupe, maintenance, normalize, parse, policy, pool, publish, stories
 from .errors import FeedsError, FetchError, LockedError, ParseError
 from .fetch import Fetcher
-from .store import SourceState, Store, open_store
+from .store import MatchRow, SourceState, Store, open_store
 from .types import (
     Article,
     Config,
@@ -93,10 +93,26 @@ def open_for(config: Config) -> Iterator[Store]:
         store.close()
 
 
+#: (match_features, topic_scores) of one article, as the store keeps them.
+Derived = tuple[str | None, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     feed: ParsedFeed
     articles: tuple[Article, ...]
+    derived: tuple[Derived, ...] = ()  # one per article, in order
+
+
+def derive(article: Article) -> tuple[str, str]:
+    """What clustering and classifying need of one article, as stored texts.
+
+    Computed where the article is made (in the pool's processes on a large pass), so
+    the single-process end of the pass only reads it back.
+    """
+    prepared = dedupe.Prepared.of(article.title_key, article.text_key)
+    scores = classify.key_scores(article.title_key, article.text_key)
+    return prepared.dumps(), classify.dumps_scores(scores)
 
 
 def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) -> _Parsed:
@@ -109,7 +125,7 @@ def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) 
         )
         if art is not None:
             articles.append(art)
-    return _Parsed(feed, tuple(articles))
+    return _Parsed(feed, tuple(articles), tuple(derive(a) for a in articles))
 
 
 def run_pass(
@@ -150,6 +166,7 @@ async def run_pass_async(
     try:
         started = now()
         results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
+        _release_workers(executor)
         touched, written = cluster_and_publish(config, store, now(), since=started)
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
@@ -165,6 +182,16 @@ async def run_pass_async(
         stories_published=len(touched),
         files_written=written,
     )
+
+
+def _release_workers(executor: Executor | None) -> None:
+    """Stop the parse pool's processes before the single-process end of the pass.
+
+    Clustering and publishing run here alone; the idle workers would only add their
+    memory to the pass's peak. A `LazyProcessPool` starts them again on its next use.
+    """
+    if isinstance(executor, pool.LazyProcessPool):
+        executor.shutdown(wait=True)
 
 
 async def refresh_source(
@@ -194,7 +221,12 @@ def cluster_and_publish(
     Returns the stories touched at or after `since` and the files written.
     """
     touched = cluster(store, now, since=since)
-    return touched, publish_all(config, store)
+    written = publish_all(config, store)
+    if config.retention_days:
+        # After publishing: retention keeps exactly the stories the feeds now show.
+        purged = maintenance.retention(store, config, now)
+        log.info("retention: %d old articles removed", purged)
+    return touched, written
 
 
 class _Refresher:
@@ -260,7 +292,8 @@ class _Refresher:
         parsed = await self._parse(result, src)
         if not parsed.feed.entries and parsed.feed.alternates:
             result, parsed = await self._discover(src, state, parsed.feed.alternates)
-        new = self.store.save_articles(parsed.articles, self.now())
+        derived = dict(zip((a.id for a in parsed.articles), parsed.derived, strict=True))
+        new = self.store.save_articles(parsed.articles, self.now(), derived)
         fields = {"body_hash": hashlib.sha256(result.content or b"").hexdigest()}
         return self._succeeded(
             src, state, result, Outcome.OK, parsed.feed, len(parsed.articles), len(new), **fields
@@ -366,34 +399,61 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
 
     Works from the store, not from this pass's memory, so articles saved by a pass that
     was killed before this step (or by a distributed worker) are clustered by the next.
+    Reads no bodies: each article's features and signature were stored beside it by the
+    parse stage (`derive`); rows stored without them are computed now and backfilled.
     Returns the ids of stories created or changed at or after `since`.
     """
-    pending = store.unassigned_articles()
+    pending = store.unassigned_match_rows()
     if pending:
         window = dedupe.WINDOW
-        earliest = min(a.published for a in pending) - window
-        recent = store.articles_since(min(earliest, now - 2 * window))
-        index = dedupe.StoryIndex(
-            (dedupe.Member.of(r.article, r.story_id) for r in recent if r.story_id),
-            window=window,
-        )
-        store.assign(dedupe.assign_all(index, pending), now)
+        earliest = min(r.published for r in pending) - window
+        recent = store.match_rows_since(min(earliest, now - 2 * window))
+        _backfill(store, recent)
+        index = dedupe.StoryIndex((_member(r) for r in recent), window=window)
+        del recent
+        _backfill(store, pending)
+        # The store lists them oldest first, ties by id: `dedupe.assign_all`'s order.
+        # Each row's preparation is decoded just before it is filed, not all at once.
+        assigned = [(r.id, *index.assign(_member(r))) for r in pending]
+        del index, pending
+        store.assign(assigned, now)
     touched = set(store.stories_updated_since(since))
     _classify(store, sorted(touched))
     return touched
 
 
+def _backfill(store: Store, rows: list[MatchRow]) -> None:
+    """Compute what rows stored before schema 3, or with another alias table, lack."""
+    missing = [r.id for r in rows if not dedupe.Prepared.current(r.match_features)]
+    if not missing:
+        return
+    keys = store.article_keys(missing)
+    fresh = {aid: dedupe.Prepared.of(keys[aid][1], keys[aid][2]).dumps() for aid in missing}
+    store.set_derived({aid: (text, None) for aid, text in fresh.items()})
+    rows[:] = [replace(r, match_features=fresh[r.id]) if r.id in fresh else r for r in rows]
+
+
+def _member(row: MatchRow) -> dedupe.Member:
+    return dedupe.Member(
+        row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
+        row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
+    )  # fmt: skip
+
+
 def _classify(store: Store, story_ids: Sequence[str]) -> None:
-    by_story: dict[str, list[Article]] = {}
-    for row in store.articles_of_stories(story_ids):
-        if row.story_id:
-            by_story.setdefault(row.story_id, []).append(row.article)
-    result = {}
-    for sid, arts in by_story.items():
-        title = " ".join(a.title for a in arts)
-        text = " ".join(a.text_key for a in arts)
-        result[sid] = classify.classify(title, text)
-    store.set_topics(result)
+    """A story's topics from its articles' stored scores (`classify.combine`)."""
+    rows = store.score_rows(story_ids)
+    scores = {r.id: classify.loads_scores(r.topic_scores) for r in rows}
+    missing = [aid for aid, s in scores.items() if s is None]
+    if missing:
+        keys = store.article_keys(missing)
+        fresh = {aid: classify.key_scores(keys[aid][1], keys[aid][2]) for aid in missing}
+        store.set_derived({aid: (None, classify.dumps_scores(s)) for aid, s in fresh.items()})
+        scores.update(fresh)
+    by_story: dict[str, list[Mapping[str, float]]] = {}
+    for row in rows:  # by story, then article id: the same sums on every run
+        by_story.setdefault(row.story_id, []).append(scores[row.id] or {})
+    store.set_topics({sid: classify.combine(arts) for sid, arts in by_story.items()})
 
 
 def publish_all(config: Config, store: Store) -> tuple[str, ...]:

@@ -92,3 +92,53 @@ def test_phrase_table_prefers_longest_and_does_not_overlap() -> None:
 def test_lexicon_topics_are_known_and_tables_load_once() -> None:
     assert {row[0] for row in read_table("lexicon.tsv")} <= set(TOPICS)
     assert classify._lexicon() is classify._lexicon()
+
+
+# --------------------------------------------------------------------------- per article
+
+
+STORY = [
+    ("آبل تطلق آيفون 17 بمعالج جديد", "كشفت آبل عن هاتف آيفون 17 وتطبيق جديد"),
+    ("هاتف آيفون 17 متاح للطلب", "يبدأ بيع الهاتف الذكي الأسبوع المقبل"),
+    ("ريال مدريد يفوز في الدوري", "مباراة كرة القدم شاهدها الملايين عبر تطبيق البث"),
+]
+
+
+@pytest.mark.parametrize(("title", "body"), STORY)
+def test_one_article_story_classifies_as_before(title: str, body: str) -> None:
+    assert classify.combine([classify.article_scores(title, body)]) == (
+        topics(title, body),
+        is_tech(title, body),
+    )
+
+
+def test_story_scores_are_the_sum_of_its_articles() -> None:
+    per_article = [classify.article_scores(t, b) for t, b in STORY[:2]]
+    keys = (set(per_article[0]) | set(per_article[1])) - {classify.NEGATIVE}
+    summed = {k: per_article[0].get(k, 0) + per_article[1].get(k, 0) for k in keys}
+    kept, tech = classify.combine(per_article)
+    assert tech
+    assert kept == tuple(t for _, t in sorted((-s, t) for t, s in summed.items() if s >= 3))
+    joined = classify.classify(" ".join(t for t, _ in STORY[:2]), " ".join(b for _, b in STORY[:2]))
+    assert (kept, tech) == joined
+
+
+def test_negative_list_is_summed_across_a_story() -> None:
+    football = classify.article_scores(*STORY[2])
+    assert football[classify.NEGATIVE] > 0
+    assert classify.combine([football]) == classify.classify(*STORY[2])
+
+
+def test_key_scores_match_scores_of_raw_text() -> None:
+    from feeds.arabic.matching import match_key
+
+    for title, body in STORY:
+        key = classify.key_scores(match_key(title), match_key(body))
+        assert key == classify.article_scores(title, body)
+
+
+def test_stored_scores_round_trip_and_go_stale() -> None:
+    values = classify.article_scores(*STORY[0])
+    assert classify.loads_scores(classify.dumps_scores(values)) == values
+    assert classify.loads_scores('["old-tables", {"ai": 3.0}]') is None
+    assert classify.loads_scores(None) is None

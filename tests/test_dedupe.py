@@ -11,8 +11,10 @@ import pytest
 
 from feeds.arabic.matching import match_key
 from feeds.dedupe import (
+    NUM_PERM,
     Candidate,
     Member,
+    Prepared,
     StoryIndex,
     assign_all,
     entities,
@@ -257,3 +259,42 @@ def test_representative_accepts_candidates_and_rejects_empty() -> None:
     assert representative([Candidate("a", "s", T0, "خبر")], {}) == 0
     with pytest.raises(ValueError):
         representative([], {})
+
+
+# --------------------------------------------------------------------------- prepared
+
+
+def test_prepared_survives_the_store_round_trip() -> None:
+    a1, _, _ = gemini()
+    prepared = Prepared.of(a1.title_key, a1.text_key)
+    text = prepared.dumps()
+    assert Prepared.current(text)
+    assert Prepared.loads(text) == prepared
+    assert len(prepared.signature) == 4 * NUM_PERM
+
+
+@pytest.mark.parametrize(
+    "text", [None, "", '["another-table", [], [], [], [], [], ""]', "[1, 2]"], ids=repr
+)
+def test_stale_or_missing_preparation_is_recomputed(text: str | None) -> None:
+    assert Prepared.loads(text) is None
+    assert not Prepared.current(text)
+
+
+def test_index_from_stored_preparations_files_like_one_from_keys() -> None:
+    a1, a2, a3 = gemini()
+    story = story_id_for(a1)
+    from_keys = StoryIndex([Member.of(a1, story), Member.of(a2, story)])
+    stored = [
+        Member.of(a, story, Prepared.loads(Prepared.of(a.title_key, a.text_key).dumps()))
+        for a in (a1, a2)
+    ]
+    from_store = StoryIndex(stored)
+    pending = Member.of(a3, "", Prepared.of(a3.title_key, a3.text_key))
+    assert from_keys.assign(a3) == from_store.assign(pending) == (story, False)
+
+
+def test_unfiled_members_are_assigned_like_articles() -> None:
+    articles = gemini()
+    members = [Member.of(a, "", Prepared.of(a.title_key, a.text_key)) for a in articles]
+    assert assign_all(StoryIndex(), members) == assign_all(StoryIndex(), articles)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from feeds.errors import SchemaVersionError, StorageError
-from feeds.store import SCHEMA_VERSION, Store
+from feeds.store import SCHEMA_VERSION, Store, open_store
 from feeds.types import Article, DateSource, SourceConfig
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -168,3 +168,56 @@ def test_editing_an_article_marks_its_story_updated(store: Store) -> None:
     assert store.stories_updated_since(later) == []
     store.save_articles([make_article(1, content_hash="edited")], later)
     assert store.stories_updated_since(later) == ["s1"]
+
+
+# --------------------------------------------------------------------------- schema 3
+
+
+def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> None:
+    from feeds.store import _schema
+
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for step in _schema.MIGRATIONS[:2]:
+        step(db.execute, "sqlite")
+    db.execute("PRAGMA user_version = 2")
+    db.execute("PRAGMA application_id = 1178944595")
+    db.execute("INSERT INTO sources (url, fetch_url) VALUES (?, ?)", (SRC.url, SRC.url))
+    cols = ", ".join(c for c in _schema.ARTICLE_COLUMNS if c not in _DERIVED)
+    old = make_article(1)
+    from feeds.store import _rows
+
+    params = _rows.article_params(old, NOW)
+    db.execute(
+        f"INSERT INTO articles ({cols}) VALUES ({', '.join(':' + c for c in cols.split(', '))})",
+        {k: v for k, v in params.items() if k not in _DERIVED},
+    )
+    db.close()
+    store = open_store(str(path))
+    assert int(sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]) == 3
+    [row] = store.unassigned_match_rows()
+    assert (row.id, row.match_features) == ("a0001", None)
+    store.set_derived({"a0001": ("features", None)})
+    store.set_derived({"a0001": (None, "scores")})
+    assert store.unassigned_match_rows()[0].match_features == "features"
+    store.assign([("a0001", "s1", True)], NOW)
+    assert [(r.id, r.topic_scores) for r in store.score_rows(["s1"])] == [("a0001", "scores")]
+
+
+_DERIVED = ("match_features", "topic_scores")
+
+
+def test_derived_texts_are_saved_read_back_and_replaced_on_edit(store: Store) -> None:
+    a1, a2 = make_article(1), make_article(2)
+    store.save_articles([a1, a2], NOW, {"a0001": ("m1", "t1")})
+    rows = {r.id: r for r in store.unassigned_match_rows()}
+    assert (rows["a0001"].match_features, rows["a0002"].match_features) == ("m1", None)
+    assert rows["a0001"].title_key == a1.title_key
+    assert rows["a0001"].published == a1.published
+    store.assign([("a0001", "s1", True), ("a0002", "s1", False)], NOW)
+    assert [r.topic_scores for r in store.score_rows(["s1"])] == ["t1", None]
+    assert [r.id for r in store.match_rows_since(NOW - timedelta(days=1))] == ["a0002", "a0001"]
+    # an edit without derived texts must not keep the old article's
+    store.save_articles([replace(a1, content_hash="edited")], NOW)
+    assert [r.topic_scores for r in store.score_rows(["s1"])] == [None, None]
+    assert store.article_keys(["a0002"]) == {"a0002": (a2.title, a2.title_key, a2.text_key)}

@@ -42,7 +42,11 @@ def exercise(store: Store) -> list[Any]:
         SOURCES[0].url, validators=Validators('"e"', "Mon, 01 Jan 2026 00:00:00 GMT"),
         next_due=NOW + timedelta(minutes=5), duration=0.123, last_status=200, items=2,
     )  # fmt: skip
-    store.save_articles([article(1), article(2, source=1), article(3, source=2)], NOW)
+    store.save_articles(
+        [article(1), article(2, source=1), article(3, source=2)], NOW,
+        {"a0002": ('["m", "مطابقة"]', '["t", {"ai": 3.0}]')},
+    )  # fmt: skip
+    store.set_derived({"a0003": ("m3", None), "a0002": (None, "t2")})
     store.assign([("a0001", "s1", True), ("a0002", "s1", False)], NOW)
     store.set_topics({"s1": (("ai", "mobile"), True)})
     store.save_articles([article(1, content_hash="edit", title="جديد")], NOW + timedelta(hours=1))
@@ -51,6 +55,9 @@ def exercise(store: Store) -> list[Any]:
         store.articles_since(NOW - timedelta(days=1)), store.articles_of_stories(["s1"]),
         store.unassigned_articles(), store.stories_updated_since(NOW), store.count_articles(),
         store.recent_stories(10), store.stories_by_id(["s1", "missing"]),
+        store.unassigned_match_rows(), store.match_rows_since(NOW - timedelta(days=1)),
+        store.score_rows(["s1"]), store.article_keys(["a0002", "a0003"]),
+        list(store.export_rows()),
     ]  # fmt: skip
 
 
@@ -63,6 +70,8 @@ def test_both_backends_return_identical_records(tmp_path: Path, pg_url: str) -> 
     assert got[1].duration == 0.123
     assert got[1].next_due == NOW + timedelta(minutes=5)
     assert got[4][0].article.title == "جديد"
+    assert [(r.id, r.match_features) for r in got[10]] == [("a0003", "m3")]
+    assert [(r.id, r.topic_scores) for r in got[12]] == [("a0001", None), ("a0002", "t2")]
 
 
 def test_claim_is_leased_and_released(any_store: Store) -> None:

@@ -9,12 +9,14 @@ distributed workers run unchanged on either.
 from __future__ import annotations
 
 from ._base import Store, is_server_url
-from ._rows import ArticleRow, SourceState, StoryRow
+from ._rows import ArticleRow, MatchRow, ScoreRow, SourceState, StoryRow
 from ._schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
     "ArticleRow",
+    "MatchRow",
+    "ScoreRow",
     "SourceState",
     "Store",
     "StoryRow",

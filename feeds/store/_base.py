@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ..errors import StorageError
 from ..types import Article, SourceConfig, Validators
 from . import _rows, _schema
-from ._rows import ArticleRow, Row, SourceState, StoryRow, chunks, ts
+from ._rows import ArticleRow, MatchRow, Row, ScoreRow, SourceState, StoryRow, chunks, ts
 
 Params = Sequence[Any] | dict[str, Any]
 
@@ -191,11 +191,19 @@ class Store(abc.ABC):
 
     # ------------------------------------------------------------------ articles
 
-    def save_articles(self, articles: Sequence[Article], now: datetime) -> list[Article]:
+    def save_articles(
+        self,
+        articles: Sequence[Article],
+        now: datetime,
+        derived: Mapping[str, tuple[str | None, str | None]] | None = None,
+    ) -> list[Article]:
         """Insert new articles and update changed ones; return those new or changed.
 
         An article keeps its first-seen time and its story when it is updated.
+        `derived` maps an article id to its (match_features, topic_scores) texts; an
+        article without them stores NULLs, which clustering computes from the keys.
         """
+        derived = derived or {}
         if not articles:
             return []
         known = self._content_hashes([a.id for a in articles])
@@ -205,7 +213,7 @@ class Store(abc.ABC):
             f"""INSERT INTO articles ({", ".join(cols)})
                 VALUES ({", ".join(":" + c for c in cols)})
                 ON CONFLICT(id) DO UPDATE SET {_schema.UPSERT_SET}""",
-            [_rows.article_params(a, now) for a in changed],
+            [_rows.article_params(a, now, derived.get(a.id, (None, None))) for a in changed],
             # An edited article changes its story's item, which must be republished.
             ("UPDATE stories SET updated = ? WHERE id = "
              "(SELECT story_id FROM articles WHERE id = ?)",
@@ -250,6 +258,57 @@ class Store(abc.ABC):
         return [r.article for r in self._article_rows(
             "WHERE a.story_id IS NULL ORDER BY a.published, a.id", ()
         )]  # fmt: skip
+
+    # The three reads clustering and classifying use: no bodies, so a cold pass of
+    # thousands of articles does not hold every body in memory while it matches.
+    _MATCH = (
+        "SELECT id, story_id, source_url, canonical_url, guid, title_key, published, "
+        "match_features FROM articles "
+    )
+
+    def unassigned_match_rows(self) -> list[MatchRow]:
+        """`MatchRow`s of the articles not yet in a story, oldest first."""
+        sql = self._MATCH + "WHERE story_id IS NULL ORDER BY published, id"
+        return [_rows.match_row(r) for r in self._query(sql)]
+
+    def match_rows_since(self, since: datetime) -> list[MatchRow]:
+        """`MatchRow`s of articles in a story, published or first seen at or after `since`."""
+        sql = self._MATCH + (
+            "WHERE story_id IS NOT NULL AND (published >= ? OR first_seen >= ?) "
+            "ORDER BY published, id"
+        )
+        return [_rows.match_row(r) for r in self._query(sql, (ts(since), ts(since)))]
+
+    def score_rows(self, story_ids: Sequence[str]) -> list[ScoreRow]:
+        """Each story's articles' stored topic scores, by story then article id."""
+        out: list[ScoreRow] = []
+        for chunk in chunks(story_ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT id, story_id, topic_scores FROM articles WHERE story_id IN ({marks})",
+                chunk,
+            )
+            out += [ScoreRow(r["id"], r["story_id"], r["topic_scores"]) for r in rows]
+        out.sort(key=lambda r: (r.story_id, r.id))
+        return out
+
+    def article_keys(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """(title, title_key, text_key) by article id, to compute what was not stored."""
+        out: dict[str, tuple[str, str, str]] = {}
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, title, title_key, text_key FROM articles WHERE id IN ({marks})"
+            out.update({r["id"]: (r["title"], r["title_key"], r["text_key"])
+                        for r in self._query(sql, chunk)})  # fmt: skip
+        return out
+
+    def set_derived(self, derived: Mapping[str, tuple[str | None, str | None]]) -> None:
+        """Backfill (match_features, topic_scores) of stored articles; None keeps a value."""
+        self._write(
+            "UPDATE articles SET match_features = COALESCE(?, match_features), "
+            "topic_scores = COALESCE(?, topic_scores) WHERE id = ?",
+            [(m, t, aid) for aid, (m, t) in sorted(derived.items())],
+        )
 
     def stories_updated_since(self, since: datetime) -> list[str]:
         rows = self._query("SELECT id FROM stories WHERE updated >= ? ORDER BY id", (ts(since),))

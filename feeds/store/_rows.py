@@ -72,8 +72,48 @@ class StoryRow:
     is_tech: bool
 
 
-def article_params(a: Article, now: datetime) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    """What clustering reads of a stored article: no bodies, the stored preparation."""
+
+    id: str
+    story_id: str | None
+    source_url: str
+    canonical_url: str
+    guid: str | None
+    title_key: str
+    published: datetime
+    match_features: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """What classifying a story reads of one of its articles."""
+
+    id: str
+    story_id: str
+    topic_scores: str | None
+
+
+def match_row(r: Row) -> MatchRow:
+    return MatchRow(
+        id=r["id"],
+        story_id=r["story_id"],
+        source_url=r["source_url"],
+        canonical_url=r["canonical_url"],
+        guid=r["guid"],
+        title_key=r["title_key"],
+        published=datetime.fromisoformat(r["published"]),
+        match_features=r["match_features"],
+    )
+
+
+def article_params(
+    a: Article, now: datetime, derived: tuple[str | None, str | None] = (None, None)
+) -> dict[str, Any]:
     return {
+        "match_features": derived[0],
+        "topic_scores": derived[1],
         "id": a.id,
         "source_url": a.source_url,
         "guid": a.guid,

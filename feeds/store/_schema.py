@@ -82,6 +82,15 @@ CREATE INDEX sources_due ON sources(next_due)
 """
 
 
+# What the parse stage computed for matching and topics (feeds.dedupe.Prepared.dumps and
+# feeds.classify.dumps_scores), so clustering and classifying never recompute them from
+# the text. Opaque JSON text to the store; NULL means "compute it from the keys".
+_SCHEMA_V3 = """
+ALTER TABLE articles ADD COLUMN match_features TEXT;
+ALTER TABLE articles ADD COLUMN topic_scores TEXT
+"""
+
+
 def statements(script: str, dialect: Dialect) -> list[str]:
     if dialect == "postgresql":
         # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
@@ -104,7 +113,12 @@ def _v2(execute: Execute, dialect: Dialect) -> None:
         execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[Execute, Dialect], None], ...] = (_v1, _v2)
+def _v3(execute: Execute, dialect: Dialect) -> None:
+    for statement in statements(_SCHEMA_V3, dialect):
+        execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[Execute, Dialect], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Every table in foreign-key order (a row's parents come first), with its key and columns.
@@ -121,6 +135,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "id", "source_url", "story_id", "guid", "url", "canonical_url", "title",
         "summary_html", "content_html", "published", "date_source", "first_seen", "updated",
         "language", "title_key", "text_key", "content_hash", "authors", "categories", "image",
+        "match_features", "topic_scores",
     )),
 }  # fmt: skip
 

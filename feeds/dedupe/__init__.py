@@ -1,0 +1,381 @@
+"""Which story an article belongs to (pure; datasketch is imported here only).
+
+Tiers, cheapest first (research/arabic.md 5c):
+
+1. Exact: the same canonical URL, the same guid when it is an absolute URL (a WordPress
+   "?p=123" guid is only unique within its site), or the same title key from another
+   source within the window.
+2. Wire copies: MinHash LSH over character 5-grams of the title key plus lead; an
+   estimated Jaccard >= `WIRE_JACCARD` links two articles.
+3. Rewrites: candidates from the LSH and from shared rare title tokens (day-bucketed
+   postings, so "rare" means rare around that date) are scored on title character
+   4-grams and title+lead words, after brand aliases (aliases.tsv) are folded to one id.
+   Guards: numbers and model numbers in the titles must agree when both titles have
+   some, and brand/product entities must overlap when both sides have some.
+
+The fuzzy tiers never link two articles of the same source, or two articles further
+apart than the window. An article joins the story whose member it matches best, and
+only if it also matches the story's first member (`cohesion="first"`); this stops a
+chain A~B~C from pulling C into A's story when C and A are different events.
+
+What one article contributes (alias-folded tokens, entities, figures, MinHash signature)
+is computed once by `Prepared.of` in the parse stage (`_features`) and stored beside the
+article, so rebuilding the index from stored articles recomputes none of it.
+
+A story's id is set when the story is created (`story_id_for` of its first article) and
+never changes; later articles only join.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from feeds.types import Article
+
+from ._features import (
+    LEAD_CHARS,
+    LINK_BARE,
+    LINK_ENTITY,
+    LINK_FIGURES,
+    LINK_OTHER_SUBJECT,
+    NUM_PERM,
+    SHINGLE,
+    Prepared,
+    _Features,
+    _lean,
+    _score,
+    entities,
+    figures,
+)
+
+__all__ = [
+    "LEAD_CHARS",
+    "LINK_BARE",
+    "LINK_ENTITY",
+    "LINK_FIGURES",
+    "LINK_OTHER_SUBJECT",
+    "NUM_PERM",
+    "SHINGLE",
+    "Candidate",
+    "Member",
+    "Prepared",
+    "StoryIndex",
+    "assign_all",
+    "entities",
+    "figures",
+    "representative",
+    "story_id_for",
+]
+
+WINDOW = timedelta(hours=72)
+WIRE_JACCARD = 0.5
+# The LSH only has to find wire copies; rewrites share too few 5-grams (0.05-0.25 on the
+# labelled set) and come from the rare-token postings instead.
+LSH_THRESHOLD = 0.4
+RARE_CAP = 64  # a title token posted more often than this in one day is not "rare"
+MIN_SHARED = 1  # rare tokens two titles must share to be compared
+MAX_CANDIDATES = 64
+
+Cohesion = Literal["first", "majority", "none"]
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What the index keeps per stored article.
+
+    `prepared` saves recomputing the article's features and signature; without it they
+    are computed from the keys. A Member with an empty `story_id` is an article not yet
+    filed, which `StoryIndex.assign` and `assign_all` accept beside Articles.
+    """
+
+    article_id: str
+    story_id: str
+    source_url: str
+    canonical_url: str
+    guid: str | None
+    title_key: str
+    text_key: str
+    published: datetime
+    prepared: Prepared | None = None
+
+    @classmethod
+    def of(cls, article: Article, story_id: str, prepared: Prepared | None = None) -> Member:
+        return cls(
+            article_id=article.id,
+            story_id=story_id,
+            source_url=article.source_url,
+            canonical_url=article.canonical_url,
+            guid=article.guid,
+            title_key=article.title_key,
+            text_key=article.text_key,
+            published=article.published,
+            prepared=prepared,
+        )
+
+
+def story_id_for(article: Article | Member) -> str:
+    """A new story's id, from its first article's canonical URL (else the article's id).
+
+    Stable, so re-running a pass on the same articles gives the same ids; and from the
+    URL rather than the article, so copies of one URL arriving in any order (a pass
+    killed between two sources, workers racing) still found the same story id.
+    """
+    url = article.canonical_url
+    if url:
+        return "s" + hashlib.sha1(("url:" + url).encode()).hexdigest()[:20]
+    ident = article.id if isinstance(article, Article) else article.article_id
+    return "s" + hashlib.sha1(ident.encode()).hexdigest()[:20]
+
+
+def _absolute(guid: str | None) -> bool:
+    return guid is not None and guid.lower().startswith(("http://", "https://"))
+
+
+class _Doc(NamedTuple):
+    """An article being filed: its member record (no story yet) and what matching uses."""
+
+    member: Member
+    feats: _Features
+    values: np.ndarray
+
+
+def _doc(member: Member) -> _Doc:
+    prep = member.prepared or Prepared.of(member.title_key, member.text_key)
+    return _Doc(member, prep.features(), prep.values())
+
+
+# --------------------------------------------------------------------------- index
+
+
+class StoryIndex:
+    """In-memory index over recent members; `assign` files new articles into stories."""
+
+    def __init__(
+        self,
+        members: Iterable[Member] = (),
+        *,
+        window: timedelta = WINDOW,
+        cohesion: Cohesion = "first",
+    ) -> None:
+        self.window = window
+        self.cohesion = cohesion
+        self._days = math.ceil(window / timedelta(days=1))
+        self._members: dict[str, Member] = {}
+        self._feats: dict[str, _Features] = {}
+        self._stories: dict[str, list[str]] = defaultdict(list)
+        self._by_url: dict[str, str] = {}
+        self._by_guid: dict[str, str] = {}
+        self._by_title: dict[str, list[str]] = defaultdict(list)
+        self._postings: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self._hashes: dict[str, np.ndarray] = {}
+        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        for member in members:
+            self.add(member)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._members
+
+    def story_of(self, article_id: str) -> str:
+        return self._members[article_id].story_id
+
+    def add(self, member: Member) -> None:
+        """Index a stored member; adding the same article twice does nothing."""
+        if member.article_id not in self._members:
+            self._add(_doc(member), member.story_id)
+
+    def _add(self, doc: _Doc, story_id: str) -> None:
+        # The prepared record is not kept: features and signature are what is used.
+        member = replace(doc.member, story_id=story_id, text_key="", prepared=None)
+        aid = member.article_id
+        self._members[aid] = member
+        self._feats[aid] = doc.feats
+        self._stories[story_id].append(aid)
+        if member.canonical_url:
+            self._by_url.setdefault(member.canonical_url, story_id)
+        if _absolute(member.guid):
+            assert member.guid is not None
+            self._by_guid.setdefault(member.guid, story_id)
+        self._by_title[member.title_key].append(aid)
+        day = _day(member.published)
+        for token in doc.feats.signals:
+            self._postings[token, day].append(aid)
+        self._hashes[aid] = doc.values
+        self._lsh.insert(aid, _lean(doc.values), check_duplication=False)
+
+    def assign(
+        self, article: Article | Member, prepared: Prepared | None = None
+    ) -> tuple[str, bool]:
+        """(story id, created new) for `article`, which is then added to the index."""
+        member = article if isinstance(article, Member) else Member.of(article, "", prepared)
+        if member.article_id in self._members:
+            return self._members[member.article_id].story_id, False
+        doc = _doc(member)
+        story = self._exact(member) or self._fuzzy(doc)
+        created = story is None
+        story_id = story_id_for(member) if story is None else story
+        self._add(doc, story_id)
+        return story_id, created
+
+    # -- exact tier
+
+    def _exact(self, article: Member) -> str | None:
+        if article.canonical_url in self._by_url:
+            return self._by_url[article.canonical_url]
+        if _absolute(article.guid) and article.guid in self._by_guid:
+            return self._by_guid[article.guid]
+        if len(article.title_key.split()) < 3:  # "تحديث" alone says nothing
+            return None
+        same = [
+            self._members[a]
+            for a in self._by_title.get(article.title_key, ())
+            if self._members[a].source_url != article.source_url
+            and abs(self._members[a].published - article.published) <= self.window
+        ]
+        return min(same, key=lambda m: (m.published, m.article_id)).story_id if same else None
+
+    # -- fuzzy tiers
+
+    def _near(self, article: Member, aid: str) -> bool:
+        other = self._members[aid]
+        return (
+            other.source_url != article.source_url
+            and abs(other.published - article.published) <= self.window
+        )
+
+    def _similarities(self, values: np.ndarray, aids: Sequence[str]) -> list[float]:
+        """Estimated Jaccard against each member at once (MinHash.jaccard, batched)."""
+        if not aids:
+            return []
+        matrix = np.stack([self._hashes[a] for a in aids])
+        return (np.count_nonzero(matrix == values, axis=1) / NUM_PERM).tolist()  # type: ignore[no-any-return]
+
+    def _candidates(self, doc: _Doc) -> list[str]:
+        article = doc.member
+        wire = [str(k) for k in self._lsh.query(_lean(doc.values)) if self._near(article, str(k))]
+        if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
+            sims = dict(zip(wire, self._similarities(doc.values, wire), strict=True))
+            wire.sort(key=lambda a: (-sims[a], a))
+        found = set(wire[:MAX_CANDIDATES])
+        counts: Counter[str] = Counter()
+        day = _day(article.published)
+        for token in doc.feats.signals:
+            for d in range(day - self._days, day + self._days + 1):
+                posting = self._postings.get((token, d))
+                if posting is not None and len(posting) <= RARE_CAP:
+                    counts.update(posting)
+        ranked = heapq.nsmallest(4 * MAX_CANDIDATES, ((-c, a) for a, c in counts.items()))
+        near = [a for c, a in ranked if -c >= MIN_SHARED and self._near(article, a)]
+        found.update(near[:MAX_CANDIDATES])
+        return sorted(found)
+
+    def _link(self, feats: _Features, aid: str, similarity: float) -> float:
+        """How well an article matches one member: > 1 for a wire copy, 0 for no link."""
+        theirs = self._feats[aid]
+        score = _score(feats, theirs)
+        clash = feats.figures and theirs.figures and not feats.figures & theirs.figures
+        return 1.0 + score if similarity >= WIRE_JACCARD and not clash else score
+
+    def _fuzzy(self, doc: _Doc) -> str | None:
+        aids = self._candidates(doc)
+        best: dict[str, float] = {}
+        for aid, sim in zip(aids, self._similarities(doc.values, aids), strict=True):
+            story = self._members[aid].story_id
+            score = self._link(doc.feats, aid, sim)
+            if score > best.get(story, 0.0):
+                best[story] = score
+        for story, _ in sorted(best.items(), key=lambda kv: (-kv[1], kv[0])):
+            if self._coheres(doc, story):
+                return story
+        return None
+
+    def _coheres(self, doc: _Doc, story: str) -> bool:
+        members = sorted(
+            (self._members[a] for a in self._stories[story]),
+            key=lambda m: (m.published, m.article_id),
+        )
+        if any(m.source_url == doc.member.source_url for m in members):
+            return False  # a source does not publish one story twice
+        if self.cohesion == "none":
+            return True
+        if self.cohesion == "first":  # the story's first member must link too
+            members = members[:1]
+        aids = [m.article_id for m in members]
+        sims = self._similarities(doc.values, aids)
+        linked = sum(1 for a, s in zip(aids, sims, strict=True) if self._link(doc.feats, a, s) > 0)
+        return 2 * linked >= len(members)
+
+
+def _day(when: datetime) -> int:
+    return math.floor(when.timestamp() / 86400)
+
+
+def assign_all(
+    index: StoryIndex, articles: Sequence[Article | Member]
+) -> tuple[tuple[str, str, bool], ...]:
+    """Assign `articles` oldest first (ties by id): (article id, story id, created new).
+
+    Unfiled Members (empty story id, `prepared` set) may stand for Articles: the pass
+    files stored articles that way, without loading their bodies.
+    """
+    members = [a if isinstance(a, Member) else Member.of(a, "") for a in articles]
+    members.sort(key=lambda m: (m.published, m.article_id))
+    return tuple((m.article_id, *index.assign(m)) for m in members)
+
+
+# --------------------------------------------------------------------------- representative
+
+
+class Candidate(NamedTuple):
+    """One story member as `representative` sees it; any 4-tuple in this order works."""
+
+    article_id: str
+    source_url: str
+    published: datetime
+    title: str
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _latin_first(title: str) -> bool:
+    first = _LETTER.search(title)
+    return first is not None and _LATIN.match(first.group()) is not None
+
+
+def representative(
+    members: Sequence[tuple[str, str, datetime, str]], priorities: Mapping[str, int]
+) -> int:
+    """Index in `members` of the article that represents the story.
+
+    `members` are (article_id, source_url, published, title) tuples (`Candidate`);
+    `priorities` maps a source URL to `SourceConfig.priority` (missing means 0). The rule
+    is stable whatever the order of `members`: highest priority, then earliest published,
+    then a title that starts with an Arabic word (a Latin first word loses ties), then
+    the smallest article id.
+    """
+    if not members:
+        raise ValueError("representative() of no members")
+
+    def rank(i: int) -> tuple[int, datetime, bool, str]:
+        article_id, source_url, published, title = members[i]
+        return (-priorities.get(source_url, 0), published, _latin_first(title), article_id)
+
+    return min(range(len(members)), key=rank)
