@@ -9,6 +9,7 @@ articles into stories, classifies them and publishes. A source that fails become
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -457,6 +458,58 @@ def _classify(store: Store, story_ids: Sequence[str]) -> None:
 
 
 def publish_all(config: Config, store: Store) -> tuple[str, ...]:
-    """Render every configured feed from the store and write the files that changed."""
-    selected = stories.select(config, store)
-    return publish.publish(config, selected)
+    """Render every configured feed from the store and write the files that changed.
+
+    Most passes find nothing new. When neither the store nor the publishing config has
+    changed since the last publish, and every file is still there, rendering would give
+    the same bytes: skip it (it reads thousands of stories). The fingerprint is written
+    last, so a pass killed mid-publish renders everything again next time.
+    """
+    stamp = _publish_fingerprint(config, store)
+    marker = fingerprint_path(config)
+    if _read(marker) == stamp and all(
+        os.path.exists(os.path.join(config.output_dir, name)) for name in publish_names(config)
+    ):
+        return ()
+    written = publish.publish(config, stories.select(config, store))
+    publish.write_atomic(marker, stamp)
+    return written
+
+
+def fingerprint_path(config: Config) -> str:
+    """Where the digest of what was last published is kept: beside the pass lock."""
+    return lock_path(config).removesuffix(".lock") + ".published"
+
+
+def publish_names(config: Config) -> tuple[str, ...]:
+    feeds = (f"{f.slug}.{ext}" for f in config.feeds for ext in ("rss", "atom", "json"))
+    return (*feeds, "index.html", "feeds.opml")
+
+
+def _publish_fingerprint(config: Config, store: Store) -> bytes:
+    # Everything of the config that reaches a published byte (all but fetch/schedule).
+    relevant = (
+        config.title, config.base_url, config.language, config.websub_hub,
+        config.feeds, [(s.url, s.name, s.priority, s.filter_topics) for s in config.sources],
+    )  # fmt: skip
+    text = f"{_renderer_digest()}\n{relevant!r}\n{store.change_marker()}"
+    return hashlib.sha256(text.encode()).hexdigest().encode() + b"\n"
+
+
+@functools.cache
+def _renderer_digest() -> str:
+    """A digest of the code that turns stories into bytes: an upgrade republishes."""
+    folder = os.path.dirname(publish.__file__ or "")
+    files = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
+    digest = hashlib.sha256()
+    for path in (*files, stories.__file__ or ""):
+        digest.update(_read(path) or b"")
+    return digest.hexdigest()
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None

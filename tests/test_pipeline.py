@@ -248,3 +248,18 @@ def test_retention_removes_old_articles_no_feed_shows(site: Site, tmp_path: Path
     assert [r.article.title[:4] for r in remaining] == ["آبل "]
     shown = feedparser.parse((Path(cfg.output_dir) / "all.rss").read_bytes())
     assert [e.link for e in shown.entries] == [remaining[0].article.url]
+
+
+def test_unchanged_pass_skips_rendering_but_restores_a_deleted_file(
+    two_sources: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(two_sources)
+    out = Path(two_sources.output_dir)
+    rendered: list[int] = []
+    real = pipeline.stories.select
+    monkeypatch.setattr(pipeline.stories, "select", lambda *a: rendered.append(1) or real(*a))
+    assert run(two_sources).files_written == ()
+    assert rendered == []  # nothing changed: not even rendered
+    (out / "all.atom").unlink()
+    assert [Path(p).name for p in run(two_sources).files_written] == ["all.atom"]
+    assert rendered == [1]

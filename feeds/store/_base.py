@@ -317,6 +317,20 @@ class Store(abc.ABC):
     def count_articles(self) -> int:
         return int(self._query("SELECT count(*) AS n FROM articles")[0]["n"])
 
+    def change_marker(self) -> str:
+        """A short text that changes whenever anything a published feed shows may change.
+
+        Every write of an article sets its `updated`, every story change sets the story's,
+        and a purge changes the counts; source names come from the config, not from here.
+        """
+        rows = self._query(
+            "SELECT (SELECT count(*) FROM articles) AS a, (SELECT max(updated) FROM articles)"
+            " AS au, (SELECT count(*) FROM stories) AS s, (SELECT max(updated) FROM stories)"
+            " AS su"
+        )
+        r = rows[0]
+        return f"{r['a']}|{r['au']}|{r['s']}|{r['su']}"
+
     # ------------------------------------------------------------------ stories
 
     def assign(self, assignments: Sequence[tuple[str, str, bool]], now: datetime) -> None:
