@@ -406,11 +406,9 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     """
     pending = store.unassigned_match_rows()
     if pending:
-        window = dedupe.WINDOW
-        earliest = min(r.published for r in pending) - window
-        recent = store.match_rows_since(min(earliest, now - 2 * window))
+        recent = _neighbours(store, pending)
         _backfill(store, recent)
-        index = dedupe.StoryIndex((_member(r) for r in recent), window=window)
+        index = dedupe.StoryIndex((_member(r) for r in recent), window=dedupe.WINDOW)
         del recent
         _backfill(store, pending)
         # The store lists them oldest first, ties by id: `dedupe.assign_all`'s order.
@@ -421,6 +419,21 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     touched = set(store.stories_updated_since(since))
     _classify(store, sorted(touched))
     return touched
+
+
+def _neighbours(store: Store, pending: Sequence[MatchRow]) -> list[MatchRow]:
+    """The stored articles `pending` could join: those within the fuzzy tiers' window of
+    the earliest pending article, plus any, however old, with the same URL or guid.
+
+    Only these are indexed, so a pass with a few new articles does not rebuild an index
+    over days of stored ones."""
+    earliest = min(r.published for r in pending) - dedupe.WINDOW
+    near = store.match_rows_since(earliest)
+    ids = {r.id for r in near}
+    urls = [r.canonical_url for r in pending if r.canonical_url]
+    guids = [r.guid for r in pending if r.guid and r.guid.lower().startswith(("http:", "https:"))]
+    same = [r for r in store.match_rows_by_identity(urls, guids) if r.id not in ids]
+    return sorted([*near, *same], key=lambda r: (r.published, r.id))
 
 
 def _backfill(store: Store, rows: list[MatchRow]) -> None:

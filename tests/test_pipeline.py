@@ -263,3 +263,22 @@ def test_unchanged_pass_skips_rendering_but_restores_a_deleted_file(
     (out / "all.atom").unlink()
     assert [Path(p).name for p in run(two_sources).files_written] == ["all.atom"]
     assert rendered == [1]
+
+
+def test_a_guid_reposted_long_after_joins_its_old_story(site: Site, tmp_path: Path) -> None:
+    a = site.put("/alpha.rss", (DATA / "alpha.rss").read_bytes())
+    cfg = write_config(tmp_path, [(a, "ألفا تك")])
+    run(cfg)
+    # A mirror re-posts it under its own URL, keeping the original's guid as its id.
+    late = (DATA / "beta.atom").read_text("utf-8")
+    late = late.replace("2026-11-23", "2026-12-09").replace("2026-11-21", "2026-12-08")
+    late = late.replace("tag:beta.example,2026:1", "https://alpha.example/?p=101")
+    late = late.replace("https://alpha.example/2026/11/iphone-17-pro/", "https://mirror.example/a")
+    b = site.put("/late.atom", late.encode(), "application/atom+xml")
+    cfg = write_config(tmp_path, [(a, "ألفا تك"), (b, "بيتا نيوز")])
+    with pipeline.open_for(cfg) as store:
+        pipeline.run_pass(cfg, store, every=True, now=lambda: datetime(2026, 12, 10, tzinfo=UTC))
+    doc = json.loads((Path(cfg.output_dir) / "all.json").read_text("utf-8"))
+    iphone = [i for i in doc["items"] if "آيفون 17" in i["title"]]
+    assert len(iphone) == 1  # sixteen days later, far outside the fuzzy window
+    assert {s["name"] for s in iphone[0]["_feeds"]["sources"]} == {"ألفا تك", "بيتا نيوز"}

@@ -279,6 +279,17 @@ class Store(abc.ABC):
         )
         return [_rows.match_row(r) for r in self._query(sql, (ts(since), ts(since)))]
 
+    def match_rows_by_identity(self, urls: Sequence[str], guids: Sequence[str]) -> list[MatchRow]:
+        """`MatchRow`s of articles in a story with one of these canonical URLs or guids,
+        however old: the exact tier joins a re-posted URL to its story at any age."""
+        out: dict[str, MatchRow] = {}
+        for column, values in (("canonical_url", urls), ("guid", guids)):
+            for chunk in chunks(sorted(set(values)), 500):
+                marks = ",".join("?" * len(chunk))
+                sql = self._MATCH + f"WHERE story_id IS NOT NULL AND {column} IN ({marks})"
+                out.update((r.id, r) for r in map(_rows.match_row, self._query(sql, chunk)))
+        return sorted(out.values(), key=lambda r: (r.published, r.id))
+
     def score_rows(self, story_ids: Sequence[str]) -> list[ScoreRow]:
         """Each story's articles' stored topic scores, by story then article id."""
         out: list[ScoreRow] = []
