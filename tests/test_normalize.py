@@ -317,3 +317,36 @@ def test_nothing_to_show_is_none() -> None:
 def test_english_item_language() -> None:
     art = build(entry(title="Apple launches a new phone", summary="<p>Details inside</p>"))
     assert art.language == "en"
+
+
+# Display text keeps its spelling: diacritics, hamza forms, ة and ى, tatweel, Arabic-Indic
+# digits and Arabic punctuation belong to the matching key's folding, never to titles.
+_DISPLAY_WORDS = [
+    "أعلنت",
+    "إنفيديا",
+    "آبل",
+    "مُحدَّثة",
+    "الذكاءُ",
+    "مستوى",
+    "على",
+    "المكتبة",
+    "ـــ",
+    "٣٫٥",
+    "١٥",
+    "«عاجل»",
+    "،",
+    "؟",
+    "؛",
+    "iPhone",
+    "17",
+    "هٰذا",
+    "ٱلتقنية",
+    "شركة",
+]
+
+
+@given(st.lists(st.sampled_from(_DISPLAY_WORDS), min_size=1, max_size=20).map(" ".join))
+def test_normalizing_never_alters_clean_display_text(text: str) -> None:
+    assert clean_text(text) == text
+    assert clean_title(text, None) == text
+    assert clean_title(text, "موقع آخر") == text
