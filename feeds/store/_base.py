@@ -70,7 +70,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _query(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    @abc.abstractmethod
+    #: What makes the claim's inner SELECT safe against concurrent claimers: nothing on
+    #: SQLite (BEGIN IMMEDIATE already serializes writers), SKIP LOCKED on PostgreSQL.
+    _CLAIM_LOCK = ""
+
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
     ) -> list[SourceState]:
@@ -79,6 +82,19 @@ class Store(abc.ABC):
         Nobody else can claim them until `now + lease`; a worker that dies holding them
         loses them then, and they fall due again with nothing lost.
         """
+        params: dict[str, Any] = {
+            "now": ts(now), "owner": owner, "until": ts(now + lease), "limit": limit,
+        }  # fmt: skip
+        with self.transaction() as tx:
+            rows = tx.execute(
+                f"""UPDATE sources SET lease_owner = :owner, lease_until = :until
+                    WHERE url IN (SELECT url FROM sources WHERE {self._CLAIMABLE}
+                                  ORDER BY COALESCE(next_due, ''), url LIMIT :limit
+                                  {self._CLAIM_LOCK})
+                    RETURNING *""",
+                params,
+            )
+        return sorted((_rows.source_state(r) for r in rows), key=lambda s: s.url)
 
     @abc.abstractmethod
     def publish_lock(self) -> AbstractContextManager[bool]:

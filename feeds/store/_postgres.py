@@ -13,16 +13,15 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from ..errors import SchemaVersionError, StorageError
-from . import _rows, _schema
+from . import _schema
 from ._base import Params, Store, Tx
-from ._rows import Row, SourceState, ts
+from ._rows import Row
 
 log = logging.getLogger("feeds.store")
 
@@ -115,24 +114,9 @@ class PostgresStore(Store):
         except psycopg.Error as e:
             raise StorageError(_first_line(e), subject=self.path) from e
 
-    def claim_due(
-        self, now: datetime, *, owner: str, lease: timedelta, limit: int
-    ) -> list[SourceState]:
-        # SKIP LOCKED: concurrent claimers pass over rows another one is taking instead
-        # of waiting for it, and the UPDATE re-checks nothing, so each row goes to one.
-        params: dict[str, Any] = {
-            "now": ts(now), "owner": owner, "until": ts(now + lease), "limit": limit,
-        }  # fmt: skip
-        with self.transaction() as tx:
-            rows = tx.execute(
-                f"""UPDATE sources SET lease_owner = :owner, lease_until = :until
-                    WHERE url IN (SELECT url FROM sources WHERE {self._CLAIMABLE}
-                                  ORDER BY COALESCE(next_due, ''), url LIMIT :limit
-                                  FOR UPDATE SKIP LOCKED)
-                    RETURNING *""",
-                params,
-            )
-        return sorted((_rows.source_state(r) for r in rows), key=lambda s: s.url)
+    # SKIP LOCKED: concurrent claimers pass over rows another one is taking instead
+    # of waiting for it, and the UPDATE re-checks nothing, so each row goes to one.
+    _CLAIM_LOCK = "FOR UPDATE SKIP LOCKED"
 
     @contextmanager
     def publish_lock(self) -> Iterator[bool]:

@@ -14,13 +14,12 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
-from . import _rows, _schema
+from . import _schema
 from ._base import Params, Store
-from ._rows import Row, SourceState, ts
+from ._rows import Row
 
 log = logging.getLogger("feeds.store")
 
@@ -112,23 +111,9 @@ class SqliteStore(Store):
         except sqlite3.DatabaseError as e:
             raise StorageError(_explain(e), subject=self.path) from e
 
-    def claim_due(
-        self, now: datetime, *, owner: str, lease: timedelta, limit: int
-    ) -> list[SourceState]:
-        # SQLite has one writer at a time: BEGIN IMMEDIATE takes the write lock before
-        # the SELECT inside the UPDATE runs, so two claimers can never pick one row.
-        params: dict[str, Any] = {
-            "now": ts(now), "owner": owner, "until": ts(now + lease), "limit": limit,
-        }  # fmt: skip
-        with self.transaction() as tx:
-            rows = tx.execute(
-                f"""UPDATE sources SET lease_owner = :owner, lease_until = :until
-                    WHERE url IN (SELECT url FROM sources WHERE {self._CLAIMABLE}
-                                  ORDER BY COALESCE(next_due, ''), url LIMIT :limit)
-                    RETURNING *""",
-                params,
-            )
-        return sorted((_rows.source_state(r) for r in rows), key=lambda s: s.url)
+    # SQLite has one writer at a time: BEGIN IMMEDIATE takes the write lock before
+    # the SELECT inside the UPDATE runs, so two claimers can never pick one row.
+    _CLAIM_LOCK = ""
 
     @contextmanager
     def publish_lock(self) -> Iterator[bool]:
