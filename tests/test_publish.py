@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -463,3 +464,18 @@ def test_a_story_without_title_still_renders(config: Config, summary: str, expec
     for render in (pub.render_rss, pub.render_atom):
         assert feedparser.parse(render(config, ALL, [story])).entries[0].title == expected
     assert json.loads(pub.render_json(config, ALL, [story]))["items"][0]["title"] == expected
+
+
+def test_publish_sweeps_stale_temp_files_of_killed_passes(config: Config) -> None:
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stale, fresh, other = out / ".all.rss.abc123.tmp", out / ".all.atom.def456.tmp", out / ".keep"
+    for path in (stale, fresh, other):
+        path.write_text("partial")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    pub.publish(config, [])
+    assert not stale.exists()
+    assert fresh.exists()  # might belong to a pass still writing
+    assert other.exists()  # not ours

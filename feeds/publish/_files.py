@@ -9,6 +9,7 @@ import logging
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Sequence
 
 from ..errors import PublishError
@@ -119,4 +120,25 @@ def publish(config: Config, feeds: Sequence[tuple[FeedConfig, Sequence[Story]]])
         raise PublishError(str(e), subject=config.output_dir) from e
     written = tuple(path for path, data in files if write_atomic(path, data))
     log.info("published %d of %d files in %s", len(written), len(files), config.output_dir)
+    _sweep(config.output_dir, time.time() - STALE_TEMP_SECONDS)
     return written
+
+
+#: A temp file this old belongs to no live pass (a pass writes each file in well under
+#: a second); it was left by one that was killed between mkstemp and os.replace.
+STALE_TEMP_SECONDS = 3600
+
+
+def _sweep(folder: str, before: float) -> None:
+    """Remove our own stale temp files (``.<name>.XXXX.tmp``) from the output folder."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                os.unlink(entry.path)
+                log.info("removed a stale temp file %s", entry.path)
