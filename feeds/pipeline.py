@@ -168,7 +168,11 @@ async def run_pass_async(
         started = now()
         results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
         _release_workers(executor)
-        touched, written = cluster_and_publish(config, store, now(), since=started)
+        # In a thread: clustering and rendering are seconds of CPU that would otherwise
+        # stall the event loop, and with it the HTTP server of `feeds serve`.
+        touched, written = await asyncio.to_thread(
+            cluster_and_publish, config, store, now(), since=started
+        )
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
             topics = [config.base_url + n for n in names if n.endswith((".rss", ".atom", ".json"))]

@@ -48,7 +48,15 @@ class SqliteStore(Store):
         try:
             if path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            # check_same_thread off: a pass hands the store to a worker thread for its
+            # CPU-heavy end (so `feeds serve` keeps answering HTTP); it is never used by
+            # two threads at once.
+            self._db = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             self._db.row_factory = sqlite3.Row
             self._setup()
         except (sqlite3.DatabaseError, OSError) as e:
