@@ -155,11 +155,12 @@ class Fetcher:
         *,
         source_url: str | None = None,
         max_bytes: int | None = None,
+        user_agent: str = "",
     ) -> FetchResult:
         """GET `url`, following redirects; raise `FetchError` on anything but 2xx / 304.
 
         `source_url` is the configured URL errors are reported against (defaults to
-        `url`); `max_bytes` overrides the config's body cap for this source.
+        `url`); `max_bytes` and `user_agent` override the config's for this source.
         """
         source = source_url or url
         cap = self._config.max_bytes if max_bytes is None else max_bytes
@@ -172,7 +173,7 @@ class Fetcher:
             async with self._slot(current):
                 if deadline is None:  # the clock starts once the first request may go out
                     deadline = asyncio.get_running_loop().time() + self._config.timeout
-                hop = await self._bounded(source, current, validators, cap, deadline)
+                hop = await self._bounded(source, current, validators, cap, deadline, user_agent)
             if hop.location is None:
                 return self._result(source, current, hop, validators, started, permanent, url)
             permanent = permanent and hop.status in _PERMANENT
@@ -191,11 +192,17 @@ class Fetcher:
             yield
 
     async def _bounded(
-        self, source: str, url: str, validators: Validators, cap: int, deadline: float
+        self,
+        source: str,
+        url: str,
+        validators: Validators,
+        cap: int,
+        deadline: float,
+        user_agent: str = "",
     ) -> _Hop:
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._request(source, url, validators, cap)
+                return await self._request(source, url, validators, cap, user_agent)
         except TimeoutError as e:
             raise FetchError(
                 source, f"no complete response within {self._config.timeout:g} s", kind="timeout"
@@ -213,8 +220,13 @@ class Fetcher:
         except httpx.HTTPError as e:  # RemoteProtocolError, LocalProtocolError, ...
             raise FetchError(source, f"protocol error: {_describe(e)}", kind="protocol") from e
 
-    async def _request(self, source: str, url: str, validators: Validators, cap: int) -> _Hop:
-        request = self._client.build_request("GET", url, headers=_conditional(validators))
+    async def _request(
+        self, source: str, url: str, validators: Validators, cap: int, user_agent: str = ""
+    ) -> _Hop:
+        sent = _conditional(validators)
+        if user_agent:
+            sent["User-Agent"] = user_agent
+        request = self._client.build_request("GET", url, headers=sent)
         response = await self._client.send(request, stream=True)
         try:
             headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())

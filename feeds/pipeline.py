@@ -283,7 +283,11 @@ class _Refresher:
     async def _fetch(self, src: SourceConfig, state: SourceState) -> FetchResult:
         url = state.discovered_url or state.fetch_url
         return await self.fetcher.fetch(
-            url, state.validators, source_url=src.url, max_bytes=src.max_bytes
+            url,
+            state.validators,
+            source_url=src.url,
+            max_bytes=src.max_bytes,
+            user_agent=src.user_agent,
         )
 
     async def _process(
@@ -314,7 +318,9 @@ class _Refresher:
         """The source URL is an HTML page: fetch the first feed it links to."""
         target = alternates[0]
         log.info("%s: HTML page, following its feed link %s", src.url, target)
-        result = await self.fetcher.fetch(target, source_url=src.url, max_bytes=src.max_bytes)
+        result = await self.fetcher.fetch(
+            target, source_url=src.url, max_bytes=src.max_bytes, user_agent=src.user_agent
+        )
         if result.content is None:
             raise ParseError(src.url, f"discovered feed {target} sent no body")
         parsed = await self._parse(result, src)

@@ -42,6 +42,7 @@ class SourceConfig:
     filter_topics: bool = False  # general-news source: keep only stories classified tech
     priority: int = 0  # higher wins when picking a story's representative article
     default_tz: str | None = None  # IANA zone for naive date strings, e.g. "Asia/Riyadh"
+    user_agent: str = ""  # this source only: some sites refuse clients that name themselves
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,7 @@ def test_every_key(tmp_path: Path) -> None:
     first, second = loaded.sources
     assert (first.name, first.max_bytes, first.filter_topics) == ("A", 5_000_000, True)
     assert (first.priority, first.default_tz) == (3, "Asia/Riyadh")
+    assert (first.user_agent, second.user_agent) == ("Mozilla/5.0 (compatible; feeds)", "")
     assert second.max_bytes == 512 * 1024  # inherits fetch.max_bytes
     (feed,) = loaded.feeds
     assert feed.topics == ("ai", "science") and feed.include == ("(?i)openai",)

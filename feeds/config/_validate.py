@@ -31,7 +31,9 @@ _TOP_KEYS = (
     *("title", "base_url", "output_dir", "database", "schedule", "serve", "fetch"),
     *("websub_hub", "retention_days", "language", "sources", "feeds"),
 )
-_SOURCE_KEYS = ("url", "name", "max_bytes", "filter_topics", "priority", "default_tz")
+_SOURCE_KEYS = (
+    "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent",
+)  # fmt: skip
 _FEED_KEYS = ("slug", "title", "description", "topics", "include", "exclude", "languages", "limit")
 _FETCH_KEYS = tuple(f.name for f in dataclasses.fields(FetchConfig))
 
@@ -385,6 +387,7 @@ def _sources(top: _Section, max_bytes: int) -> tuple[SourceConfig, ...]:
             filter_topics=s.field("filter_topics", "bool", False),
             priority=s.field("priority", "int", 0),
             default_tz=s.text("default_tz", check=_zone_problem),
+            user_agent=s.text("user_agent", ""),
         )
         found.append(source)
     return tuple(found)
