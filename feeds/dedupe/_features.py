@@ -253,6 +253,10 @@ def _score(a: _Features, b: _Features) -> float:
         need = LINK_OTHER_SUBJECT
     elif a.ids & b.ids:
         need = LINK_FIGURES if a.figures & b.figures else LINK_ENTITY
+    elif len(a.signals & b.signals) < 2:
+        # No entity in common: one shared title word (often a generic one, "خوارزمية")
+        # plus a boilerplate lead is not a story; rewrites share several title words.
+        return 0.0
     else:
         need = LINK_BARE
     # The overlaps can be no larger than the smaller set: when even that bound falls
