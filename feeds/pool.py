@@ -45,7 +45,7 @@ log = logging.getLogger("feeds.pool")
 #: Fewest sources in a pass for which a pool is faster than parsing in-process.
 MIN_SOURCES = 24
 #: Modules the forkserver imports once, so forked workers start with them loaded.
-PRELOAD = ("feeds.pipeline",)
+PRELOAD = ("feeds.pipeline", "datasketch")
 
 
 def workers_for(sources: int, workers: int | None = None) -> int:

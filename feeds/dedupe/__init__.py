@@ -39,7 +39,6 @@ from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from feeds.types import Article
 
@@ -182,6 +181,8 @@ class StoryIndex:
         self._by_title: dict[str, list[str]] = defaultdict(list)
         self._postings: dict[tuple[str, int], list[str]] = defaultdict(list)
         self._hashes: dict[str, np.ndarray] = {}
+        from datasketch import MinHashLSH  # slow to import: only when an index is built
+
         self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
         for member in members:
             self.add(member)

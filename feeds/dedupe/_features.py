@@ -15,12 +15,15 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from feeds.arabic.matching import strip_clitics
 from feeds.classify import PhraseTable, read_table
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash, MinHash
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -133,7 +136,15 @@ def _lead(text_key: str) -> str:
 # avalanched by the affine32 scheme's own mixer: numpy hashes every shingle of an article
 # at once, where hashing each with sha1 in a Python loop cost 0.6 ms per article.
 _POLY = np.uint64(0x100000001B3)
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM)
+
+
+@functools.cache
+def _permutations() -> MinHash:
+    # datasketch (and the scipy it imports) costs ~0.3 s to import: a pass that finds
+    # nothing new never needs it, so it is imported on first use, not with the module.
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM)
 
 
 def _shingle_hashes(text: str) -> list[int]:
@@ -146,18 +157,21 @@ def _shingle_hashes(text: str) -> list[int]:
 
 
 def _signature(title_key: str, text_key: str) -> bytes:
+    from datasketch import MinHash
+
+    perms = _permutations()
     m = MinHash(
-        num_perm=NUM_PERM,
-        permutations=_PERMUTATIONS.permutations,
-        scheme=_PERMUTATIONS.scheme,
-        hashfunc=int,
+        num_perm=NUM_PERM, permutations=perms.permutations, scheme=perms.scheme, hashfunc=int
     )
     m.update_batch(_shingle_hashes(f"{title_key} {_lead(text_key)}"))
     return m.hashvalues.astype("<u4").tobytes()  # type: ignore[no-any-return]
 
 
 def _lean(values: np.ndarray) -> LeanMinHash:
-    return LeanMinHash(seed=_PERMUTATIONS.seed, hashvalues=values, scheme=_PERMUTATIONS.scheme)
+    from datasketch import LeanMinHash
+
+    perms = _permutations()
+    return LeanMinHash(seed=perms.seed, hashvalues=values, scheme=perms.scheme)
 
 
 _intern = sys.intern
@@ -167,7 +181,7 @@ _intern = sys.intern
 def _tag() -> str:
     """Stored preparations are valid only for the alias table and the code that made them."""
     table = "\n".join("\t".join(r) for r in read_table("aliases.tsv"))
-    spec = f"prep1 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_PERMUTATIONS.scheme}\n{table}"
+    spec = f"prep1 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_permutations().scheme}\n{table}"
     return hashlib.sha1(spec.encode()).hexdigest()[:12]
 
 
