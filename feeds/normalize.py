@@ -32,6 +32,7 @@ __all__ = [
     "clean_text",
     "clean_title",
     "clean_url",
+    "plain_text",
     "sanitize_html",
 ]
 
@@ -96,7 +97,7 @@ def _bound(s: str, limit: int) -> str:
     return cut.rstrip(" ,.;:-–—|،؛") + "…"
 
 
-def _plain(markup: str) -> str:
+def plain_text(markup: str) -> str:
     """Plain text of sanitized HTML (its tags are well-formed, so a regex is enough)."""
     return clean_text(html.unescape(re.sub(r"<[^>]*>", " ", markup)))
 
@@ -283,7 +284,7 @@ def _strip_footers(markup: str) -> str:
     start = opening.start() if opening else last.start()
     tail = markup[last.end() :]
     # Only a related-links block goes: what is left once links are removed is punctuation.
-    if len(_plain(_LINK.sub(" ", tail)).strip(" :：-–—.،")) <= 20:
+    if len(plain_text(_LINK.sub(" ", tail)).strip(" :：-–—.،")) <= 20:
         return markup[:start].rstrip()
     return markup
 
@@ -396,7 +397,7 @@ def article(
     base = _http_url(entry.base, feed.url) or link or feed.url
     summary = sanitize_html(entry.summary or "", base)
     content = sanitize_html(entry.content or "", base)
-    text = _plain(content or summary)
+    text = plain_text(content or summary)
     title = clean_title(entry.title or "", source.name or feed.title) or _bound(text, 100)
     if not (title or link or text):
         return None
@@ -420,7 +421,7 @@ def article(
         published=published,
         date_source=date_source,
         first_seen=seen,
-        language=script.language(f"{title} {_plain(summary_html)}"),
+        language=script.language(f"{title} {plain_text(summary_html)}"),
         title_key=match_key(title),
         text_key=match_key(f"{title} {text[:_KEY_TEXT]}"),
         content_hash=content_hash,

@@ -5,23 +5,19 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from . import dedupe
+from . import dedupe, normalize
 from .store import ArticleRow, Store, StoryRow
 from .types import Config, FeedConfig, SourceConfig, SourceRef, Story
 
-__all__ = ["assemble", "for_feed", "plain", "select"]
+__all__ = ["assemble", "for_feed", "select"]
 
 #: How many of the newest stories a pass considers for publishing. Topic feeds pick
 #: from this pool, so it is much larger than any feed's limit.
 POOL = 5000
-
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 
 
 def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]:
@@ -93,11 +89,6 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
     )
 
 
-def plain(text: str) -> str:
-    """Plain text of an HTML fragment, for filters."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
-
-
 def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:
     """The stories one feed shows: topics, languages, include and exclude, then limit."""
     include = [re.compile(p) for p in feed.include]
@@ -108,7 +99,7 @@ def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:
             continue
         if feed.languages and story.language not in feed.languages:
             continue
-        text = f"{story.title} {plain(story.summary_html)}"
+        text = f"{story.title} {normalize.plain_text(story.summary_html)}"
         if include and not any(p.search(text) for p in include):
             continue
         if any(p.search(text) for p in exclude):
