@@ -16,7 +16,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from typing import Literal
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -174,45 +173,31 @@ def _join(base: str, url: str) -> str | None:
         return None
 
 
-class _ImageRewriter(HTMLParser):
-    """Re-emits the markup unchanged except for `<img>` (nh3 reparses it afterwards)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.out: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "img":
-            self.out.append(self.get_starttag_text() or "")
-            return
-        fixed = _fix_image({k: v or "" for k, v in attrs})
-        if fixed is not None:
-            self.out.append(
-                "<img" + "".join(f' {k}="{html.escape(v)}"' for k, v in fixed.items()) + ">"
-            )
-
-    handle_startendtag = handle_starttag
-
-    def handle_endtag(self, tag: str) -> None:
-        self.out.append(f"</{tag}>")
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(data)
-
-    def handle_entityref(self, name: str) -> None:
-        self.out.append(f"&{name};")
-
-    def handle_charref(self, name: str) -> None:
-        self.out.append(f"&#{name};")
+# An <img> start tag, whose quoted attribute values may hold ">", and its attributes
+# (names lower-cased and values unescaped, as html.parser reports them). Only these tags
+# are rewritten; the rest of the markup is left to nh3, which parses it once. A tag
+# inside a comment or an attribute value is rewritten too: harmless, since nh3 then
+# drops comments and re-escapes attribute text.
+_IMG_TAG = re.compile(r"""<img(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_IMG_ATTR = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
 
 
 def _rewrite_images(markup: str) -> str:
     if "<img" not in markup.lower():
         return markup
-    rewriter = _ImageRewriter()
-    rewriter.feed(markup)
-    rewriter.close()
-    return "".join(rewriter.out)
+    return _IMG_TAG.sub(_rewrite_image, markup)
+
+
+def _rewrite_image(tag: re.Match[str]) -> str:
+    attrs = {}
+    for m in _IMG_ATTR.finditer(tag.group(), 4):
+        name, double, single, bare = m.groups()
+        value = double if double is not None else single if single is not None else bare
+        attrs[name.lower()] = html.unescape(value or "")
+    fixed = _fix_image(attrs)
+    if fixed is None:
+        return ""
+    return "<img" + "".join(f' {k}="{html.escape(v)}"' for k, v in fixed.items()) + ">"
 
 
 def _fix_image(attrs: dict[str, str]) -> dict[str, str] | None:
@@ -263,6 +248,7 @@ _FOOTER = re.compile(
     rf"|ظهرت المقالة{_IN_PARAGRAPH}*?[أا]ول[اًٌ]{{1,2}}\s+على){_IN_PARAGRAPH}*?(?:</p>\s*)?\Z",
     re.DOTALL,
 )
+_FOOTER_OPENINGS = ("The post", "ظهرت المقالة")  # where each alternative starts
 _READ_ALSO = re.compile(r"[اإأ]قر[أا]\s+[أا]يض[اًٌ]{1,2}")
 # The opening tags right before the phrase belong to the block that goes with it.
 _OPENING_RUN = re.compile(r"(?:<(?:p|h[1-6]|div|li|strong|b|em|span)\b[^>]*>\s*)+\Z")
@@ -271,11 +257,17 @@ _TAIL = 3000
 
 
 def _strip_footers(markup: str) -> str:
-    # Both searches look only near the end: the blocks sit there, and a window keeps the
-    # lazy regexes linear on long articles.
-    footer = _FOOTER.search(markup, max(0, len(markup) - _TAIL))
-    if footer:
-        markup = markup[: footer.start()].rstrip()
+    # The footer is searched for only near the end, where it sits (the window keeps the
+    # lazy regex linear on long articles), and from the paragraph where its opening
+    # words first appear: trying the regex at each of 3,000 positions cost more than
+    # the rest of sanitizing.
+    window = max(0, len(markup) - _TAIL)
+    found = [i for i in (markup.find(w, window) for w in _FOOTER_OPENINGS) if i >= 0]
+    if found:
+        paragraph = markup.rfind("<p", window, min(found))
+        footer = _FOOTER.search(markup, paragraph if paragraph >= 0 else min(found))
+        if footer:
+            markup = markup[: footer.start()].rstrip()
     matches = list(_READ_ALSO.finditer(markup))
     if not matches:
         return markup

@@ -78,6 +78,17 @@ _REPLACE.update({chr(0x06F0 + i): str(i) for i in range(10)})
 
 _TABLE: dict[int, int | str | None] = {cp: None for cp in _DELETE}
 _TABLE.update({ord(k): v for k, v in _REPLACE.items()})
+# The same table as a regex and a dict: str.translate looks every character of Arabic
+# text up in the table, a regex only the few it matches (4x faster on a news lead).
+_MAPPED = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_TABLE)) + "]")
+_MAPPING = {
+    chr(cp): "" if v is None else v if isinstance(v, str) else chr(v) for cp, v in _TABLE.items()
+}
+
+
+def _mapped(m: re.Match[str]) -> str:
+    return _MAPPING[m.group()]
+
 
 _DECIMAL_SEP = re.compile(r"(?<=\d)\u066b(?=\d)")  # ٫ between digits is a decimal point
 _THOUSANDS_SEP = re.compile(r"(?<=\d)\u066c(?=\d)")  # ٬ between digits is dropped
@@ -85,20 +96,20 @@ _TAG = re.compile(r"<[^>]*>")
 # step 12: everything that is not a letter, digit, or a token-internal + # . is a space
 _PUNCT = re.compile(r"[^\w+#.]|_")
 _LOOSE_DOTS = re.compile(r"(?<!\w)\.+|\.+(?!\w)")
-_SPACES = re.compile(r"\s+")
 
 
 def match_key(text: str) -> str:
     """Return the matching key of `text` (plain text or HTML)."""
     text = html.unescape(_TAG.sub(" ", text))
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_TABLE)
-    text = _DECIMAL_SEP.sub(".", text)
-    text = _THOUSANDS_SEP.sub("", text)
+    text = _MAPPED.sub(_mapped, text)
+    if "\u066b" in text or "\u066c" in text:  # the look-behinds are slow to fail
+        text = _DECIMAL_SEP.sub(".", text)
+        text = _THOUSANDS_SEP.sub("", text)
     text = text.casefold()
     text = _PUNCT.sub(" ", text)
     text = _LOOSE_DOTS.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # only " " is left of white space: as _SPACES would
 
 
 _PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
