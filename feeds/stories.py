@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from . import dedupe, normalize
 from .store import ArticleRow, Store, StoryRow
@@ -21,11 +22,21 @@ POOL = 5000
 
 
 def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]:
-    """Every configured feed with its stories, newest first, filtered and limited."""
+    """Every configured feed with its stories, newest first, filtered and limited.
+
+    The pool is read without article bodies (the filters need only titles and
+    summaries); the bodies of the few stories the feeds show are read afterwards.
+    """
     story_rows = store.recent_stories(POOL)
-    rows = store.articles_of_stories([s.id for s in story_rows])
+    rows = store.articles_of_stories([s.id for s in story_rows], bodies=False)
     all_stories = assemble(story_rows, rows, config.sources)
-    return [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
+    del rows
+    chosen = [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
+    bodies = store.article_bodies(sorted({s.article_id for _, shown in chosen for s in shown}))
+    return [
+        (feed, [replace(s, content_html=bodies.get(s.article_id, "")) for s in shown])
+        for feed, shown in chosen
+    ]
 
 
 def assemble(
@@ -86,6 +97,7 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
         authors=a.authors,
         categories=a.categories,
         image=a.image,
+        article_id=a.id,
     )
 
 

@@ -258,6 +258,7 @@ class Story:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     image: str | None = None
+    article_id: str = ""  # the representative article's id
 
 
 # --------------------------------------------------------------------------- results

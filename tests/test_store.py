@@ -118,6 +118,22 @@ def test_stories_keep_their_id_and_get_touched(store: Store) -> None:
     assert {r.article.id for r in store.articles_of_stories(["s1"])} == {"a0001", "a0002"}
 
 
+def test_article_list_without_bodies_then_the_bodies_it_shows(store: Store) -> None:
+    arts = [make_article(1), make_article(2, content_html="<p>نص طويل</p>")]
+    store.save_articles(arts, NOW)
+    store.assign([("a0001", "s1", True), ("a0002", "s1", False)], NOW)
+    full = {r.article.id: r for r in store.articles_of_stories(["s1"])}
+    listed = {r.article.id: r for r in store.articles_of_stories(["s1"], bodies=False)}
+    for aid, row in listed.items():
+        assert (row.article.content_html, row.article.text_key) == ("", "")
+        expected = replace(full[aid].article, content_html="", text_key="")
+        assert row == replace(full[aid], article=expected)
+    assert store.article_bodies(["a0002", "a0001", "nope"]) == {
+        "a0001": "<p>نص</p>",
+        "a0002": "<p>نص طويل</p>",
+    }
+
+
 def test_gone_source_is_reenabled_only_when_its_config_changes(store: Store) -> None:
     store.update_source(SRC.url, disabled_reason="410 Gone")
     store.sync_sources([SRC])

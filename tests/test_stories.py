@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from feeds.stories import for_feed
-from feeds.types import FeedConfig, SourceRef, Story
+from feeds.store import open_store
+from feeds.stories import for_feed, select
+from feeds.types import (
+    Article,
+    Config,
+    DateSource,
+    FeedConfig,
+    SourceConfig,
+    SourceRef,
+    Story,
+)
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -48,3 +58,42 @@ STORIES = [
 )
 def test_for_feed(feed: FeedConfig, expected: list[str]) -> None:
     assert [s.id for s in for_feed(feed, STORIES)] == expected
+
+
+def test_select_reads_the_bodies_of_the_stories_it_shows(tmp_path: Path) -> None:
+    src = SourceConfig(url="https://a.example/feed", name="أ")
+    store = open_store(str(tmp_path / "feeds.db"))
+    store.sync_sources([src])
+    arts = [
+        Article(
+            id=f"a{n}",
+            source_url=src.url,
+            guid=None,
+            url=f"https://a.example/{n}",
+            canonical_url=f"https://a.example/{n}",
+            title=f"خبر {n}",
+            summary_html="<p>ملخص</p>",
+            content_html=f"<p>نص الخبر {n}</p>",
+            published=NOW - timedelta(hours=n),
+            date_source=DateSource.FEED,
+            first_seen=NOW,
+            language="ar",
+            title_key=f"خبر {n}",
+            text_key=f"خبر {n}",
+            content_hash=f"h{n}",
+        )
+        for n in range(1, 4)
+    ]
+    store.save_articles(arts, NOW)
+    store.assign([(a.id, "s" + a.id, True) for a in arts], NOW)
+    feeds = (FeedConfig("all", "t"), FeedConfig("one", "t", limit=1))
+    config = Config(
+        path="", title="t", base_url="https://x.example/", output_dir=str(tmp_path),
+        database=str(tmp_path / "feeds.db"), sources=(src,), feeds=feeds,
+    )  # fmt: skip
+    shown = {feed.slug: stories for feed, stories in select(config, store)}
+    assert [s.id for s in shown["all"]] == ["sa1", "sa2", "sa3"]
+    assert [s.id for s in shown["one"]] == ["sa1"]
+    for story in shown["all"]:
+        assert story.content_html == f"<p>نص الخبر {story.id[2:]}</p>"
+        assert story.article_id == story.id[1:]

@@ -35,6 +35,15 @@ def is_server_url(database: str) -> bool:
     return database.startswith(("postgresql://", "postgres://"))
 
 
+# An article's columns but the large ones an article list does not need (body, matching
+# text and features), which read as empty.
+_LISTED = ", ".join(
+    f"'' AS {c}" if c in ("content_html", "text_key") else f"a.{c}"
+    for c in _schema.TABLES["articles"][1]
+    if c not in ("match_features", "topic_scores")
+)
+
+
 class Store(abc.ABC):
     """Sources, articles and stories: SQLite (a path) or PostgreSQL (a URL).
 
@@ -252,16 +261,31 @@ class Store(abc.ABC):
             (ts(since), ts(since)),
         )
 
-    def articles_of_stories(self, story_ids: Sequence[str]) -> list[ArticleRow]:
+    def articles_of_stories(
+        self, story_ids: Sequence[str], *, bodies: bool = True
+    ) -> list[ArticleRow]:
+        """The articles of these stories; with `bodies=False`, their `content_html` and
+        `text_key` are left empty (publishing reads the few bodies it shows afterwards,
+        with `article_bodies`, instead of holding thousands)."""
         out: list[ArticleRow] = []
         for chunk in chunks(story_ids, 500):
             marks = ",".join("?" * len(chunk))
-            out += self._article_rows(f"WHERE a.story_id IN ({marks}) ORDER BY a.id", chunk)
+            where = f"WHERE a.story_id IN ({marks}) ORDER BY a.id"
+            out += self._article_rows(where, chunk, columns="a.*" if bodies else _LISTED)
         return out
 
-    def _article_rows(self, where: str, params: Params) -> list[ArticleRow]:
+    def article_bodies(self, ids: Sequence[str]) -> dict[str, str]:
+        """`content_html` of each of these articles, by id."""
+        out: dict[str, str] = {}
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, content_html FROM articles WHERE id IN ({marks})"
+            out.update({r["id"]: r["content_html"] for r in self._query(sql, chunk)})
+        return out
+
+    def _article_rows(self, where: str, params: Params, columns: str = "a.*") -> list[ArticleRow]:
         sql = (
-            "SELECT a.*, s.name AS source_name FROM articles a "
+            f"SELECT {columns}, s.name AS source_name FROM articles a "
             "JOIN sources s ON s.url = a.source_url " + where
         )
         return [
