@@ -20,10 +20,15 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import filelock
 
-from . import classify, dedupe, maintenance, normalize, parse, policy, pool, publish, stories
+# The stages below the fetch (parse, normalize, dedupe, classify, stories, publish) are
+# imported where they are first used: a pass where every source answers 304 needs
+# none of them, and importing them (numpy, feedparser, ftfy, nh3, feedgen...) would be
+# most of its time.
+from . import policy, pool
 from .errors import FeedsError, FetchError, LockedError, ParseError
 from .fetch import Fetcher
 from .store import MatchRow, SourceState, Store, open_store
@@ -37,6 +42,9 @@ from .types import (
     SourceConfig,
     SourceResult,
 )
+
+if TYPE_CHECKING:
+    from . import dedupe
 
 __all__ = [
     "cluster",
@@ -111,6 +119,8 @@ def derive(article: Article) -> tuple[str, str]:
     Computed where the article is made (in the pool's processes on a large pass), so
     the single-process end of the pass only reads it back.
     """
+    from . import classify, dedupe
+
     prepared = dedupe.Prepared.of(article.title_key, article.text_key)
     scores = classify.key_scores(article.title_key, article.text_key)
     return prepared.dumps(), classify.dumps_scores(scores)
@@ -118,6 +128,8 @@ def derive(article: Article) -> tuple[str, str]:
 
 def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) -> _Parsed:
     """CPU-bound half of a source's refresh: bytes to Articles (runs in an executor)."""
+    from . import normalize, parse
+
     feed = parse.parse(result)
     articles = []
     for entry in feed.entries:
@@ -228,6 +240,8 @@ def cluster_and_publish(
     touched = cluster(store, now, since=since)
     written = publish_all(config, store)
     if config.retention_days:
+        from . import maintenance
+
         # After publishing: retention keeps exactly the stories the feeds now show.
         purged = maintenance.retention(store, config, now)
         log.info("retention: %d old articles removed", purged)
@@ -416,6 +430,8 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     """
     pending = store.unassigned_match_rows()
     if pending:
+        from . import dedupe
+
         recent = _neighbours(store, pending)
         _backfill(store, recent)
         index = dedupe.StoryIndex((_member(r) for r in recent), window=dedupe.WINDOW)
@@ -437,6 +453,8 @@ def _neighbours(store: Store, pending: Sequence[MatchRow]) -> list[MatchRow]:
 
     Only these are indexed, so a pass with a few new articles does not rebuild an index
     over days of stored ones."""
+    from . import dedupe
+
     earliest = min(r.published for r in pending) - dedupe.WINDOW
     near = store.match_rows_since(earliest)
     ids = {r.id for r in near}
@@ -448,6 +466,8 @@ def _neighbours(store: Store, pending: Sequence[MatchRow]) -> list[MatchRow]:
 
 def _backfill(store: Store, rows: list[MatchRow]) -> None:
     """Compute what rows stored before schema 3, or with another alias table, lack."""
+    from . import dedupe
+
     missing = [r.id for r in rows if not dedupe.Prepared.current(r.match_features)]
     if not missing:
         return
@@ -458,6 +478,8 @@ def _backfill(store: Store, rows: list[MatchRow]) -> None:
 
 
 def _member(row: MatchRow) -> dedupe.Member:
+    from . import dedupe
+
     return dedupe.Member(
         row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
         row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
@@ -466,6 +488,8 @@ def _member(row: MatchRow) -> dedupe.Member:
 
 def _classify(store: Store, story_ids: Sequence[str]) -> None:
     """A story's topics from its articles' stored scores (`classify.combine`)."""
+    from . import classify
+
     rows = store.score_rows(story_ids)
     scores = {r.id: classify.loads_scores(r.topic_scores) for r in rows}
     missing = [aid for aid, s in scores.items() if s is None]
@@ -494,6 +518,8 @@ def publish_all(config: Config, store: Store) -> tuple[str, ...]:
         os.path.exists(os.path.join(config.output_dir, name)) for name in publish_names(config)
     ):
         return ()
+    from . import publish, stories
+
     written = publish.publish(config, stories.select(config, store))
     publish.write_atomic(marker, stamp)
     return written
@@ -521,11 +547,15 @@ def _publish_fingerprint(config: Config, store: Store) -> bytes:
 
 @functools.cache
 def _renderer_digest() -> str:
-    """A digest of the code that turns stories into bytes: an upgrade republishes."""
-    folder = os.path.dirname(publish.__file__ or "")
+    """A digest of the code that turns stories into bytes: an upgrade republishes.
+
+    Read from the files, without importing them: a pass that publishes nothing never
+    imports the renderers."""
+    here = os.path.dirname(__file__)
+    folder = os.path.join(here, "publish")
     files = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
     digest = hashlib.sha256()
-    for path in (*files, stories.__file__ or ""):
+    for path in (*files, os.path.join(here, "stories.py")):
         digest.update(_read(path) or b"")
     return digest.hexdigest()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from feeds import config, demo, pipeline, pool
+from feeds import config, demo, pipeline, pool, stories
 from feeds.demo import DemoServer
 from feeds.store import Store
 from feeds.types import Config, Outcome, PassResult
@@ -256,13 +258,35 @@ def test_unchanged_pass_skips_rendering_but_restores_a_deleted_file(
     run(two_sources)
     out = Path(two_sources.output_dir)
     rendered: list[int] = []
-    real = pipeline.stories.select
-    monkeypatch.setattr(pipeline.stories, "select", lambda *a: rendered.append(1) or real(*a))
+    real = stories.select
+    monkeypatch.setattr(stories, "select", lambda *a: rendered.append(1) or real(*a))
     assert run(two_sources).files_written == ()
     assert rendered == []  # nothing changed: not even rendered
     (out / "all.atom").unlink()
     assert [Path(p).name for p in run(two_sources).files_written] == ["all.atom"]
     assert rendered == [1]
+
+
+def test_a_pass_with_nothing_new_imports_no_parsing_or_rendering_code(
+    two_sources: Config,
+) -> None:
+    run(two_sources)
+    # Every source answers 304 now: such a pass must not pay for importing the stages
+    # below the fetch (most of a warm pass's time would be imports).
+    code = (
+        "import dataclasses, sys; from feeds import config, pipeline\n"
+        f"cfg = config.load({two_sources.path!r})\n"
+        f"cfg = dataclasses.replace(cfg, database={two_sources.database!r})\n"
+        "with pipeline.open_for(cfg) as store:\n"
+        "    result = pipeline.run_pass(cfg, store, every=True)\n"
+        "print(result.new_articles, result.files_written)\n"
+        "heavy = ('feedparser', 'numpy', 'nh3', 'feedgen', 'datasketch', 'feeds.parse')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()
+    assert out == ["0 ()", "[]"]
 
 
 def test_a_guid_reposted_long_after_joins_its_old_story(site: Site, tmp_path: Path) -> None:
