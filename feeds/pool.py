@@ -27,6 +27,7 @@ docs/performance.md.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
@@ -44,8 +45,16 @@ log = logging.getLogger("feeds.pool")
 
 #: Fewest sources in a pass for which a pool is faster than parsing in-process.
 MIN_SOURCES = 24
-#: Modules the forkserver imports once, so forked workers start with them loaded.
-PRELOAD = ("feeds.pipeline", "datasketch")
+#: Modules the forkserver imports once, so forked workers start with them loaded: the
+#: parse stage (`pipeline.parse_body` imports these on first use) and what it needs.
+PRELOAD = (
+    "feeds.pipeline",
+    "feeds.parse",
+    "feeds.normalize",
+    "feeds.dedupe",
+    "feeds.classify",
+    "datasketch",
+)
 
 
 def workers_for(sources: int, workers: int | None = None) -> int:
@@ -148,7 +157,8 @@ def _warm_up(main_pid: int) -> None:
     sees EOF when the pass is killed (kill -9 from an operator, the OOM killer): without
     the watch it would live on, holding the pass's stderr open.
     """
-    import feeds.pipeline  # noqa: F401  (cheap when the forkserver preloaded it)
+    for name in PRELOAD:  # cheap when the forkserver preloaded them
+        importlib.import_module(name)
 
     threading.Thread(target=_watch, args=(main_pid,), name="feeds-pool-watch", daemon=True).start()
 
