@@ -108,9 +108,12 @@ Derived = tuple[str | None, str | None]
 
 @dataclass(frozen=True, slots=True)
 class _Parsed:
-    feed: ParsedFeed
+    """What `parse_body` hands back (across a process boundary on a large pass)."""
+
+    feed: ParsedFeed  # without its entries: the articles carry what is kept of them
     articles: tuple[Article, ...]
     derived: tuple[Derived, ...] = ()  # one per article, in order
+    entries: int = 0  # how many entries the body had
 
 
 def derive(article: Article) -> tuple[str, str]:
@@ -138,7 +141,9 @@ def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) 
         )
         if art is not None:
             articles.append(art)
-    return _Parsed(feed, tuple(articles), tuple(derive(a) for a in articles))
+    derived = tuple(derive(a) for a in articles)
+    # The raw entries stay here: pickling them back would double what crosses over.
+    return _Parsed(replace(feed, entries=()), tuple(articles), derived, len(feed.entries))
 
 
 def run_pass(
@@ -313,7 +318,7 @@ class _Refresher:
         if body_hash == state.body_hash:
             return self._succeeded(src, state, result, Outcome.UNCHANGED, None, 0, 0)
         parsed = await self._parse(result, src)
-        if not parsed.feed.entries and parsed.feed.alternates:
+        if not parsed.entries and parsed.feed.alternates:
             result, parsed = await self._discover(src, state, parsed.feed.alternates)
         derived = dict(zip((a.id for a in parsed.articles), parsed.derived, strict=True))
         new = self.store.save_articles(parsed.articles, self.now(), derived)
