@@ -240,6 +240,18 @@ def check(path: str | os.PathLike[str]) -> tuple[Config | None, list[Problem]]:
     return config, r.in_file_order()
 
 
+def _compose_text(text: str) -> yaml.Node | None:
+    """libyaml's composer when PyYAML has it (10x faster on a config of hundreds of
+    sources); on an error, the pure-Python one again, for its messages and marks."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)  # type: ignore[no-any-return]
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)  # type: ignore[no-any-return]
+
+
 def _compose(r: _Reader) -> yaml.Node | None:
     try:
         text = read_text(r.file)
@@ -247,7 +259,7 @@ def _compose(r: _Reader) -> yaml.Node | None:
         r.add(e.problems[0])
         return None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose_text(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         r.add(Problem(r.file, mark.line + 1 if mark else None, "", _yaml_message(e)), mark)
