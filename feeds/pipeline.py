@@ -439,13 +439,15 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
 
         recent = _neighbours(store, pending)
         _backfill(store, recent)
-        index = dedupe.StoryIndex((_member(r) for r in recent), window=dedupe.WINDOW)
-        del recent
         _backfill(store, pending)
-        # The store lists them oldest first, ties by id: `dedupe.assign_all`'s order.
-        # Each row's preparation is decoded just before it is filed, not all at once.
-        assigned = [(r.id, *index.assign(_member(r))) for r in pending]
-        del index, pending
+        # Each row's preparation is decoded just before it is indexed or filed, not all
+        # at once; the generator lets go of `recent` once it has read it. The store lists
+        # `pending` oldest first, ties by id: `dedupe.assign_all`'s order.
+        stored = (_member(r) for r in recent)
+        del recent
+        pending_members = (_member(r) for r in pending)
+        assigned = dedupe.assign_pending(stored, pending_members, window=dedupe.WINDOW)
+        del pending
         store.assign(assigned, now)
     touched = set(store.stories_updated_since(since))
     _classify(store, sorted(touched))

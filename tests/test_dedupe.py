@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from feeds import dedupe
 from feeds.arabic.matching import match_key
 from feeds.dedupe import (
+    LINK_BARE,
+    LINK_ENTITY,
+    LINK_FIGURES,
+    LINK_OTHER_SUBJECT,
+    LSH_THRESHOLD,
     NUM_PERM,
     Candidate,
     Member,
@@ -22,6 +30,8 @@ from feeds.dedupe import (
     representative,
     story_id_for,
 )
+from feeds.dedupe._bands import BANDS, ROWS, Bands
+from feeds.dedupe._features import _STOP, _score
 from feeds.types import Article, DateSource
 
 DATA = Path(__file__).parent / "data" / "dedupe"
@@ -298,3 +308,148 @@ def test_unfiled_members_are_assigned_like_articles() -> None:
     articles = gemini()
     members = [Member.of(a, "", Prepared.of(a.title_key, a.text_key)) for a in articles]
     assert assign_all(StoryIndex(), members) == assign_all(StoryIndex(), articles)
+
+
+# --------------------------------------------------------------------------- banding
+
+
+def test_bands_use_the_parameters_datasketch_picks() -> None:
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    assert (lsh.b, lsh.r) == (BANDS, ROWS)
+
+
+def signatures(rng: random.Random, count: int) -> list[np.ndarray]:
+    """Signatures over few values, and near-copies of earlier ones: many shared bands."""
+    out: list[np.ndarray] = []
+    for _ in range(count):
+        if out and rng.random() < 0.5:
+            values = rng.choice(out).copy()
+            for i in rng.sample(range(NUM_PERM), rng.randint(1, 40)):
+                values[i] = rng.randrange(4)
+        else:
+            values = np.array([rng.randrange(4) for _ in range(NUM_PERM)], dtype=np.uint32)
+        out.append(values)
+    return out
+
+
+def test_bands_find_exactly_the_candidates_datasketch_finds() -> None:
+    from datasketch import LeanMinHash, MinHashLSH
+
+    rng = random.Random(7)
+    indexed, queries = signatures(rng, 300), signatures(rng, 100)
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    bands = Bands()
+    for i, values in enumerate(indexed):
+        lsh.insert(
+            f"k{i}",
+            LeanMinHash(seed=1, hashvalues=values, scheme="affine32"),
+            check_duplication=False,
+        )
+        bands.insert(f"k{i}", values.astype("<u4").tobytes())
+    found = 0
+    for values in indexed + queries:
+        expected = set(lsh.query(LeanMinHash(seed=1, hashvalues=values, scheme="affine32")))
+        assert bands.query(values.astype("<u4").tobytes()) == expected
+        found += len(expected) > 1
+    assert found > 100  # the comparison saw buckets holding several keys
+
+
+# --------------------------------------------------------------------------- lazy features
+
+
+def reference_score(a: Prepared, b: Prepared) -> float:
+    """`_score` over sets built up front, as written before the features became lazy."""
+
+    def sets(p: Prepared) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        joined = " ".join(p.title)
+        grams = frozenset(joined[i : i + 4] for i in range(max(1, len(joined) - 3)))
+        content = [t for t in p.title if len(t) > 1 and t not in _STOP]
+        lead = [t for t in p.lead.split() if len(t) > 1 and t not in _STOP]
+        return grams, frozenset(content + lead), frozenset(content)
+
+    (ga, wa, sa), (gb, wb, sb) = sets(a), sets(b)
+    fa, fb = a.features(), b.features()
+    if a.figures and b.figures and not a.figures & b.figures:
+        return 0.0
+    if a.title_ids and b.title_ids and not a.title_ids & b.title_ids:
+        return 0.0
+    if a.ids and b.ids and not a.ids & b.ids:
+        return 0.0
+    if fa.subject and fb.subject and fa.subject != fb.subject:
+        need = LINK_OTHER_SUBJECT
+    elif a.ids & b.ids:
+        need = LINK_FIGURES if a.figures & b.figures else LINK_ENTITY
+    elif len(sa & sb) < 2:
+        return 0.0
+    else:
+        need = LINK_BARE
+    score = (len(ga & gb) / (len(ga | gb) or 1) + 2 * len(wa & wb) / ((len(wa) + len(wb)) or 1)) / 2
+    return score if score >= need else 0.0
+
+
+def labelled_preparations() -> list[Prepared]:
+    rows = [
+        json.loads(line)
+        for line in (Path(__file__).parent.parent / "benchmarks" / "data" / "clustering.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
+    return [Prepared.of(match_key(r["title"]), match_key(r["summary"])) for r in rows]
+
+
+def test_lazy_features_score_every_pair_as_eager_sets_do() -> None:
+    preps = labelled_preparations()
+    for case in CASES:
+        a, b = (from_case(k, case[k]) for k in ("a", "b"))
+        preps += [Prepared.of(a.title_key, a.text_key), Prepared.of(b.title_key, b.text_key)]
+    linked = 0
+    for i, a in enumerate(preps):
+        for b in preps[i + 1 :]:
+            expected = reference_score(a, b)
+            assert _score(a.features(), b.features()) == expected
+            linked += expected > 0
+    assert linked > 100
+
+
+def test_lazy_features_are_the_same_whenever_they_are_built() -> None:
+    prep = Prepared.of(
+        match_key("سامسونج تطلق هاتف Galaxy S25 في مصر"), match_key("بسعر 900 دولار")
+    )
+    late, early = prep.features(), prep.features()
+    assert (early.grams, early.words, early.signals) == (late.grams, late.words, late.signals)
+    assert prep.signals() == late.signals == {"@samsung", "هاتف", "@galaxy", "s25", "مصر"}
+
+
+def test_alias_ids_hold_no_whitespace() -> None:
+    # A stored lead is its tokens joined by spaces: an "@id" token must not split apart.
+    from feeds.classify import read_table
+
+    ids = [row[0] for row in read_table("aliases.tsv")]
+    assert ids and all(ident == "".join(ident.split()) for ident in ids)
+
+
+# --------------------------------------------------------------------------- pass entry
+
+
+def test_assign_pending_files_like_an_index_and_assign_all() -> None:
+    a1, a2, a3 = gemini()
+    gpt5 = make("b1", "أوبن إيه آي تطلق نموذج GPT-5", "GPT-5 متاح.", source="x", hours=6)
+    story = story_id_for(a1)
+    stored = [Member.of(a, story) for a in (a1, a2)]
+    pending = [Member.of(a, "", Prepared.of(a.title_key, a.text_key)) for a in (a3, gpt5)]
+    expected = list(assign_all(StoryIndex(stored), pending))
+    assert expected == [("a3", story, False), ("b1", story_id_for(gpt5), True)]
+    assert dedupe.assign_pending(iter(stored), iter(pending)) == expected
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_assign_pending_leaves_the_collector_as_it_found_it(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        dedupe.assign_pending([], [Member.of(gemini()[0], "")])
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

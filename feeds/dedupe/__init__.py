@@ -28,13 +28,16 @@ never changes; later articles only join.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import heapq
 import math
 import re
+import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
@@ -42,6 +45,7 @@ import numpy as np
 
 from feeds.types import Article
 
+from ._bands import Bands
 from ._features import (
     LEAD_CHARS,
     LINK_BARE,
@@ -52,7 +56,6 @@ from ._features import (
     SHINGLE,
     Prepared,
     _Features,
-    _lean,
     _score,
     entities,
     figures,
@@ -71,6 +74,7 @@ __all__ = [
     "Prepared",
     "StoryIndex",
     "assign_all",
+    "assign_pending",
     "entities",
     "figures",
     "representative",
@@ -149,19 +153,25 @@ class _Doc(NamedTuple):
 
     member: Member
     feats: _Features
-    values: np.ndarray
+    signature: bytes
+    values: np.ndarray  # the signature's NUM_PERM values
 
 
 def _doc(member: Member) -> _Doc:
     prep = member.prepared or Prepared.of(member.title_key, member.text_key)
-    return _Doc(member, prep.features(), prep.values())
+    return _Doc(member, prep.features(), prep.signature, prep.values())
 
 
 # --------------------------------------------------------------------------- index
 
 
 class StoryIndex:
-    """In-memory index over recent members; `assign` files new articles into stories."""
+    """In-memory index over recent members; `assign` files new articles into stories.
+
+    A stored member costs its exact-tier keys, its rare-token postings and its LSH bands;
+    what scoring compares (`_Features`) is made from its preparation only once it is
+    a candidate, which most members of a large index never are.
+    """
 
     def __init__(
         self,
@@ -175,17 +185,19 @@ class StoryIndex:
         self._days = math.ceil(window / timedelta(days=1))
         self._members: dict[str, Member] = {}
         self._feats: dict[str, _Features] = {}
+        self._prepared: dict[str, Prepared] = {}  # until the member is first scored
         self._stories: dict[str, list[str]] = defaultdict(list)
         self._by_url: dict[str, str] = {}
         self._by_guid: dict[str, str] = {}
         self._by_title: dict[str, list[str]] = defaultdict(list)
-        self._postings: dict[tuple[str, int], list[str]] = defaultdict(list)
-        self._hashes: dict[str, np.ndarray] = {}
-        from datasketch import MinHashLSH  # slow to import: only when an index is built
-
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        for member in members:
-            self.add(member)
+        self._postings: dict[str, dict[int, list[str]]] = defaultdict(dict)  # token, day
+        self._bands = Bands()
+        # Every member's signature, one row each: similarities are one vectorized compare.
+        self._rows: dict[str, int] = {}
+        self._sigs = np.empty((256, NUM_PERM), dtype=np.uint32)
+        with _collector_paused():
+            for member in members:
+                self.add(member)
 
     def __len__(self) -> int:
         return len(self._members)
@@ -199,26 +211,56 @@ class StoryIndex:
     def add(self, member: Member) -> None:
         """Index a stored member; adding the same article twice does nothing."""
         if member.article_id not in self._members:
-            self._add(_doc(member), member.story_id)
+            prep = member.prepared or Prepared.of(member.title_key, member.text_key)
+            self._prepared[member.article_id] = prep
+            self._add(member, member.story_id, prep.signature, prep.signals())
 
-    def _add(self, doc: _Doc, story_id: str) -> None:
-        # The prepared record is not kept: features and signature are what is used.
-        member = replace(doc.member, story_id=story_id, text_key="", prepared=None)
+    def _add(self, member: Member, story_id: str, signature: bytes, signals: Iterable[str]) -> None:
         aid = member.article_id
-        self._members[aid] = member
-        self._feats[aid] = doc.feats
+        # Kept without text or preparation (the index holds those apart, if at all), and
+        # with one copy of each source URL rather than one per stored row.
+        self._members[aid] = Member(
+            aid, story_id, sys.intern(member.source_url), member.canonical_url, member.guid,
+            member.title_key, "", member.published,
+        )  # fmt: skip
         self._stories[story_id].append(aid)
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story_id)
-        if _absolute(member.guid):
-            assert member.guid is not None
+        if member.guid is not None and _absolute(member.guid):
             self._by_guid.setdefault(member.guid, story_id)
         self._by_title[member.title_key].append(aid)
         day = _day(member.published)
-        for token in doc.feats.signals:
-            self._postings[token, day].append(aid)
-        self._hashes[aid] = doc.values
-        self._lsh.insert(aid, _lean(doc.values), check_duplication=False)
+        for token in signals:
+            by_day = self._postings[token]
+            posting = by_day.get(day)
+            if posting is None:
+                by_day[day] = [aid]
+            else:
+                posting.append(aid)
+        row = len(self._rows)
+        if row == len(self._sigs):
+            grown = np.empty((2 * row, NUM_PERM), dtype=np.uint32)
+            grown[:row] = self._sigs
+            self._sigs = grown
+        self._sigs[row] = np.frombuffer(signature, dtype="<u4")
+        self._rows[aid] = row
+        self._bands.insert(aid, signature)
+
+    def _features(self, aid: str) -> _Features:
+        """A member's features, made from its preparation the first time it is scored."""
+        feats = self._feats.get(aid)
+        if feats is None:
+            feats = self._feats[aid] = self._prepared.pop(aid).features()
+        return feats
+
+    def assign_each(self, members: Iterable[Member]) -> list[tuple[str, str, bool]]:
+        """`assign` each member in the order given: (article id, story id, created new).
+
+        `members` may be a generator, so a caller holding thousands of stored rows
+        decodes each just before it is filed; and the collector pauses, as in `__init__`.
+        """
+        with _collector_paused():
+            return [(m.article_id, *self.assign(m)) for m in members]
 
     def assign(
         self, article: Article | Member, prepared: Prepared | None = None
@@ -231,7 +273,8 @@ class StoryIndex:
         story = self._exact(member) or self._fuzzy(doc)
         created = story is None
         story_id = story_id_for(member) if story is None else story
-        self._add(doc, story_id)
+        self._add(member, story_id, doc.signature, doc.feats.signals)
+        self._feats[member.article_id] = doc.feats
         return story_id, created
 
     # -- exact tier
@@ -253,60 +296,91 @@ class StoryIndex:
 
     # -- fuzzy tiers
 
-    def _near(self, article: Member, aid: str) -> bool:
-        other = self._members[aid]
-        return (
-            other.source_url != article.source_url
-            and abs(other.published - article.published) <= self.window
-        )
-
     def _similarities(self, values: np.ndarray, aids: Sequence[str]) -> list[float]:
         """Estimated Jaccard against each member at once (MinHash.jaccard, batched)."""
         if not aids:
             return []
-        matrix = np.stack([self._hashes[a] for a in aids])
-        return (np.count_nonzero(matrix == values, axis=1) / NUM_PERM).tolist()  # type: ignore[no-any-return]
+        matrix = self._sigs[[self._rows[a] for a in aids]]
+        return ((matrix == values).sum(axis=1) / NUM_PERM).tolist()  # type: ignore[no-any-return]
 
-    def _candidates(self, doc: _Doc) -> list[str]:
+    def _candidates(self, doc: _Doc) -> set[str]:
+        """The members `doc` is compared with: its closest LSH neighbours, and those that
+        share the most rare title tokens with it; at most MAX_CANDIDATES of each."""
         article = doc.member
-        wire = [str(k) for k in self._lsh.query(_lean(doc.values)) if self._near(article, str(k))]
+        members, source, when = self._members, article.source_url, article.published
+        window = self.window
+
+        def near(aids: Iterable[str]) -> list[str]:
+            """Those of `aids` from another source within the window, in order."""
+            return [
+                a for a in aids
+                if (m := members[a]).source_url != source and abs(m.published - when) <= window
+            ]  # fmt: skip
+
+        wire = near(self._bands.query(doc.signature))
         if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
             sims = dict(zip(wire, self._similarities(doc.values, wire), strict=True))
             wire.sort(key=lambda a: (-sims[a], a))
         found = set(wire[:MAX_CANDIDATES])
-        counts: Counter[str] = Counter()
-        day = _day(article.published)
+        # The most shared first (ties by id), among the first 4 * MAX_CANDIDATES only.
+        counts = self._shared_rare_tokens(doc)
+        if len(counts) > 4 * MAX_CANDIDATES:
+            ranked = heapq.nsmallest(4 * MAX_CANDIDATES, ((-c, a) for a, c in counts.items()))
+            close = near(a for c, a in ranked if -c >= MIN_SHARED)
+        else:  # all are looked at: only the ones kept need ranking, and only if too many
+            close = near(a for a, c in counts.items() if c >= MIN_SHARED)
+            if len(close) > MAX_CANDIDATES:
+                ranked = heapq.nsmallest(MAX_CANDIDATES, ((-counts[a], a) for a in close))
+                close = [a for _, a in ranked]
+        found.update(close[:MAX_CANDIDATES])
+        return found
+
+    def _shared_rare_tokens(self, doc: _Doc) -> Counter[str]:
+        """How many of `doc`'s title tokens each member shares, counting only the tokens
+        rare on the member's day (posted at most RARE_CAP times) within the window."""
+        day = _day(doc.member.published)
+        first, last = day - self._days, day + self._days
+        window = range(first, last + 1)
+        shared: list[str] = []
         for token in doc.feats.signals:
-            for d in range(day - self._days, day + self._days + 1):
-                posting = self._postings.get((token, d))
-                if posting is not None and len(posting) <= RARE_CAP:
-                    counts.update(posting)
-        ranked = heapq.nsmallest(4 * MAX_CANDIDATES, ((-c, a) for a, c in counts.items()))
-        near = [a for c, a in ranked if -c >= MIN_SHARED and self._near(article, a)]
-        found.update(near[:MAX_CANDIDATES])
-        return sorted(found)
+            by_day = self._postings.get(token)
+            if by_day is None:
+                continue
+            # The days posted, or the days of the window, whichever are fewer.
+            for d in window if len(by_day) > len(window) else list(by_day):
+                posting = by_day.get(d)
+                if posting is not None and first <= d <= last and len(posting) <= RARE_CAP:
+                    shared += posting
+        return Counter(shared)
 
     def _link(self, feats: _Features, aid: str, similarity: float) -> float:
         """How well an article matches one member: > 1 for a wire copy, 0 for no link."""
-        theirs = self._feats[aid]
+        theirs = self._features(aid)
         score = _score(feats, theirs)
-        clash = feats.figures and theirs.figures and not feats.figures & theirs.figures
-        return 1.0 + score if similarity >= WIRE_JACCARD and not clash else score
+        if similarity < WIRE_JACCARD:
+            return score
+        clash = feats.figures and theirs.figures and feats.figures.isdisjoint(theirs.figures)
+        return score if clash else 1.0 + score
 
     def _fuzzy(self, doc: _Doc) -> str | None:
-        aids = self._candidates(doc)
+        aids = list(self._candidates(doc))  # any order: only each story's best link counts
+        links = self._links(doc, aids)
         best: dict[str, float] = {}
-        for aid, sim in zip(aids, self._similarities(doc.values, aids), strict=True):
+        for aid, score in links.items():
             story = self._members[aid].story_id
-            score = self._link(doc.feats, aid, sim)
             if score > best.get(story, 0.0):
                 best[story] = score
         for story, _ in sorted(best.items(), key=lambda kv: (-kv[1], kv[0])):
-            if self._coheres(doc, story):
+            if self._coheres(doc, story, links):
                 return story
         return None
 
-    def _coheres(self, doc: _Doc, story: str) -> bool:
+    def _links(self, doc: _Doc, aids: Sequence[str]) -> dict[str, float]:
+        sims = self._similarities(doc.values, aids)
+        return {a: self._link(doc.feats, a, s) for a, s in zip(aids, sims, strict=True)}
+
+    def _coheres(self, doc: _Doc, story: str, links: dict[str, float]) -> bool:
+        """Whether `doc` may join `story`; `links` are its links to members already known."""
         members = sorted(
             (self._members[a] for a in self._stories[story]),
             key=lambda m: (m.published, m.article_id),
@@ -318,9 +392,28 @@ class StoryIndex:
         if self.cohesion == "first":  # the story's first member must link too
             members = members[:1]
         aids = [m.article_id for m in members]
-        sims = self._similarities(doc.values, aids)
-        linked = sum(1 for a, s in zip(aids, sims, strict=True) if self._link(doc.feats, a, s) > 0)
+        links = {**self._links(doc, [a for a in aids if a not in links]), **links}
+        linked = sum(1 for a in aids if links[a] > 0)
         return 2 * linked >= len(members)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while an index is filled.
+
+    An index is hundreds of thousands of small objects and a few dicts of one entry per
+    member, and none of them is ever part of a cycle; yet every full collection while
+    they are made walks all of them again, a third of the time building 100,000 members
+    took. Only objects in reference cycles wait; anything else is freed as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _day(when: datetime) -> int:
@@ -337,7 +430,24 @@ def assign_all(
     """
     members = [a if isinstance(a, Member) else Member.of(a, "") for a in articles]
     members.sort(key=lambda m: (m.published, m.article_id))
-    return tuple((m.article_id, *index.assign(m)) for m in members)
+    return tuple(index.assign_each(members))
+
+
+def assign_pending(
+    stored: Iterable[Member], pending: Iterable[Member], *, window: timedelta = WINDOW
+) -> list[tuple[str, str, bool]]:
+    """Index `stored`, then assign each of `pending` in the order given (oldest first,
+    ties by id, as `assign_all` orders them): (article id, story id, created new).
+
+    What a pass does. Both may be generators, so each stored row is decoded just before
+    it is indexed and each pending one just before it is filed. The collector stays
+    paused until the index has been freed, so it never walks the index at all.
+    """
+    with _collector_paused():
+        index = StoryIndex(stored, window=window)
+        assigned = index.assign_each(pending)
+        del index
+    return assigned
 
 
 # --------------------------------------------------------------------------- representative

@@ -8,6 +8,7 @@ package docstring for how the index uses it.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hashlib
 import json
@@ -23,7 +24,7 @@ from feeds.arabic.matching import strip_clitics
 from feeds.classify import PhraseTable, read_table
 
 if TYPE_CHECKING:
-    from datasketch import LeanMinHash, MinHash
+    from datasketch import MinHash
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -100,15 +101,65 @@ def figures(key: str) -> frozenset[str]:
     return _canon(key)[2]
 
 
-@dataclass(frozen=True, slots=True)
 class _Features:
-    grams: frozenset[str]  # title character 4-grams, aliases folded
-    words: frozenset[str]  # content words of title + lead
-    signals: frozenset[str]  # rare-token candidates: title content words
-    title_ids: frozenset[str]
-    ids: frozenset[str]
-    figures: frozenset[str]
-    subject: str | None  # the company the title leads with (root of its first entity)
+    """What `_score` compares of one article, made from its `Prepared` when first scored.
+
+    The word sets and the title's character 4-grams are built on first use: most pairs
+    fail a guard (figures, entities) before the overlaps count, so most members of an
+    index never need them. A cache, hence not a frozen record.
+    """
+
+    __slots__ = (
+        "_grams", "_lead", "_signals", "_title", "_words", "figures", "ids", "subject",
+        "title_ids",
+    )  # fmt: skip
+
+    def __init__(self, prepared: Prepared) -> None:
+        self._title = prepared.title
+        self._lead = prepared.lead
+        self._signals: frozenset[str] | None = None
+        self._grams: frozenset[str] | None = None
+        self._words: frozenset[str] | None = None
+        self.title_ids = prepared.title_ids
+        self.ids = prepared.ids
+        self.figures = prepared.figures
+        # the company the title leads with (root of its first entity)
+        self.subject = _subject(prepared.title)
+
+    @property
+    def signals(self) -> frozenset[str]:
+        """Rare-token candidates: the title's content words."""
+        if self._signals is None:
+            self._signals = _signals(self._title)
+        return self._signals
+
+    @property
+    def grams(self) -> frozenset[str]:
+        """Title character 4-grams, aliases folded."""
+        if self._grams is None:
+            # Interned: an index holds thousands of these sets, made of the same few
+            # thousand grams and words; one copy of each string instead of one per article.
+            joined = " ".join(self._title)
+            self._grams = frozenset(
+                [_intern(joined[i : i + 4]) for i in range(max(1, len(joined) - 3))]
+            )
+        return self._grams
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Content words of title + lead."""
+        if self._words is None:
+            lead = self._lead.split()
+            # Interned: the split tokens are otherwise kept by nothing but this set, and
+            # the same few thousand words recur across an index's articles.
+            words = [_intern(t) for t in lead if len(t) > 1 and t not in _STOP]
+            self._words = self.signals.union(words)
+        return self._words
+
+
+def _signals(title: tuple[str, ...]) -> frozenset[str]:
+    """The title's content words (not interned: the title tuple keeps them anyway)."""
+    return frozenset([t for t in title if len(t) > 1 and t not in _STOP])
 
 
 def _subject(title: tuple[str, ...]) -> str | None:
@@ -136,6 +187,9 @@ def _lead(text_key: str) -> str:
 # avalanched by the affine32 scheme's own mixer: numpy hashes every shingle of an article
 # at once, where hashing each with sha1 in a Python loop cost 0.6 ms per article.
 _POLY = np.uint64(0x100000001B3)
+# Named, not left to datasketch's default: the stored signatures depend on it, and the
+# tag (`_tag`) can then name it without importing datasketch.
+_SCHEME = "affine32"
 
 
 @functools.cache
@@ -144,7 +198,7 @@ def _permutations() -> MinHash:
     # nothing new never needs it, so it is imported on first use, not with the module.
     from datasketch import MinHash
 
-    return MinHash(num_perm=NUM_PERM)
+    return MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
 
 
 def _shingle_hashes(text: str) -> list[int]:
@@ -160,18 +214,9 @@ def _signature(title_key: str, text_key: str) -> bytes:
     from datasketch import MinHash
 
     perms = _permutations()
-    m = MinHash(
-        num_perm=NUM_PERM, permutations=perms.permutations, scheme=perms.scheme, hashfunc=int
-    )
+    m = MinHash(num_perm=NUM_PERM, permutations=perms.permutations, scheme=_SCHEME, hashfunc=int)
     m.update_batch(_shingle_hashes(f"{title_key} {_lead(text_key)}"))
     return m.hashvalues.astype("<u4").tobytes()  # type: ignore[no-any-return]
-
-
-def _lean(values: np.ndarray) -> LeanMinHash:
-    from datasketch import LeanMinHash
-
-    perms = _permutations()
-    return LeanMinHash(seed=perms.seed, hashvalues=values, scheme=perms.scheme)
 
 
 _intern = sys.intern
@@ -181,7 +226,7 @@ _intern = sys.intern
 def _tag() -> str:
     """Stored preparations are valid only for the alias table and the code that made them."""
     table = "\n".join("\t".join(r) for r in read_table("aliases.tsv"))
-    spec = f"prep1 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_permutations().scheme}\n{table}"
+    spec = f"prep2 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_SCHEME}\n{table}"
     return hashlib.sha1(spec.encode()).hexdigest()[:12]
 
 
@@ -191,11 +236,13 @@ class Prepared:
 
     The expensive part of indexing an article is folding aliases over its title and lead
     and hashing its shingles; with these kept beside the article, rebuilding the index
-    from stored articles costs only set building and the LSH insert.
+    from stored articles costs only decoding, the postings and the LSH bands.
     """
 
     title: tuple[str, ...]  # title tokens, aliases folded to "@id", clitics stripped
-    lead: tuple[str, ...]  # the same for the lead
+    # The same for the lead, joined by spaces (tokens hold none): one string to decode
+    # instead of dozens, split only for the members that get as far as the word overlap.
+    lead: str
     title_ids: frozenset[str]
     ids: frozenset[str]
     figures: frozenset[str]
@@ -206,13 +253,14 @@ class Prepared:
         title, title_ids, figs = _canon(title_key)
         lead, lead_ids, _ = _canon(_lead(text_key))
         return cls(
-            title, lead, title_ids, title_ids | lead_ids, figs, _signature(title_key, text_key)
-        )
+            title, " ".join(lead), title_ids, title_ids | lead_ids, figs,
+            _signature(title_key, text_key),
+        )  # fmt: skip
 
     def dumps(self) -> str:
         """A JSON text for the store; `loads` refuses it once the alias table changes."""
         sig = base64.b64encode(self.signature).decode("ascii")
-        parts = [list(self.title), list(self.lead), sorted(self.title_ids), sorted(self.ids)]
+        parts = [list(self.title), self.lead, sorted(self.title_ids), sorted(self.ids)]
         return json.dumps([_tag(), *parts, sorted(self.figures), sig], ensure_ascii=False)
 
     @staticmethod
@@ -230,26 +278,16 @@ class Prepared:
             return None
         _, title, lead, title_ids, ids, figs, sig = data
         return cls(
-            tuple(title), tuple(lead), frozenset(title_ids), frozenset(ids), frozenset(figs),
-            base64.b64decode(sig),
+            tuple(title), lead, frozenset(title_ids), frozenset(ids), frozenset(figs),
+            binascii.a2b_base64(sig),
         )  # fmt: skip
 
+    def signals(self) -> frozenset[str]:
+        """The title's content words: what the index posts for rare-token candidates."""
+        return _signals(self.title)
+
     def features(self) -> _Features:
-        # Interned: an index holds thousands of these sets, made of the same few
-        # thousand grams and words; one copy of each string instead of one per article.
-        joined = " ".join(self.title)
-        grams = frozenset(_intern(joined[i : i + 4]) for i in range(max(1, len(joined) - 3)))
-        content = [_intern(t) for t in self.title if len(t) > 1 and t not in _STOP]
-        lead = [_intern(t) for t in self.lead if len(t) > 1 and t not in _STOP]
-        return _Features(
-            grams=grams,
-            words=frozenset(content + lead),
-            signals=frozenset(content),
-            title_ids=self.title_ids,
-            ids=self.ids,
-            figures=self.figures,
-            subject=_subject(self.title),
-        )
+        return _Features(self)
 
     def values(self) -> np.ndarray:
         return np.frombuffer(self.signature, dtype="<u4").astype(np.uint32)
@@ -257,16 +295,17 @@ class Prepared:
 
 def _score(a: _Features, b: _Features) -> float:
     """Rewrite-tier score of two articles, 0.0 when a guard fails or it is too low."""
-    if a.figures and b.figures and not a.figures & b.figures:
+    # isdisjoint, not `&`: no set is built for the guards, which end most comparisons.
+    if a.figures and b.figures and a.figures.isdisjoint(b.figures):
         return 0.0
-    if a.title_ids and b.title_ids and not a.title_ids & b.title_ids:
+    if a.title_ids and b.title_ids and a.title_ids.isdisjoint(b.title_ids):
         return 0.0
-    if a.ids and b.ids and not a.ids & b.ids:
+    if a.ids and b.ids and a.ids.isdisjoint(b.ids):
         return 0.0
     if a.subject and b.subject and a.subject != b.subject:
         need = LINK_OTHER_SUBJECT
-    elif a.ids & b.ids:
-        need = LINK_FIGURES if a.figures & b.figures else LINK_ENTITY
+    elif not a.ids.isdisjoint(b.ids):
+        need = LINK_ENTITY if a.figures.isdisjoint(b.figures) else LINK_FIGURES
     elif len(a.signals & b.signals) < 2:
         # No entity in common: one shared title word (often a generic one, "خوارزمية")
         # plus a boilerplate lead is not a story; rewrites share several title words.
@@ -275,11 +314,13 @@ def _score(a: _Features, b: _Features) -> float:
         need = LINK_BARE
     # The overlaps can be no larger than the smaller set: when even that bound falls
     # short, skip the set intersections (most candidates from the postings end here).
-    ga, gb, wa, wb = len(a.grams), len(b.grams), len(a.words), len(b.words)
+    a_grams, b_grams, a_words, b_words = a.grams, b.grams, a.words, b.words
+    ga, gb, wa, wb = len(a_grams), len(b_grams), len(a_words), len(b_words)
     bound = (min(ga, gb) / (max(ga, gb) or 1) + 2 * min(wa, wb) / ((wa + wb) or 1)) / 2
     if bound < need:
         return 0.0
-    title = len(a.grams & b.grams) / (len(a.grams | b.grams) or 1)
-    words = 2 * len(a.words & b.words) / ((len(a.words) + len(b.words)) or 1)
+    shared = len(a_grams & b_grams)
+    title = shared / ((ga + gb - shared) or 1)  # the union's size, without building it
+    words = 2 * len(a_words & b_words) / ((wa + wb) or 1)
     score = (title + words) / 2
     return score if score >= need else 0.0
