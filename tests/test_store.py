@@ -210,7 +210,11 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     )
     db.close()
     store = open_store(str(path))
-    assert int(sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]) == 3
+    db = sqlite3.connect(path)
+    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 4
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
+    db.close()
     [row] = store.unassigned_match_rows()
     assert (row.id, row.match_features) == ("a0001", None)
     store.set_derived({"a0001": ("features", None)})
@@ -237,3 +241,15 @@ def test_derived_texts_are_saved_read_back_and_replaced_on_edit(store: Store) ->
     store.save_articles([replace(a1, content_hash="edited")], NOW)
     assert [r.topic_scores for r in store.score_rows(["s1"])] == [None, None]
     assert store.article_keys(["a0002"]) == {"a0002": (a2.title, a2.title_key, a2.text_key)}
+
+
+def test_window_rows_are_published_or_first_seen_since_once_each(store: Store) -> None:
+    month = timedelta(days=30)
+    late_found = make_article(1, published=NOW - month, first_seen=NOW)
+    recent = make_article(2, published=NOW - timedelta(hours=1), first_seen=NOW)
+    stale = make_article(3, published=NOW - month, first_seen=NOW - month)
+    unfiled = make_article(4, published=NOW, first_seen=NOW)
+    store.save_articles([late_found, recent, stale, unfiled], NOW)
+    store.assign([("a0001", "s1", True), ("a0002", "s2", True), ("a0003", "s3", True)], NOW)
+    # In a story, and published or first seen in the window; each once, oldest first.
+    assert [r.id for r in store.match_rows_since(NOW - timedelta(days=1))] == ["a0001", "a0002"]

@@ -91,6 +91,14 @@ ALTER TABLE articles ADD COLUMN topic_scores TEXT
 """
 
 
+# Indexes clustering's reads need once a store holds months of articles: the exact
+# tier's guid look-up, and the first-seen half of the window query.
+_SCHEMA_V4 = """
+CREATE INDEX articles_guid ON articles(guid);
+CREATE INDEX articles_first_seen ON articles(first_seen)
+"""
+
+
 def statements(script: str, dialect: Dialect) -> list[str]:
     if dialect == "postgresql":
         # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
@@ -118,7 +126,12 @@ def _v3(execute: Execute, dialect: Dialect) -> None:
         execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[Execute, Dialect], None], ...] = (_v1, _v2, _v3)
+def _v4(execute: Execute, dialect: Dialect) -> None:
+    for statement in statements(_SCHEMA_V4, dialect):
+        execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[Execute, Dialect], None], ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Every table in foreign-key order (a row's parents come first), with its key and columns.
