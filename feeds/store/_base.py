@@ -247,11 +247,14 @@ class Store(abc.ABC):
         return changed
 
     def _content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        return self._column_by_id("content_hash", ids)
+
+    def _column_by_id(self, column: str, ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, content_hash FROM articles WHERE id IN ({marks})"
-            out.update({r["id"]: r["content_hash"] for r in self._query(sql, chunk)})
+            sql = f"SELECT id, {column} FROM articles WHERE id IN ({marks})"
+            out.update({r["id"]: r[column] for r in self._query(sql, chunk)})
         return out
 
     def articles_since(self, since: datetime) -> list[ArticleRow]:
@@ -276,12 +279,7 @@ class Store(abc.ABC):
 
     def article_bodies(self, ids: Sequence[str]) -> dict[str, str]:
         """`content_html` of each of these articles, by id."""
-        out: dict[str, str] = {}
-        for chunk in chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, content_html FROM articles WHERE id IN ({marks})"
-            out.update({r["id"]: r["content_html"] for r in self._query(sql, chunk)})
-        return out
+        return self._column_by_id("content_html", ids)
 
     def _article_rows(self, where: str, params: Params, columns: str = "a.*") -> list[ArticleRow]:
         sql = (
