@@ -32,7 +32,10 @@ from typing import Any
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
-from . import pipeline
+# A worker is long-lived: it imports the clustering and publishing stages now rather
+# than on its first publish (a pass imports them on first use, see feeds.pipeline).
+from . import classify, dedupe, pipeline, stories  # noqa: F401
+from . import publish as _renderers  # noqa: F401
 from .errors import FeedsError
 from .fetch import Fetcher
 from .store import Store, is_server_url, open_store
@@ -186,7 +189,11 @@ def build_app(
     async def publish(timestamp: int = 0) -> int:
         return await worker.publish()
 
-    task = app.task(name=PUBLISH, queue=PUBLISH_QUEUE, queueing_lock=PUBLISH, lock=PUBLISH)(publish)
+    # No procrastinate `lock`: a worker killed while publishing would leave its job
+    # "doing" with the lock held, and every later publish would wait behind it. The
+    # store's advisory lock (`_publish`) already keeps publishing to one worker at a time
+    # and is released when a dead worker's connection goes.
+    task = app.task(name=PUBLISH, queue=PUBLISH_QUEUE, queueing_lock=PUBLISH)(publish)
     if settings.publish_seconds:
         app.periodic(cron=cron_every(settings.publish_seconds), periodic_id="publish")(task)
     return app, worker
