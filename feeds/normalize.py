@@ -264,8 +264,9 @@ def _strip_footers(markup: str) -> str:
     window = max(0, len(markup) - _TAIL)
     found = [i for i in (markup.find(w, window) for w in _FOOTER_OPENINGS) if i >= 0]
     if found:
-        paragraph = markup.rfind("<p", window, min(found))
-        footer = _FOOTER.search(markup, paragraph if paragraph >= 0 else min(found))
+        first = min(found)
+        paragraph = markup.rfind("<p", window, first)
+        footer = _FOOTER.search(markup, paragraph if paragraph >= 0 else first)
         if footer:
             markup = markup[: footer.start()].rstrip()
     matches = list(_READ_ALSO.finditer(markup))

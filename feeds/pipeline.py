@@ -15,7 +15,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -443,10 +443,9 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         # Each row's preparation is decoded just before it is indexed or filed, not all
         # at once; the generator lets go of `recent` once it has read it. The store lists
         # `pending` oldest first, ties by id: `dedupe.assign_all`'s order.
-        stored = (_member(r) for r in recent)
+        stored = _members(recent)
         del recent
-        pending_members = (_member(r) for r in pending)
-        assigned = dedupe.assign_pending(stored, pending_members, window=dedupe.WINDOW)
+        assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
         del pending
         store.assign(assigned, now)
     touched = set(store.stories_updated_since(since))
@@ -484,13 +483,15 @@ def _backfill(store: Store, rows: list[MatchRow]) -> None:
     rows[:] = [replace(r, match_features=fresh[r.id]) if r.id in fresh else r for r in rows]
 
 
-def _member(row: MatchRow) -> dedupe.Member:
-    from . import dedupe
+def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:
+    """Each row as the index's Member, its preparation decoded only when it is reached."""
+    from . import dedupe  # once per pass, not once per row
 
-    return dedupe.Member(
-        row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
-        row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
-    )  # fmt: skip
+    for row in rows:
+        yield dedupe.Member(
+            row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
+            row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
+        )  # fmt: skip
 
 
 def _classify(store: Store, story_ids: Sequence[str]) -> None:
