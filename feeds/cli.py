@@ -54,14 +54,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", default="config.yaml", metavar="FILE",
-                        help="config file (default: ./config.yaml)")  # fmt: skip
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
+    def options(config: object, verbose: object) -> argparse.ArgumentParser:
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument("-c", "--config", default=config, metavar="FILE",
+                            help="config file (default: ./config.yaml)")  # fmt: skip
+        common.add_argument("-v", "--verbose", action="store_true", default=verbose,
+                            help="debug logs and tracebacks")  # fmt: skip
+        return common
+
+    # -c and -v work before or after the command: a command's own copies have no default,
+    # so they never overwrite what was given before the command (`feeds -v run`).
+    common = options(argparse.SUPPRESS, argparse.SUPPRESS)
     p = argparse.ArgumentParser(
         prog="feeds",
         description="Merged Arabic tech-news feeds: fetch, clean, cluster, publish.",
-        parents=[common],
+        parents=[options("config.yaml", False)],
     )
     p.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -104,9 +111,11 @@ def _no_subcommand(p: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
 
 
 def _setup_logging(verbose: bool) -> None:
+    # Debug logs carry the time: they are read to tell when a daemon or worker stalled.
+    debug = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s" if verbose else "feeds: %(message)s",
+        format=debug if verbose else "feeds: %(message)s",
         stream=sys.stderr,
     )
     if not verbose:

@@ -7,9 +7,11 @@ procrastinate worker over the store's PostgreSQL database:
   lease (`Store.claim_due`, FOR UPDATE SKIP LOCKED) and defers one ``feeds.refresh_source``
   job per source, with a queueing lock per source so a source is never queued twice.
   procrastinate defers a periodic job once per timestamp for all workers together.
-- ``feeds.refresh_source``: `pipeline.refresh_source`, exactly what a single-machine pass
-  runs for each source, then gives the lease back. A worker killed mid-fetch leaves the
-  lease to expire; the source is still due, so a later tick claims it again.
+- ``feeds.refresh_source``: restarts the lease (a job that queued past its lease and
+  finds the source refreshed, or claimed again, is skipped), runs
+  `pipeline.refresh_source`, exactly what a single-machine pass runs for each source,
+  then gives the lease back. A worker killed mid-fetch leaves the lease to expire; the
+  source is still due, so a later tick claims it again.
 - ``feeds.publish`` (periodic, every `publish_seconds`): `pipeline.cluster_and_publish`,
   the single-writer end of a pass, under a PostgreSQL advisory lock, so two workers
   never cluster or publish at once.
@@ -138,6 +140,11 @@ class _Worker:
 
     async def refresh(self, url: str, owner: str) -> str:
         store, fetcher = self.open()
+        # The lease runs from now, not from the claim: the job may have queued past it.
+        now, lease = pipeline.utc_now(), self.settings.lease
+        if not store.restart_lease(url, owner=owner, now=now, lease=lease):
+            log.info("%s: refreshed or claimed by another job meanwhile; skipped", url)
+            return "skipped"
         state = store.source(url)
         if state is None:
             return "unknown"

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from feeds import cli
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "pipeline"
 
@@ -108,6 +110,19 @@ def test_missing_config_exits_1_naming_the_file(tmp_path: Path) -> None:
     proc = feeds("run", "-c", str(tmp_path / "nope.yaml"))
     assert proc.returncode == 1
     assert "nope.yaml" in proc.stderr
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before-command", "after-command"])
+def test_config_and_verbose_options_work_before_or_after_the_command(
+    tmp_path: Path, before: bool
+) -> None:
+    options = ["-v", "-c", str(tmp_path / "nope.yaml")]
+    proc = feeds(*options, "check") if before else feeds("check", *options)
+    assert proc.returncode == 1
+    assert "nope.yaml" in proc.stdout + proc.stderr  # not ./config.yaml, which would pass
+    args = cli._parser().parse_args([*options, "run"] if before else ["run", *options])
+    assert (args.config, args.verbose) == (str(tmp_path / "nope.yaml"), True)
+    assert (cli._parser().parse_args(["run"]).config, args.command) == ("config.yaml", "run")
 
 
 def test_bad_usage_exits_2() -> None:

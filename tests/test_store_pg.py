@@ -92,6 +92,27 @@ def test_claim_is_leased_and_released(any_store: Store) -> None:
     assert {s.url for s in after} == {s.url for s in SOURCES[:5]}
 
 
+def test_a_queued_job_restarts_its_lease_only_while_the_source_is_still_its_to_do(
+    any_store: Store,
+) -> None:
+    any_store.sync_sources(SOURCES[:3])
+    lease, later = timedelta(minutes=2), NOW + timedelta(minutes=5)
+    a, b, c = (s.url for s in SOURCES[:3])
+    assert len(any_store.claim_due(NOW, owner="w1", lease=lease, limit=3)) == 3
+    # Its own lease, even expired, and nobody else's since: restarted from `later` on.
+    assert any_store.restart_lease(a, owner="w1", now=later, lease=lease)
+    assert any_store.claim_due(later + timedelta(minutes=1), owner="w2", lease=lease, limit=9) == [
+        any_store.source(u) for u in (b, c)
+    ]
+    # Claimed again by w2 after w1's lease ran out: w1's queued job must not run.
+    assert not any_store.restart_lease(b, owner="w1", now=later, lease=lease)
+    # Refreshed meanwhile (no longer due): nobody's job runs it again.
+    any_store.release(c, "w2")
+    any_store.update_source(c, next_due=later + timedelta(hours=1))
+    assert not any_store.restart_lease(c, owner="w1", now=later, lease=lease)
+    assert not any_store.restart_lease("http://x.example/", owner="w1", now=later, lease=lease)
+
+
 def test_claim_skips_sources_not_due_disabled_or_out_of_config(any_store: Store) -> None:
     any_store.sync_sources(SOURCES[:4])
     any_store.update_source(SOURCES[0].url, next_due=NOW + timedelta(minutes=1))

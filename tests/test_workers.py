@@ -107,14 +107,16 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     logs: list[Any] = []
 
-    def start(cfg: Config, **settings: str) -> subprocess.Popen[bytes]:
+    def start(cfg: Config, *, verbose: bool = False, **settings: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, **{f"FEEDS_WORKER_{k.upper()}": v for k, v in settings.items()}}
-        log = open(tmp_path / f"worker{len(started)}.log", "wb")  # noqa: SIM115
+        path = tmp_path / f"worker{len(started)}.log"
+        log = open(path, "wb")  # noqa: SIM115
         logs.append(log)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "feeds", "worker", "-c", cfg.path],
+            [sys.executable, "-m", "feeds", *(["-v"] if verbose else []), "worker", "-c", cfg.path],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
+        LOGS[proc.pid] = path
         started.append(proc)
         return proc
 
@@ -132,18 +134,32 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
         log.close()
 
 
+LOGS: dict[int, Path] = {}  # a worker's pid: the file its output goes to
+
+
+def tails(procs: list[Any], lines: int = 60) -> str:
+    """The last lines each worker wrote, for a failure message."""
+    out = []
+    for p in procs:
+        path = LOGS.get(p.pid)
+        text = path.read_text(encoding="utf-8", errors="replace") if path else ""
+        out.append(f"--- worker {p.pid} ({path}):\n" + "\n".join(text.splitlines()[-lines:]))
+    return "\n".join(out)
+
+
 def wait_for(what: str, check: Callable[[], bool], timeout: float, procs: list[Any]) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         dead = [p.args for p in procs if p.poll() is not None and p.returncode not in (0, -9)]
-        assert not dead, f"a worker died: {dead}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert not dead, f"a worker died: {dead}\n{tails(procs)}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{tails(procs)}"
         time.sleep(0.25)
 
 
 def fetched(cfg: Config) -> int:
+    """Sources whose last fetch succeeded (a second fetch of the same bytes: unchanged)."""
     with open_store(cfg.database) as store:
-        return sum(1 for s in store.sources() if s.last_outcome == "ok")
+        return sum(1 for s in store.sources() if s.last_outcome in ("ok", "unchanged"))
 
 
 def items(path: Path) -> list[dict[str, Any]]:
@@ -184,7 +200,7 @@ def test_killed_worker_sources_are_refreshed_after_the_lease(
     try:
         cfg = write_config(tmp_path, pg_url, server)
         victim = workers(cfg, tick="1", publish="2", lease="4", concurrency="8")
-        survivor = workers(cfg, tick="1", publish="2", lease="4", concurrency="8")
+        survivor = workers(cfg, verbose=True, tick="1", publish="2", lease="4", concurrency="8")
         wait_for("fetches in flight", lambda: sum(server.hits.values()) >= 12, 60, [victim])
         victim.kill()  # SIGKILL: no cleanup, its leases and jobs are left as they were
         victim.wait()

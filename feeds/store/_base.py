@@ -188,6 +188,29 @@ class Store(abc.ABC):
         AND (next_due IS NULL OR next_due <= :now)
         AND (lease_until IS NULL OR lease_until <= :now)"""
 
+    def restart_lease(self, url: str, *, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Hold `url`'s lease for `owner` from `now` on, just before its refresh starts.
+
+        A queued job can wait longer than the lease it was claimed with; another worker
+        may then have claimed the source again, or refreshed it already. False when the
+        source is no longer claimable by `owner` (not due, or leased to someone else):
+        the job is then skipped, so a slow queue costs no second fetch.
+        """
+        params: dict[str, Any] = {
+            "url": url, "owner": owner, "now": ts(now), "until": ts(now + lease),
+        }  # fmt: skip
+        with self.transaction() as tx:
+            rows = tx.execute(
+                """UPDATE sources SET lease_owner = :owner, lease_until = :until
+                    WHERE url = :url AND in_config = 1 AND disabled_reason IS NULL
+                      AND (next_due IS NULL OR next_due <= :now)
+                      AND (lease_owner IS NULL OR lease_owner = :owner
+                           OR lease_until IS NULL OR lease_until <= :now)
+                    RETURNING url""",
+                params,
+            )
+        return bool(rows)
+
     def release(self, url: str, owner: str) -> None:
         """Give back a lease `owner` holds (a no-op when it is gone or someone else's)."""
         self._write(
