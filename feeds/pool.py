@@ -53,7 +53,6 @@ PRELOAD = (
     "feeds.normalize",
     "feeds.dedupe",
     "feeds.classify",
-    "datasketch",
 )
 
 

@@ -356,6 +356,29 @@ def test_bands_find_exactly_the_candidates_datasketch_finds() -> None:
     assert found > 100  # the comparison saw buckets holding several keys
 
 
+def test_signatures_are_datasketchs_affine32_minhash_value_for_value() -> None:
+    from datasketch import MinHash
+
+    from feeds.dedupe import _features
+
+    reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    texts = [(r.title_key, r.text_key) for r in gemini()] + [("", ""), ("ab", "")]
+    rng = random.Random(11)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي abc0123456789"
+    for _ in range(300):
+        title = "".join(rng.choice(letters) for _ in range(rng.randint(0, 80)))
+        texts.append((title, "".join(rng.choice(letters) for _ in range(rng.randint(0, 1200)))))
+    for title_key, text_key in texts:
+        m = MinHash(
+            num_perm=NUM_PERM, permutations=reference.permutations, scheme="affine32",
+            hashfunc=int,
+        )  # fmt: skip
+        lead = _features._lead(text_key)
+        m.update_batch(_features._shingle_hashes(f"{title_key} {lead}").tolist())
+        expected = m.hashvalues.astype("<u4").tobytes()
+        assert Prepared.of(title_key, text_key).signature == expected
+
+
 # --------------------------------------------------------------------------- lazy features
 
 

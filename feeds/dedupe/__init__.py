@@ -1,4 +1,4 @@
-"""Which story an article belongs to (pure; datasketch is imported here only).
+"""Which story an article belongs to (pure).
 
 Tiers, cheapest first (research/arabic.md 5c):
 

@@ -16,15 +16,11 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from feeds.arabic.matching import strip_clitics
 from feeds.classify import PhraseTable, read_table
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -183,40 +179,51 @@ def _lead(text_key: str) -> str:
     return text_key if len(text_key) <= LEAD_CHARS else text_key[:LEAD_CHARS].rsplit(" ", 1)[0]
 
 
-# A 5-gram's 32-bit hash is a polynomial over its code points, folded from 64 bits, then
-# avalanched by the affine32 scheme's own mixer: numpy hashes every shingle of an article
-# at once, where hashing each with sha1 in a Python loop cost 0.6 ms per article.
+# A 5-gram's 32-bit hash is a polynomial over its code points, folded from 64 bits.
+# numpy hashes every shingle of an article at once, where hashing each with sha1 in a
+# Python loop cost 0.6 ms per article.
 _POLY = np.uint64(0x100000001B3)
-# Named, not left to datasketch's default: the stored signatures depend on it, and the
-# tag (`_tag`) can then name it without importing datasketch.
+# The MinHash is datasketch's "affine32" scheme (MinHash(num_perm=64, seed=1,
+# scheme="affine32")), computed here in a few numpy operations: datasketch calls a
+# Python hash function per shingle and imports scipy (0.3 s) to do the same. A test
+# checks the signatures against datasketch's, value for value.
 _SCHEME = "affine32"
+_SEED = 1
+# MurmurHash3's 32-bit finalizer: datasketch avalanches every input hash with it first.
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
 
 
 @functools.cache
-def _permutations() -> MinHash:
-    # datasketch (and the scipy it imports) costs ~0.3 s to import: a pass that finds
-    # nothing new never needs it, so it is imported on first use, not with the module.
-    from datasketch import MinHash
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of h -> a*h + b mod 2^32, drawn as datasketch draws them for the seed."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    return MinHash(num_perm=NUM_PERM, scheme=_SCHEME)
 
-
-def _shingle_hashes(text: str) -> list[int]:
+def _shingle_hashes(text: str) -> np.ndarray:
+    """One 32-bit hash per 5-character shingle (one for a shorter text), as uint32."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     n = max(1, len(codes) - SHINGLE + 1)
     h = np.zeros(n, dtype=np.uint64)
     for k in range(min(SHINGLE, len(codes))):
         h = h * _POLY + codes[k : k + n]
-    return ((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).tolist()  # type: ignore[no-any-return]
+    return ((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def _signature(title_key: str, text_key: str) -> bytes:
-    from datasketch import MinHash
-
-    perms = _permutations()
-    m = MinHash(num_perm=NUM_PERM, permutations=perms.permutations, scheme=_SCHEME, hashfunc=int)
-    m.update_batch(_shingle_hashes(f"{title_key} {_lead(text_key)}"))
-    return m.hashvalues.astype("<u4").tobytes()  # type: ignore[no-any-return]
+    hv = _shingle_hashes(f"{title_key} {_lead(text_key)}")
+    s1, m1, s2, m2 = _FMIX
+    hv = hv ^ (hv >> s1)
+    hv = hv * m1
+    hv = hv ^ (hv >> s2)
+    hv = hv * m2
+    hv = hv ^ (hv >> s1)
+    a, b = _permutations()
+    # Every permutation of every shingle, wrapping mod 2^32, then the least per column.
+    values = (hv[:, None] * a + b).min(axis=0)
+    return values.astype("<u4").tobytes()  # type: ignore[no-any-return]
 
 
 _intern = sys.intern
