@@ -275,6 +275,31 @@ def test_feedparser_corpus(path: Path) -> None:
     parse_and_normalize(body, corpus_headers(body))
 
 
+def test_memoized_uri_joins_change_no_parse_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    mixin = feedparser.mixin
+    cached = {n: getattr(mixin, n) for n in ("make_safe_absolute_uri", "_urljoin")}
+    assert all(hasattr(f, "cache_info") for f in cached.values())  # parse installed them
+    cases = [(p.read_bytes(), corpus_headers(p.read_bytes())) for p in FEEDPARSER]
+    cases += [(p.read_bytes(), {"content-type": "application/xml"}) for p in REAL]
+
+    def outcomes() -> list[object]:
+        out: list[object] = []
+        for body, headers in cases:
+            try:
+                out.append(parse(fetched(body, headers)))
+            except ParseError as e:
+                out.append(str(e))
+        return out
+
+    with_cache = outcomes()
+    assert cached["make_safe_absolute_uri"].cache_info().hits > 1000
+    for name, f in cached.items():
+        monkeypatch.setattr(mixin, name, f.__wrapped__)
+    without = outcomes()
+    assert sum(isinstance(o, ParsedFeed) and bool(o.entries) for o in without) > 1000
+    assert with_cache == without
+
+
 @pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
 def test_real_feeds(path: Path) -> None:
     parse_and_normalize(path.read_bytes(), {"content-type": "application/xml"})

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import heapq
 import math
 import re
 import sys
@@ -38,7 +37,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -195,6 +194,10 @@ class StoryIndex:
         # Every member's signature, one row each: similarities are one vectorized compare.
         self._rows: dict[str, int] = {}
         self._sigs = np.empty((256, NUM_PERM), dtype=np.uint32)
+        # Each member's source and date (integer microseconds, so the window test is
+        # exact): what `_candidates` filters thousands of candidates on, without
+        # building a timedelta per candidate.
+        self._where: dict[str, tuple[str, int]] = {}
         with _collector_paused():
             for member in members:
                 self.add(member)
@@ -224,6 +227,7 @@ class StoryIndex:
             member.title_key, "", member.published,
         )  # fmt: skip
         self._stories[story_id].append(aid)
+        self._where[aid] = (self._members[aid].source_url, _micros(member.published))
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story_id)
         if member.guid is not None and _absolute(member.guid):
@@ -306,16 +310,13 @@ class StoryIndex:
     def _candidates(self, doc: _Doc) -> set[str]:
         """The members `doc` is compared with: its closest LSH neighbours, and those that
         share the most rare title tokens with it; at most MAX_CANDIDATES of each."""
-        article = doc.member
-        members, source, when = self._members, article.source_url, article.published
-        window = self.window
+        where, source = self._where, doc.member.source_url
+        when, span = _micros(doc.member.published), self.window // _MICROSECOND
+        first, last = when - span, when + span
 
         def near(aids: Iterable[str]) -> list[str]:
             """Those of `aids` from another source within the window, in order."""
-            return [
-                a for a in aids
-                if (m := members[a]).source_url != source and abs(m.published - when) <= window
-            ]  # fmt: skip
+            return [a for a in aids if (w := where[a])[0] != source and first <= w[1] <= last]
 
         wire = near(self._bands.query(doc.signature))
         if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
@@ -323,14 +324,16 @@ class StoryIndex:
             wire.sort(key=lambda a: (-sims[a], a))
         found = set(wire[:MAX_CANDIDATES])
         # The most shared first (ties by id), among the first 4 * MAX_CANDIDATES only.
+        # (A sort, not heapq.nsmallest: a few hundred pairs sort faster in C than a heap
+        # is kept in Python; ids are unique, so the order is the same.)
         counts = self._shared_rare_tokens(doc)
         if len(counts) > 4 * MAX_CANDIDATES:
-            ranked = heapq.nsmallest(4 * MAX_CANDIDATES, ((-c, a) for a, c in counts.items()))
+            ranked = sorted([(-c, a) for a, c in counts.items()])[: 4 * MAX_CANDIDATES]
             close = near(a for c, a in ranked if -c >= MIN_SHARED)
         else:  # all are looked at: only the ones kept need ranking, and only if too many
             close = near(a for a, c in counts.items() if c >= MIN_SHARED)
             if len(close) > MAX_CANDIDATES:
-                ranked = heapq.nsmallest(MAX_CANDIDATES, ((-counts[a], a) for a in close))
+                ranked = sorted([(-counts[a], a) for a in close])[:MAX_CANDIDATES]
                 close = [a for _, a in ranked]
         found.update(close[:MAX_CANDIDATES])
         return found
@@ -353,15 +356,6 @@ class StoryIndex:
                     shared += posting
         return Counter(shared)
 
-    def _link(self, feats: _Features, aid: str, similarity: float) -> float:
-        """How well an article matches one member: > 1 for a wire copy, 0 for no link."""
-        theirs = self._features(aid)
-        score = _score(feats, theirs)
-        if similarity < WIRE_JACCARD:
-            return score
-        clash = feats.figures and theirs.figures and feats.figures.isdisjoint(theirs.figures)
-        return score if clash else 1.0 + score
-
     def _fuzzy(self, doc: _Doc) -> str | None:
         aids = list(self._candidates(doc))  # any order: only each story's best link counts
         links = self._links(doc, aids)
@@ -376,8 +370,18 @@ class StoryIndex:
         return None
 
     def _links(self, doc: _Doc, aids: Sequence[str]) -> dict[str, float]:
-        sims = self._similarities(doc.values, aids)
-        return {a: self._link(doc.feats, a, s) for a, s in zip(aids, sims, strict=True)}
+        """How well `doc` matches each member: > 1 for a wire copy, 0 for no link."""
+        mine, known = doc.feats, self._feats
+        links = {}
+        for aid, similarity in zip(aids, self._similarities(doc.values, aids), strict=True):
+            theirs = known.get(aid) or self._features(aid)
+            score = _score(mine, theirs)
+            if similarity >= WIRE_JACCARD and not (
+                mine.figures and theirs.figures and mine.figures.isdisjoint(theirs.figures)
+            ):
+                score += 1.0  # a wire copy, unless their figures clash
+            links[aid] = score
+        return links
 
     def _coheres(self, doc: _Doc, story: str, links: dict[str, float]) -> bool:
         """Whether `doc` may join `story`; `links` are its links to members already known."""
@@ -418,6 +422,15 @@ def _collector_paused() -> Iterator[None]:
 
 def _day(when: datetime) -> int:
     return math.floor(when.timestamp() / 86400)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(when: datetime) -> int:
+    """`when` in whole microseconds since 1970: exact, unlike a float timestamp."""
+    return (when - _EPOCH) // _MICROSECOND
 
 
 def assign_all(
