@@ -9,6 +9,7 @@ cannot use or should not run is dropped. Titles become plain text. URLs get two 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import logging
@@ -69,13 +70,19 @@ def clean_title(raw: str, site_name: str | None) -> str:
     if _ENTITY.search(s):
         s = html.unescape(_strip_inline_tags(s))
     s = clean_text(s)
-    if site_name and match_key(site_name):
-        site = match_key(site_name)
+    site = _site_key(site_name) if site_name else ""
+    if site:
         for sep in _SEPARATOR.finditer(s):
             if sep.start() > 0 and match_key(s[sep.end() :]) == site:
                 s = s[: sep.start()].rstrip()
                 break
     return _bound(s, _TITLE_LIMIT)
+
+
+@functools.lru_cache(maxsize=1024)
+def _site_key(site_name: str) -> str:
+    """A source's name as a matching key: the same few names, for every article."""
+    return match_key(site_name)
 
 
 def _strip_inline_tags(s: str) -> str:
@@ -143,9 +150,35 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
     prepared = _rewrite_images(_FORBIDDEN.sub("", html_text))
     clean = _nh3(prepared, base_url)
     trimmed = _strip_footers(clean)
-    if trimmed != clean:  # a cut can leave a block open; the second pass closes it
-        clean = _nh3(trimmed, base_url)
+    if trimmed != clean and not _whole_elements(clean[len(trimmed) :]):
+        clean = _nh3(trimmed, base_url)  # the cut left a block open: this closes it
+    else:
+        clean = trimmed
     return clean.strip()
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+_VOID = frozenset({"br", "hr", "img", "wbr"})
+
+
+def _whole_elements(cut: str) -> bool:
+    """Whether `cut`, the end of a sanitized document, is a run of whole elements.
+
+    Then what remains before it is well-formed too, and needs no second sanitizing. A
+    Yoast footer (`<p>The post <a>…</a> appeared first on <a>…</a>.</p>`) is; a cut
+    that closes an element opened before it (`…</p></div>`) is not.
+    """
+    if not cut.lstrip().startswith("<"):
+        return False  # the cut began inside an element's text
+    depth = 0
+    for m in _TAG.finditer(cut):
+        name = m.group(2).lower()
+        if name in _VOID:
+            continue
+        depth += -1 if m.group(1) else 1
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _nh3(markup: str, base_url: str | None) -> str:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds import normalize
 from feeds.normalize import (
     article,
     canonical_url,
@@ -86,6 +87,27 @@ def test_sanitize(case: dict[str, Any]) -> None:
         assert needle in out
     for needle in case.get("absent", []):
         assert needle not in out.lower()
+
+
+FOOTER = '<p>The post <a href="https://s.example/p">t</a> appeared first on x.</p>'
+
+
+@pytest.mark.parametrize(
+    ("html", "passes", "expected"),
+    [
+        (f"<p>a</p>{FOOTER}", 1, "<p>a</p>"),
+        (f"<div><p>a</p>{FOOTER}</div>", 2, "<div><p>a</p></div>"),
+    ],
+    ids=["footer-at-top-level", "footer-inside-a-block"],
+)
+def test_a_cut_is_sanitized_again_only_when_it_left_a_block_open(
+    html: str, passes: int, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = normalize._nh3
+    monkeypatch.setattr(normalize, "_nh3", lambda m, b: calls.append(m) or real(m, b))
+    assert sanitize_html(html, None) == expected
+    assert len(calls) == passes
 
 
 def test_links_get_rel_noopener() -> None:
