@@ -16,7 +16,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -188,7 +188,7 @@ async def run_pass_async(
         # In a thread: clustering and rendering are seconds of CPU that would otherwise
         # stall the event loop, and with it the HTTP server of `feeds serve`.
         touched, written = await asyncio.to_thread(
-            cluster_and_publish, config, store, now(), since=started, executor=executor
+            cluster_and_publish, config, store, now(), since=started
         )
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
@@ -236,20 +236,13 @@ async def refresh_source(
 
 
 def cluster_and_publish(
-    config: Config,
-    store: Store,
-    now: datetime,
-    *,
-    since: datetime,
-    executor: Executor | None = None,
+    config: Config, store: Store, now: datetime, *, since: datetime
 ) -> tuple[set[str], tuple[str, ...]]:
     """The single-writer end of a pass: cluster what is unassigned, then publish.
 
-    Returns the stories touched at or after `since` and the files written. With the
-    pass's process pool as `executor`, clustering many articles splits its scoring
-    among the pool's processes (`cluster`).
+    Returns the stories touched at or after `since` and the files written.
     """
-    touched = cluster(store, now, since=since, executor=executor)
+    touched = cluster(store, now, since=since)
     written = publish_all(config, store)
     if config.retention_days:
         from . import maintenance
@@ -431,13 +424,7 @@ def _interval(config: Config) -> timedelta:
     return config.schedule.interval or timedelta(minutes=15)
 
 
-#: Fewest articles to file for which scoring them in the process pool pays for itself.
-PARALLEL_FILING = 1000
-
-
-def cluster(
-    store: Store, now: datetime, *, since: datetime, executor: Executor | None = None
-) -> set[str]:
+def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     """Put every article that has no story yet into one; classify the stories touched.
 
     Works from the store, not from this pass's memory, so articles saved by a pass that
@@ -445,10 +432,6 @@ def cluster(
     Reads no bodies: each article's features and signature were stored beside it by the
     parse stage (`derive`); rows stored without them are computed now and backfilled.
     Returns the ids of stories created or changed at or after `since`.
-
-    With a process pool and at least `PARALLEL_FILING` articles, the pool's processes
-    first score every article's candidates (`dedupe.pending_links`, a share each); the
-    filing itself stays here, in order, so the stories are the same either way.
     """
     pending = store.unassigned_match_rows()
     if pending:
@@ -457,16 +440,13 @@ def cluster(
         recent = _neighbours(store, pending)
         _backfill(store, recent)
         _backfill(store, pending)
-        links = _links_in_pool(executor, recent, pending)
         # Each row's preparation is decoded just before it is indexed or filed, not all
         # at once; the generator lets go of `recent` once it has read it. The store lists
         # `pending` oldest first, ties by id: `dedupe.assign_all`'s order.
         stored = _members(recent)
         del recent
-        assigned = dedupe.assign_pending(
-            stored, _members(pending), window=dedupe.WINDOW, links=links
-        )
-        del pending, links
+        assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
+        del pending
         store.assign(assigned, now)
     touched = set(store.stories_updated_since(since))
     _classify(store, sorted(touched))
@@ -501,38 +481,6 @@ def _backfill(store: Store, rows: list[MatchRow]) -> None:
     fresh = {aid: dedupe.Prepared.of(keys[aid][1], keys[aid][2]).dumps() for aid in missing}
     store.set_derived({aid: (text, None) for aid, text in fresh.items()})
     rows[:] = [replace(r, match_features=fresh[r.id]) if r.id in fresh else r for r in rows]
-
-
-def _links_in_pool(
-    executor: Executor | None, recent: list[MatchRow], pending: list[MatchRow]
-) -> dict[str, dedupe.Links] | None:
-    """`dedupe.pending_links` of `pending`, a share per pool process; None without a pool
-    or when there are too few to be worth sending. The pool is released afterwards."""
-    if not isinstance(executor, pool.LazyProcessPool) or len(pending) < PARALLEL_FILING:
-        return None
-    parts = executor.workers
-    try:
-        futures = [executor.submit(_pending_links, recent, pending, k, parts) for k in range(parts)]
-        links: dict[str, dedupe.Links] = {}
-        for future in futures:
-            links.update(future.result())
-        return links
-    except (BrokenExecutor, OSError) as e:  # the pool is optional: file them all here
-        log.warning("process pool failed while scoring candidates (%s); scoring here", e)
-        return None
-    finally:
-        _release_workers(executor)
-
-
-def _pending_links(
-    recent: list[MatchRow], pending: list[MatchRow], part: int, parts: int
-) -> dict[str, dedupe.Links]:
-    """In a pool process: one share of `dedupe.pending_links`."""
-    from . import dedupe
-
-    return dedupe.pending_links(
-        _members(recent), _members(pending), window=dedupe.WINDOW, part=part, parts=parts
-    )
 
 
 def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:

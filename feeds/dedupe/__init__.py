@@ -69,7 +69,6 @@ __all__ = [
     "NUM_PERM",
     "SHINGLE",
     "Candidate",
-    "Links",
     "Member",
     "Prepared",
     "StoryIndex",
@@ -77,7 +76,6 @@ __all__ = [
     "assign_pending",
     "entities",
     "figures",
-    "pending_links",
     "representative",
     "story_id_for",
 ]
@@ -92,7 +90,6 @@ MIN_SHARED = 1  # rare tokens two titles must share to be compared
 MAX_CANDIDATES = 64
 
 Cohesion = Literal["first", "majority", "none"]
-Links = dict[str, float]  # member id -> how well an article matches it (> 1: wire copy)
 
 
 # --------------------------------------------------------------------------- records
@@ -260,44 +257,29 @@ class StoryIndex:
             feats = self._feats[aid] = self._prepared.pop(aid).features()
         return feats
 
-    def assign_each(
-        self, members: Iterable[Member], links: Mapping[str, Links] | None = None
-    ) -> list[tuple[str, str, bool]]:
+    def assign_each(self, members: Iterable[Member]) -> list[tuple[str, str, bool]]:
         """`assign` each member in the order given: (article id, story id, created new).
 
         `members` may be a generator, so a caller holding thousands of stored rows
         decodes each just before it is filed; and the collector pauses, as in `__init__`.
-        `links` are the members' links computed beforehand (`pending_links`).
         """
-        known = links or {}
         with _collector_paused():
-            return [(m.article_id, *self.assign(m, links=known.get(m.article_id))) for m in members]
+            return [(m.article_id, *self.assign(m)) for m in members]
 
     def assign(
-        self,
-        article: Article | Member,
-        prepared: Prepared | None = None,
-        *,
-        links: Links | None = None,
+        self, article: Article | Member, prepared: Prepared | None = None
     ) -> tuple[str, bool]:
-        """(story id, created new) for `article`, which is then added to the index.
-
-        `links`, when given, are `article`'s links to its candidates as `pending_links`
-        computed them against this same index: the fuzzy tiers then only read them.
-        """
+        """(story id, created new) for `article`, which is then added to the index."""
         member = article if isinstance(article, Member) else Member.of(article, "", prepared)
         if member.article_id in self._members:
             return self._members[member.article_id].story_id, False
         doc = _doc(member)
-        story = self._exact(member) or self._fuzzy(doc, links)
+        story = self._exact(member) or self._fuzzy(doc)
         created = story is None
         story_id = story_id_for(member) if story is None else story
-        self._file(member, story_id, doc)
-        return story_id, created
-
-    def _file(self, member: Member, story_id: str, doc: _Doc) -> None:
         self._add(member, story_id, doc.signature, doc.feats.signals)
         self._feats[member.article_id] = doc.feats
+        return story_id, created
 
     # -- exact tier
 
@@ -374,9 +356,9 @@ class StoryIndex:
                     shared += posting
         return Counter(shared)
 
-    def _fuzzy(self, doc: _Doc, links: Links | None = None) -> str | None:
-        if links is None:
-            links = self._scored_candidates(doc)
+    def _fuzzy(self, doc: _Doc) -> str | None:
+        aids = list(self._candidates(doc))  # any order: only each story's best link counts
+        links = self._links(doc, aids)
         best: dict[str, float] = {}
         for aid, score in links.items():
             story = self._members[aid].story_id
@@ -386,10 +368,6 @@ class StoryIndex:
             if self._coheres(doc, story, links):
                 return story
         return None
-
-    def _scored_candidates(self, doc: _Doc) -> Links:
-        """`doc`'s links to its candidates (any order: only each story's best counts)."""
-        return self._links(doc, list(self._candidates(doc)))
 
     def _links(self, doc: _Doc, aids: Sequence[str]) -> dict[str, float]:
         """How well `doc` matches each member: > 1 for a wire copy, 0 for no link."""
@@ -469,58 +447,20 @@ def assign_all(
 
 
 def assign_pending(
-    stored: Iterable[Member],
-    pending: Iterable[Member],
-    *,
-    window: timedelta = WINDOW,
-    links: Mapping[str, Links] | None = None,
+    stored: Iterable[Member], pending: Iterable[Member], *, window: timedelta = WINDOW
 ) -> list[tuple[str, str, bool]]:
     """Index `stored`, then assign each of `pending` in the order given (oldest first,
     ties by id, as `assign_all` orders them): (article id, story id, created new).
 
     What a pass does. Both may be generators, so each stored row is decoded just before
     it is indexed and each pending one just before it is filed. The collector stays
-    paused until the index has been freed, so it never walks the index at all. `links`
-    are what `pending_links` computed for the same `stored` and `pending`, if anything.
+    paused until the index has been freed, so it never walks the index at all.
     """
     with _collector_paused():
         index = StoryIndex(stored, window=window)
-        assigned = index.assign_each(pending, links)
+        assigned = index.assign_each(pending)
         del index
     return assigned
-
-
-def pending_links(
-    stored: Iterable[Member],
-    pending: Iterable[Member],
-    *,
-    window: timedelta = WINDOW,
-    part: int = 0,
-    parts: int = 1,
-) -> dict[str, Links]:
-    """The links `assign_pending` would compute for every `parts`-th pending article
-    (those at positions `part`, `part + parts`, ...), without assigning any.
-
-    Which members an article is compared with, and how well it matches each, depend on
-    which articles come before it, never on the stories they were filed in. So this
-    half of filing, most of its cost, can be split among processes, each indexing all
-    the articles but scoring only its share; `assign_pending` then only reads the links.
-    Zero links are left out: `assign` reads a missing link as "score it now", which
-    gives the same zero.
-    """
-    out: dict[str, Links] = {}
-    with _collector_paused():
-        index = StoryIndex(stored, window=window)
-        for i, member in enumerate(pending):
-            if member.article_id in index:
-                continue
-            doc = _doc(member)
-            if i % parts == part:
-                links = index._scored_candidates(doc)
-                out[member.article_id] = {a: score for a, score in links.items() if score}
-            index._file(member, "", doc)  # candidates never depend on the story
-        del index
-    return out
 
 
 # --------------------------------------------------------------------------- representative
