@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import json
 import random
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -466,44 +465,6 @@ def test_assign_pending_files_like_an_index_and_assign_all() -> None:
     expected = list(assign_all(StoryIndex(stored), pending))
     assert expected == [("a3", story, False), ("b1", story_id_for(gpt5), True)]
     assert dedupe.assign_pending(iter(stored), iter(pending)) == expected
-
-
-def labelled_members() -> list[Member]:
-    rows = [
-        json.loads(line)
-        for line in (Path(__file__).parent.parent / "benchmarks" / "data" / "clustering.jsonl")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    ]
-    members = []
-    for r in rows:
-        title, text = match_key(r["title"]), match_key(f"{r['title']} {r['summary']}")
-        members.append(
-            Member(
-                r["id"], "", r["source_url"], r["canonical_url"], None, title, "",
-                datetime.fromisoformat(r["published"].replace("Z", "+00:00")),
-                Prepared.of(title, text),
-            )
-        )  # fmt: skip
-    return sorted(members, key=lambda m: (m.published, m.article_id))
-
-
-@pytest.mark.parametrize("parts", [1, 2, 3])
-def test_links_scored_beforehand_in_shares_file_the_same_stories(parts: int) -> None:
-    members = labelled_members()
-    stored = dedupe.assign_pending([], members[:40])  # the first 40 filed and stored
-    filed = [replace(m, story_id=sid) for m, (_, sid, _) in zip(members, stored, strict=False)]
-    pending = members[40:]
-    expected = dedupe.assign_pending(filed, pending)
-    links: dict[str, dict[str, float]] = {}
-    for part in range(parts):
-        share = dedupe.pending_links(filed, pending, part=part, parts=parts)
-        assert not links.keys() & share.keys()  # each article is scored by one share
-        links.update(share)
-    assert sum(len(v) for v in links.values()) > 50  # real links, not an empty mapping
-    assert all(score > 0 for v in links.values() for score in v.values())
-    assert dedupe.assign_pending(filed, pending, links=links) == expected
-    assert len({sid for _, sid, _ in expected}) < len(pending)  # some articles did merge
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -174,34 +174,3 @@ def test_pass_through_pool_publishes_what_an_in_process_pass_does(
         assert result.new_articles == 4 * len(STORIES)
         outputs[name] = (Path(cfg.output_dir) / "all.json").read_bytes()
     assert outputs["pool"] == outputs["inproc"]
-
-
-def test_filing_scored_in_the_pool_publishes_what_filing_here_does(
-    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    urls = []
-    for n in range(4):
-        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
-        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
-            rss(f"s{n}.example", stories), content_type="application/rss+xml"
-        )
-        urls.append(httpserver.url_for(f"/s{n}.rss"))
-    monkeypatch.setattr(pipeline, "PARALLEL_FILING", 1)
-    scored: list[int] = []
-    original = pipeline._links_in_pool
-
-    def spy(*args: object) -> object:
-        links = original(*args)  # type: ignore[arg-type]
-        scored.append(-1 if links is None else len(links))
-        return links
-
-    monkeypatch.setattr(pipeline, "_links_in_pool", spy)
-    outputs = {}
-    for name, workers in (("here", 0), ("pool", 2)):
-        cfg = config.load(write_config(tmp_path / name, urls))
-        with pipeline.open_for(cfg) as store, pool.parse_executor(100, workers=workers) as ex:
-            pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
-        outputs[name] = (Path(cfg.output_dir) / "all.json").read_bytes()
-    assert scored[0] == -1  # no pool: filed here
-    assert scored[1] == 4 * len(STORIES)  # the pool scored every article
-    assert outputs["pool"] == outputs["here"]
