@@ -17,6 +17,7 @@ would need a clock hook in `feeds run` (see the report).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -71,7 +72,10 @@ def _kill_after(cfg: Path, delay: float, log: Path) -> int:
         # The pool's workers notice within a second or so (feeds/pool.py); end them at
         # once anyway so they do not pile up over the rounds.
         for pid in _group(proc.pid):
-            os.kill(pid, signal.SIGKILL)
+            # It may have ended by itself since it was listed (a worker that saw the
+            # pass die exits on its own).
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert proc.returncode in (0, -signal.SIGKILL), log.read_text()
     return proc.returncode
 
@@ -136,6 +140,7 @@ def test_no_process_of_a_killed_pass_lives_on(corpus_server: CorpusServer, tmp_p
         left = _group(proc.pid)
     finally:
         for pid in _group(proc.pid):
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may have just ended
+                os.kill(pid, signal.SIGKILL)
         corpus_server.hold.clear()
     assert left == [], f"processes of the killed pass still running: {left}"
