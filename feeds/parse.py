@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
@@ -48,13 +48,30 @@ def _memoize_uri_joins() -> None:
     per RSS item, almost always with the same two strings; and each `<link>` and `<guid>`
     is joined with it too. Those joins were 15% of parsing. Both functions are pure (of
     their arguments and a constant scheme list), so a cache changes no result; a test
-    parses both corpora with and without it and compares.
+    parses both corpora with and without it and compares. Long arguments bypass the
+    cache, so a daemon's cache stays small whatever the feeds hold.
     """
     mixin = feedparser.mixin
     for name in ("make_safe_absolute_uri", "_urljoin"):
         original = getattr(mixin, name)
         if not hasattr(original, "cache_info"):
-            setattr(mixin, name, functools.lru_cache(maxsize=4096)(original))
+            setattr(mixin, name, _memoized(original))
+
+
+_MEMO_CHARS = 2048  # longer arguments (a hostile feed's) are joined, never kept
+
+
+def _memoized(join: Callable[..., Any]) -> Callable[..., Any]:
+    cached = functools.lru_cache(maxsize=4096)(join)
+
+    @functools.wraps(join)
+    def memoized(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or sum(len(a) for a in args if isinstance(a, str)) > _MEMO_CHARS:
+            return join(*args, **kwargs)
+        return cached(*args)
+
+    memoized.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    return memoized
 
 
 _memoize_uri_joins()

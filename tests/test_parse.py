@@ -293,6 +293,9 @@ def test_memoized_uri_joins_change_no_parse_result(monkeypatch: pytest.MonkeyPat
 
     with_cache = outcomes()
     assert cached["make_safe_absolute_uri"].cache_info().hits > 1000
+    size = cached["_urljoin"].cache_info().currsize
+    assert cached["_urljoin"]("http://a.example/", "x" * 5000).endswith("x" * 5000)
+    assert cached["_urljoin"].cache_info().currsize == size  # a long one is not kept
     for name, f in cached.items():
         monkeypatch.setattr(mixin, name, f.__wrapped__)
     without = outcomes()
