@@ -461,7 +461,9 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         del pending
         store.assign(assigned, now)
     touched = set(store.stories_updated_since(since))
-    _classify(store, sorted(touched))
+    # Filing and classifying are two writes: a pass killed between them leaves stories
+    # unclassified, and the next pass (with its own `since`) must classify them too.
+    _classify(store, sorted(touched.union(store.unclassified_stories())))
     return touched
 
 

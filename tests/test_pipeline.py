@@ -128,6 +128,28 @@ def test_exact_duplicate_is_one_item_listing_both_sources(two_sources: Config) -
         assert item["id"] and item["_feeds"]["sources"]
 
 
+def test_stories_a_killed_pass_left_unclassified_are_classified_by_the_next(
+    two_sources: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def killed(store: object, story_ids: object) -> None:
+        raise KeyboardInterrupt  # the pass dies between filing and classifying
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_classify", killed)
+        with pytest.raises(KeyboardInterrupt):
+            run(two_sources)
+    with pipeline.open_for(two_sources) as store:
+        assert len(store.unclassified_stories()) == 3  # filed, never classified
+    later = NOW + timedelta(hours=1)  # the next pass's `since` is after every story's
+    with pipeline.open_for(two_sources) as store:
+        pipeline.run_pass(two_sources, store, every=True, now=lambda: later)
+        assert store.unclassified_stories() == []
+    out = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))
+    assert {i["url"].rsplit("/", 2)[-2]: i.get("tags") for i in out["items"]} == {
+        "iphone-17-pro": ["mobile"], "microsoft-uae": ["hardware"], "beta.example": ["mobile"],
+    }  # fmt: skip
+
+
 def test_second_pass_with_nothing_new_rewrites_nothing(two_sources: Config, site: Site) -> None:
     run(two_sources)
     before = snapshot(Path(two_sources.output_dir))

@@ -392,6 +392,15 @@ class Store(abc.ABC):
         rows = self._query("SELECT id FROM stories WHERE updated >= ?", (ts(since),))
         return sorted(r["id"] for r in rows)
 
+    def unclassified_stories(self) -> list[str]:
+        """Stories still at the schema's defaults (no topics, `is_tech` 1), sorted.
+
+        Classifying never writes that pair (no topics means not tech), so these are the
+        stories a pass filed and was then killed before it classified them.
+        """
+        rows = self._query("SELECT id FROM stories WHERE topics = '[]' AND is_tech = 1")
+        return sorted(r["id"] for r in rows)
+
     def count_articles(self) -> int:
         return int(self._query("SELECT count(*) AS n FROM articles")[0]["n"])
 
