@@ -264,6 +264,9 @@ def _store_file(name: str, stored: Sequence[Article], pending: Sequence[Article]
         if stored:
             store.save_articles(stored, stored[-1].published, derived)
             store.assign([(a.id, "s" + a.id, True) for a in stored], stored[-1].published)
+            # Classified, as every story a pass files is; an unclassified story would be
+            # classified again by the timed pass (`Store.unclassified_stories`).
+            pipeline._classify(store, ["s" + a.id for a in stored])
         store.save_articles(pending, pending[-1].published, derived)
     finally:
         store.close()
@@ -271,7 +274,7 @@ def _store_file(name: str, stored: Sequence[Article], pending: Sequence[Article]
     return path
 
 
-_FILL_VERSION = 2  # bump when _store_file writes something different
+_FILL_VERSION = 3  # bump when _store_file writes something different
 
 
 def timed_pass(template: Path, now: datetime, repeat: int) -> tuple[float, int, int, str]:

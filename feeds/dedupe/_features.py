@@ -37,7 +37,6 @@ LINK_OTHER_SUBJECT = 0.35  # the titles lead with different companies
 
 _FIGURE = re.compile(r"[a-z]*\d+(?:\.\d+)?[a-z]*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_DIGIT_WORD = re.compile(r"\S*\d\S*")
 _STOP = frozenset(
     """في من على الى إلى عن مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ان او أو ما لا لم لن
     قد كما حيث خلال عبر حول بين ضمن عند منذ حتى ثم كل اي وفي ومن وعلى وهو وهي هو هي بها به لها
@@ -73,7 +72,6 @@ def _canon(key: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     out: list[str] = []
     ids: set[str] = set()
     figs: set[str] = set()
-    numbers = frozenset(_DIGIT_WORD.findall(key))  # a figure needs a digit: few words have one
     i = 0
     while i < len(words):
         hit = hits.get(i)
@@ -83,8 +81,7 @@ def _canon(key: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
             i = hit.end
             continue
         out.append(_strip(words[i]))
-        if words[i] in numbers:
-            figs.update(f for f in _FIGURE.findall(words[i]) if not _YEAR.fullmatch(f))
+        figs.update(f for f in _FIGURE.findall(words[i]) if not _YEAR.fullmatch(f))
         i += 1
     ids.update([parents[x] for x in ids if x in parents])
     return tuple(out), frozenset(ids), frozenset(figs)

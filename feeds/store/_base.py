@@ -183,10 +183,12 @@ class Store(abc.ABC):
             params = (ts(now),)
         return [_rows.source_state(r) for r in self._query(sql + " ORDER BY url", params)]
 
-    #: The claim's filter: due, enabled, in the config, and not leased to anyone now.
-    _CLAIMABLE = """in_config = 1 AND disabled_reason IS NULL
-        AND (next_due IS NULL OR next_due <= :now)
-        AND (lease_until IS NULL OR lease_until <= :now)"""
+    #: Due, enabled and in the config: what a claim, or a claim's restart, requires.
+    _DUE = """in_config = 1 AND disabled_reason IS NULL
+        AND (next_due IS NULL OR next_due <= :now)"""
+    _LEASE_FREE = "(lease_until IS NULL OR lease_until <= :now)"
+    #: The claim's filter: due, and not leased to anyone now.
+    _CLAIMABLE = f"{_DUE} AND {_LEASE_FREE}"
 
     def restart_lease(self, url: str, *, owner: str, now: datetime, lease: timedelta) -> bool:
         """Hold `url`'s lease for `owner` from `now` on, just before its refresh starts.
@@ -201,11 +203,9 @@ class Store(abc.ABC):
         }  # fmt: skip
         with self.transaction() as tx:
             rows = tx.execute(
-                """UPDATE sources SET lease_owner = :owner, lease_until = :until
-                    WHERE url = :url AND in_config = 1 AND disabled_reason IS NULL
-                      AND (next_due IS NULL OR next_due <= :now)
-                      AND (lease_owner IS NULL OR lease_owner = :owner
-                           OR lease_until IS NULL OR lease_until <= :now)
+                f"""UPDATE sources SET lease_owner = :owner, lease_until = :until
+                    WHERE url = :url AND {self._DUE}
+                      AND ({self._LEASE_FREE} OR lease_owner = :owner)
                     RETURNING url""",
                 params,
             )
