@@ -109,6 +109,7 @@ class PhraseTable:
         # word -> the terms that may start at it: most words start none, and a pass sees
         # the same words over and over, so each is looked up through its forms once.
         self._starts: dict[str, tuple[Entry, ...]] = {}
+        self._live: set[str] = set()  # the words of `_starts` that start some term
 
     def find(self, words: tuple[str, ...]) -> tuple[Hit, ...]:
         """Non-overlapping hits, left to right, longest term first at each word.
@@ -117,29 +118,37 @@ class PhraseTable:
         the word's earlier form (`word_forms` order) wins, so ties never depend on set
         order or on the process.
         """
+        starts, live = self._starts, self._live
+        new = set(words).difference(starts)
+        if new:
+            if len(starts) + len(new) > _STARTS_MAX:
+                starts.clear()
+                live.clear()
+                new = set(words)
+            for word in new:
+                self._learn(word)
+        # Most texts hold no term of most tables: the words that may start one are found
+        # with set operations, and only those are walked in Python.
+        if live.isdisjoint(words):
+            return ()
         hits: list[Hit] = []
-        starts = self._starts
-        i, n = 0, len(words)
-        while i < n:
-            entries = starts.get(words[i])
-            if entries is None:
-                entries = self._entries(words[i])
-            hit = self._longest_at(words, i, entries) if entries else None
-            if hit is None:
-                i += 1
-            else:
+        end = 0
+        for i in [i for i, word in enumerate(words) if word in live]:
+            if i < end:
+                continue  # inside the previous hit
+            hit = self._longest_at(words, i, starts[words[i]])
+            if hit is not None:
                 hits.append(hit)
-                i = hit.end
+                end = hit.end
         return tuple(hits)
 
-    def _entries(self, word: str) -> tuple[Entry, ...]:
+    def _learn(self, word: str) -> None:
         found: list[Entry] = []
         for form in word_forms(word):
             found.extend(self._by_first.get(form, ()))
-        if len(self._starts) >= _STARTS_MAX:
-            self._starts.clear()
-        entries = self._starts[word] = tuple(found)
-        return entries
+        self._starts[word] = tuple(found)
+        if found:
+            self._live.add(word)
 
     @staticmethod
     def _longest_at(words: tuple[str, ...], i: int, entries: Sequence[Entry]) -> Hit | None:

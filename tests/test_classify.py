@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feeds import classify
+from feeds.arabic.matching import match_key
 from feeds.classify import PhraseTable, accepts, is_tech, read_table, scores, topics, word_forms
 from feeds.types import TOPICS, SourceConfig
 
@@ -87,6 +88,25 @@ def test_phrase_table_prefers_longest_and_does_not_overlap() -> None:
     )
     hits = table.find(("الذكاء", "الاصطناعي", "التوليدي"))
     assert [h.value for h in hits] == ["b"]
+
+
+def test_phrase_table_finds_the_same_after_its_word_cache_starts_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = PhraseTable([("a", "ذكاء اصطناعي", 1.0), ("b", "آيفون 17", 1.0), ("c", "آيفون", 1.0)])
+    texts = [
+        tuple(match_key(t).split())
+        for t in ("الذكاء الاصطناعي في آيفون 17", "هاتف آيفون جديد وآيفون 17 الذكاء", "لا شيء هنا")
+    ]
+    expected = [[(h.start, h.end, h.value) for h in table.find(t)] for t in texts]
+    assert expected[0] == [(0, 2, "a"), (3, 5, "b")]
+    assert expected[1] == [(1, 2, "c"), (3, 5, "b")]
+    assert expected[2] == []
+    monkeypatch.setattr(classify, "_STARTS_MAX", 4)  # every text overflows the cache
+    small = PhraseTable([("a", "ذكاء اصطناعي", 1.0), ("b", "آيفون 17", 1.0), ("c", "آيفون", 1.0)])
+    for _ in range(2):
+        assert [[(h.start, h.end, h.value) for h in small.find(t)] for t in texts] == expected
+    assert len(small._starts) <= max(4, max(len(set(t)) for t in texts))
 
 
 def test_lexicon_topics_are_known_and_tables_load_once() -> None:

@@ -231,6 +231,10 @@ def test_entities(text: str, expected: set[str]) -> None:
         ("استثمار ١٠ مليارات دولار في 2025", {"10"}),
         ("نسخة ٣٫٥", {"3.5"}),
         ("بدون أرقام", set()),
+        # a number inside a brand's name is the brand, not a figure; one beside it counts
+        ("سوني تطلق ps5 برو بسعر 499 دولار", {"499"}),
+        ("شركة جي 42 الإماراتية", set()),
+        ("x" * 5000 + " 7", {"7"}),
     ],
 )
 def test_figures(text: str, expected: set[str]) -> None:

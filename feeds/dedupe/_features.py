@@ -37,6 +37,9 @@ LINK_OTHER_SUBJECT = 0.35  # the titles lead with different companies
 
 _FIGURE = re.compile(r"[a-z]*\d+(?:\.\d+)?[a-z]*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# A whole whitespace-separated word holding a digit; the look-behind starts a match only
+# at a word's start, so a long word without digits costs one scan, not one per character.
+_NUMERIC = re.compile(r"(?<!\S)\S*\d\S*")
 _STOP = frozenset(
     """في من على الى إلى عن مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ان او أو ما لا لم لن
     قد كما حيث خلال عبر حول بين ضمن عند منذ حتى ثم كل اي وفي ومن وعلى وهو وهي هو هي بها به لها
@@ -68,21 +71,24 @@ def _canon(key: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     """(tokens with aliases folded to "@id", entity ids with parents, figures)."""
     table, parents = _aliases()
     words = tuple(key.split())
-    hits = {h.start: h for h in table.find(words)}
+    hits = table.find(words)
     out: list[str] = []
-    ids: set[str] = set()
-    figs: set[str] = set()
+    ids = {h.value for h in hits}
     i = 0
-    while i < len(words):
-        hit = hits.get(i)
-        if hit is not None:
-            out.append("@" + hit.value)
-            ids.add(hit.value)
-            i = hit.end
-            continue
-        out.append(_strip(words[i]))
-        figs.update(f for f in _FIGURE.findall(words[i]) if not _YEAR.fullmatch(f))
-        i += 1
+    for hit in hits:
+        out.extend(map(_strip, words[i : hit.start]))
+        out.append("@" + hit.value)
+        i = hit.end
+    out.extend(map(_strip, words[i:]))
+    figs: set[str] = set()
+    # Figures come from the words outside the hits that hold a digit: few words do, so
+    # those are found in one pass over the key instead of one search per word.
+    numeric = set(_NUMERIC.findall(key))
+    if numeric:
+        inside = {j for h in hits for j in range(h.start, h.end)}
+        for j, word in enumerate(words):
+            if word in numeric and j not in inside:
+                figs.update(f for f in _FIGURE.findall(word) if not _YEAR.fullmatch(f))
     ids.update([parents[x] for x in ids if x in parents])
     return tuple(out), frozenset(ids), frozenset(figs)
 
