@@ -118,6 +118,19 @@ def test_relative_guid_is_only_unique_within_its_source() -> None:
     assert created and second != first
 
 
+def test_members_whose_figures_clash_are_never_scored() -> None:
+    index = StoryIndex()
+    index.add(Member.of(make("old", "سامسونج تطلق هاتف جالاكسي S25 بسعر 799 دولار"), "s1"))
+    index.add(Member.of(make("twin", "سامسونج تطلق هاتف جالاكسي S26 بسعر 899 دولار"), "s2"))
+    story, created = index.assign(
+        make("new", "هاتف جالاكسي S25 من سامسونج متاح بسعر 799 دولار", source="other", hours=1)
+    )
+    assert (story, created) == ("s1", False)
+    # "twin" was a candidate (same rare title words) but its figures clash: it links 0
+    # without its features ever being made
+    assert "old" in index._feats and "twin" not in index._feats
+
+
 def test_known_article_returns_its_story() -> None:
     article = make("a", "جوجل تطلق نموذج جيميني 3")
     index = StoryIndex()

@@ -196,8 +196,9 @@ class StoryIndex:
         self._sigs = np.empty((256, NUM_PERM), dtype=np.uint32)
         # Each member's source and date (integer microseconds, so the window test is
         # exact): what `_candidates` filters thousands of candidates on, without
-        # building a timedelta per candidate.
-        self._where: dict[str, tuple[str, int]] = {}
+        # building a timedelta per candidate; and its figures, on which `_links` drops
+        # most of them without making their features.
+        self._where: dict[str, tuple[str, int, frozenset[str]]] = {}
         with _collector_paused():
             for member in members:
                 self.add(member)
@@ -216,9 +217,16 @@ class StoryIndex:
         if member.article_id not in self._members:
             prep = member.prepared or Prepared.of(member.title_key, member.text_key)
             self._prepared[member.article_id] = prep
-            self._add(member, member.story_id, prep.signature, prep.signals())
+            self._add(member, member.story_id, prep.signature, prep.signals(), prep.figures)
 
-    def _add(self, member: Member, story_id: str, signature: bytes, signals: Iterable[str]) -> None:
+    def _add(
+        self,
+        member: Member,
+        story_id: str,
+        signature: bytes,
+        signals: Iterable[str],
+        figures: frozenset[str],
+    ) -> None:
         aid = member.article_id
         # Kept without text or preparation (the index holds those apart, if at all), and
         # with one copy of each source URL rather than one per stored row.
@@ -227,7 +235,7 @@ class StoryIndex:
             member.title_key, "", member.published,
         )  # fmt: skip
         self._stories[story_id].append(aid)
-        self._where[aid] = (self._members[aid].source_url, _micros(member.published))
+        self._where[aid] = (self._members[aid].source_url, _micros(member.published), figures)
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story_id)
         if member.guid is not None and _absolute(member.guid):
@@ -277,7 +285,7 @@ class StoryIndex:
         story = self._exact(member) or self._fuzzy(doc)
         created = story is None
         story_id = story_id_for(member) if story is None else story
-        self._add(member, story_id, doc.signature, doc.feats.signals)
+        self._add(member, story_id, doc.signature, doc.feats.signals, doc.feats.figures)
         self._feats[member.article_id] = doc.feats
         return story_id, created
 
@@ -370,9 +378,17 @@ class StoryIndex:
         return None
 
     def _links(self, doc: _Doc, aids: Sequence[str]) -> dict[str, float]:
-        """How well `doc` matches each member: > 1 for a wire copy, 0 for no link."""
+        """How well `doc` matches each member: > 1 for a wire copy, 0 for no link.
+
+        Members whose figures clash with `doc`'s are left out: they link 0 whatever
+        their text (`_score`'s first guard, and no wire bonus either), and on a busy day
+        they are most candidates ("17" against "15", "ps5" against "499").
+        """
         mine, known = doc.feats, self._feats
-        links = {}
+        links: dict[str, float] = {}
+        if mine.figures:
+            clash, where = mine.figures.isdisjoint, self._where
+            aids = [a for a in aids if not ((f := where[a][2]) and clash(f))]
         for aid, similarity in zip(aids, self._similarities(doc.values, aids), strict=True):
             theirs = known.get(aid) or self._features(aid)
             score = _score(mine, theirs)
@@ -397,7 +413,7 @@ class StoryIndex:
             members = members[:1]
         aids = [m.article_id for m in members]
         links = {**self._links(doc, [a for a in aids if a not in links]), **links}
-        linked = sum(1 for a in aids if links[a] > 0)
+        linked = sum(1 for a in aids if links.get(a, 0.0) > 0)  # absent: no link
         return 2 * linked >= len(members)
 
 
