@@ -332,17 +332,17 @@ class StoryIndex:
             wire.sort(key=lambda a: (-sims[a], a))
         found = set(wire[:MAX_CANDIDATES])
         # The most shared first (ties by id), among the first 4 * MAX_CANDIDATES only.
-        # (A sort, not heapq.nsmallest: a few hundred pairs sort faster in C than a heap
-        # is kept in Python; ids are unique, so the order is the same.)
+        # (Sorts, not heapq.nsmallest: a few hundred ids sort faster in C than a heap is
+        # kept in Python.)
         counts = self._shared_rare_tokens(doc)
+        if MIN_SHARED > 1:
+            counts = Counter({a: c for a, c in counts.items() if c >= MIN_SHARED})
         if len(counts) > 4 * MAX_CANDIDATES:
-            ranked = sorted([(-c, a) for a, c in counts.items()])[: 4 * MAX_CANDIDATES]
-            close = near(a for c, a in ranked if -c >= MIN_SHARED)
+            close = near(_most_shared(list(counts), counts)[: 4 * MAX_CANDIDATES])
         else:  # all are looked at: only the ones kept need ranking, and only if too many
-            close = near(a for a, c in counts.items() if c >= MIN_SHARED)
+            close = near(counts)
             if len(close) > MAX_CANDIDATES:
-                ranked = sorted([(-counts[a], a) for a in close])[:MAX_CANDIDATES]
-                close = [a for _, a in ranked]
+                close = _most_shared(close, counts)
         found.update(close[:MAX_CANDIDATES])
         return found
 
@@ -415,6 +415,17 @@ class StoryIndex:
         links = {**self._links(doc, [a for a in aids if a not in links]), **links}
         linked = sum(1 for a in aids if links.get(a, 0.0) > 0)  # absent: no link
         return 2 * linked >= len(members)
+
+
+def _most_shared(aids: list[str], counts: Mapping[str, int]) -> list[str]:
+    """`aids` sorted by shared tokens, most first, ties by id (in place, and returned).
+
+    Two sorts in C rather than one over built (count, id) tuples: the second is stable,
+    so the ids' order survives among equal counts (`reverse` keeps stability too).
+    """
+    aids.sort()
+    aids.sort(key=counts.__getitem__, reverse=True)
+    return aids
 
 
 @contextmanager
