@@ -211,9 +211,15 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     db.close()
     store = open_store(str(path))
     db = sqlite3.connect(path)
-    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 4
+    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 5
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
+    assert "articles_updated" in indexes  # version 5
+    # what every pass's publish fingerprint asks reads the index, not every article
+    plan = " ".join(
+        str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN SELECT max(updated) FROM articles")
+    )
+    assert "articles_updated" in plan and "SCAN articles" not in plan
     db.close()
     [row] = store.unassigned_match_rows()
     assert (row.id, row.match_features) == ("a0001", None)
