@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -302,6 +303,24 @@ def test_id_is_stable_and_follows_identity() -> None:
         entry(guid="g-1"), FEED, SourceConfig(url="https://b.example/"), fetched_at=NOW
     )
     assert other_source is not None and other_source.id != with_guid.id
+
+
+def test_threads_sanitizing_at_once_each_resolve_against_their_own_base() -> None:
+    markup = '<p><a href="x/y">l</a><img src="i.png"></p>'
+    bases = [f"https://site{i}.example/d/" for i in range(8)] + [None]
+
+    def clean(base: str | None) -> list[str]:
+        return [sanitize_html(markup, base) for _ in range(300)]
+
+    with ThreadPoolExecutor(len(bases)) as pool:
+        results = dict(zip(bases, pool.map(clean, bases), strict=True))
+    for base, outs in results.items():
+        want = (
+            f'<p><a href="{base}x/y" rel="noopener noreferrer">l</a><img src="{base}i.png"></p>'
+            if base
+            else '<p><a rel="noopener noreferrer">l</a><img></p>'  # no base: dropped
+        )
+        assert set(outs) == {want}
 
 
 def test_relative_link_resolved_and_non_http_dropped() -> None:
