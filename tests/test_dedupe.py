@@ -131,6 +131,33 @@ def test_members_whose_figures_clash_are_never_scored() -> None:
     assert "old" in index._feats and "twin" not in index._feats
 
 
+@pytest.mark.parametrize(
+    ("start", "apart", "merge"),
+    [
+        (11, 71, True),  # 23:00 to 22:00 three days on: a day at the window's edge
+        (11, 73, False),  # the same days, two hours further apart
+        (-12, 71.9, True),  # 00:00 to 23:54 two days on: a day well inside
+        (-12, 72.5, False),
+        (0, -71, True),  # the stored member is the later one
+        (0, -73, False),
+    ],
+)
+def test_rewrites_link_within_the_window_only(start: float, apart: float, merge: bool) -> None:
+    first = make(
+        "a", "جوجل تطلق نموذج جيميني 3 للذكاء الاصطناعي",
+        "أعلنت جوجل عن نموذج Gemini 3 وتقول إنه الأقوى في الاستدلال والبرمجة.",
+        hours=start,
+    )  # fmt: skip
+    rewrite = make(
+        "b", "غوغل تكشف عن Gemini 3 أحدث نماذجها",
+        "كشفت غوغل عن نموذج جيميني 3 الذي يصل إلى محرك البحث منذ اليوم الأول.",
+        source="skynews", hours=start + apart,
+    )  # fmt: skip
+    index = StoryIndex()
+    story, _ = index.assign(first)
+    assert (index.assign(rewrite)[0] == story) is merge
+
+
 def test_known_article_returns_its_story() -> None:
     article = make("a", "جوجل تطلق نموذج جيميني 3")
     index = StoryIndex()

@@ -182,10 +182,14 @@ class StoryIndex:
         self.window = window
         self.cohesion = cohesion
         self._days = math.ceil(window / timedelta(days=1))
+        # Members posted this many days or fewer from an article's day are within the
+        # window of it whatever the hours; only the days beyond need the exact test.
+        self._sure_days = max(0, window // timedelta(days=1) - 1)
         self._members: dict[str, Member] = {}
         self._feats: dict[str, _Features] = {}
         self._prepared: dict[str, Prepared] = {}  # until the member is first scored
         self._stories: dict[str, list[str]] = defaultdict(list)
+        self._by_source: dict[str, set[str]] = defaultdict(set)
         self._by_url: dict[str, str] = {}
         self._by_guid: dict[str, str] = {}
         self._by_title: dict[str, list[str]] = defaultdict(list)
@@ -235,6 +239,7 @@ class StoryIndex:
             member.title_key, "", member.published,
         )  # fmt: skip
         self._stories[story_id].append(aid)
+        self._by_source[self._members[aid].source_url].add(aid)
         self._where[aid] = (self._members[aid].source_url, _micros(member.published), figures)
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story_id)
@@ -334,25 +339,34 @@ class StoryIndex:
         # The most shared first (ties by id), among the first 4 * MAX_CANDIDATES only.
         # (Sorts, not heapq.nsmallest: a few hundred ids sort faster in C than a heap is
         # kept in Python.)
-        counts = self._shared_rare_tokens(doc)
+        counts, edge = self._shared_rare_tokens(doc)
         if MIN_SHARED > 1:
             counts = Counter({a: c for a, c in counts.items() if c >= MIN_SHARED})
         if len(counts) > 4 * MAX_CANDIDATES:
             close = near(_most_shared(list(counts), counts)[: 4 * MAX_CANDIDATES])
         else:  # all are looked at: only the ones kept need ranking, and only if too many
-            close = near(counts)
+            # `near` as set operations: another source's, and within the window, which
+            # only members of the edge days need testing for. In any order: a set anyway
+            # unless ranked.
+            kept = counts.keys() - self._by_source.get(source, set())
+            if edge:
+                kept.difference_update([a for a in edge if not first <= where[a][1] <= last])
+            close = list(kept)
             if len(close) > MAX_CANDIDATES:
                 close = _most_shared(close, counts)
         found.update(close[:MAX_CANDIDATES])
         return found
 
-    def _shared_rare_tokens(self, doc: _Doc) -> Counter[str]:
+    def _shared_rare_tokens(self, doc: _Doc) -> tuple[Counter[str], list[str]]:
         """How many of `doc`'s title tokens each member shares, counting only the tokens
-        rare on the member's day (posted at most RARE_CAP times) within the window."""
+        rare on the member's day (posted at most RARE_CAP times) within the window; and
+        the members counted from days far enough to be outside the window."""
         day = _day(doc.member.published)
         first, last = day - self._days, day + self._days
+        sure = self._sure_days
         window = range(first, last + 1)
         shared: list[str] = []
+        edge: list[str] = []
         for token in doc.feats.signals:
             by_day = self._postings.get(token)
             if by_day is None:
@@ -362,7 +376,9 @@ class StoryIndex:
                 posting = by_day.get(d)
                 if posting is not None and first <= d <= last and len(posting) <= RARE_CAP:
                     shared += posting
-        return Counter(shared)
+                    if abs(d - day) > sure:
+                        edge += posting
+        return Counter(shared), edge
 
     def _fuzzy(self, doc: _Doc) -> str | None:
         aids = list(self._candidates(doc))  # any order: only each story's best link counts
