@@ -111,11 +111,12 @@ def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:
             continue
         if feed.languages and story.language not in feed.languages:
             continue
-        text = f"{story.title} {normalize.plain_text(story.summary_html)}"
-        if include and not any(p.search(text) for p in include):
-            continue
-        if any(p.search(text) for p in exclude):
-            continue
+        if include or exclude:
+            text = f"{story.title} {normalize.plain_text(story.summary_html)}"
+            if include and not any(p.search(text) for p in include):
+                continue
+            if any(p.search(text) for p in exclude):
+                continue
         out.append(story)
         if len(out) >= feed.limit:
             break
