@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from feeds.store import open_store
+from feeds.store import Store, open_store
 from feeds.stories import for_feed, select
 from feeds.types import (
     Article,
@@ -60,28 +61,21 @@ def test_for_feed(feed: FeedConfig, expected: list[str]) -> None:
     assert [s.id for s in for_feed(feed, STORIES)] == expected
 
 
+def article(aid: str, src: SourceConfig, n: int, when: datetime, title: str, body: str) -> Article:
+    return Article(
+        id=aid, source_url=src.url, guid=None, url=f"{src.url}/{n}",
+        canonical_url=f"{src.url}/{n}", title=title, summary_html="<p>ملخص</p>",
+        content_html=body, published=when, date_source=DateSource.FEED, first_seen=NOW,
+        language="ar", title_key=f"خبر {n}", text_key=f"خبر {n}", content_hash=aid,
+    )  # fmt: skip
+
+
 def test_select_reads_the_bodies_of_the_stories_it_shows(tmp_path: Path) -> None:
     src = SourceConfig(url="https://a.example/feed", name="أ")
     store = open_store(str(tmp_path / "feeds.db"))
     store.sync_sources([src])
     arts = [
-        Article(
-            id=f"a{n}",
-            source_url=src.url,
-            guid=None,
-            url=f"https://a.example/{n}",
-            canonical_url=f"https://a.example/{n}",
-            title=f"خبر {n}",
-            summary_html="<p>ملخص</p>",
-            content_html=f"<p>نص الخبر {n}</p>",
-            published=NOW - timedelta(hours=n),
-            date_source=DateSource.FEED,
-            first_seen=NOW,
-            language="ar",
-            title_key=f"خبر {n}",
-            text_key=f"خبر {n}",
-            content_hash=f"h{n}",
-        )
+        article(f"a{n}", src, n, NOW - timedelta(hours=n), f"خبر {n}", f"<p>نص الخبر {n}</p>")
         for n in range(1, 4)
     ]
     store.save_articles(arts, NOW)
@@ -97,3 +91,87 @@ def test_select_reads_the_bodies_of_the_stories_it_shows(tmp_path: Path) -> None
     for story in shown["all"]:
         assert story.content_html == f"<p>نص الخبر {story.id[2:]}</p>"
         assert story.article_id == story.id[1:]
+
+
+def _many(tmp_path: Path) -> tuple[Store, tuple[SourceConfig, SourceConfig]]:
+    """A store of 700 stories: most from two sources (the later copy from the other),
+    several sharing one time, and a rare topic only among the oldest."""
+    one = SourceConfig(url="https://a.example/feed", name="أ")
+    two = SourceConfig(url="https://b.example/feed", name="ب")
+    store = open_store(str(tmp_path / "many.db"))
+    store.sync_sources([one, two])
+    arts, assigned, topics = [], [], {}
+    for n in range(700):
+        when = NOW - timedelta(minutes=10 * (n // 3))  # three stories share each time
+        for k, (src, late) in enumerate(((one, 0), (two, 7))):
+            if k and n % 2:
+                continue
+            aid = f"a{n}-{k}"
+            when_k = when + timedelta(minutes=late)
+            arts.append(article(aid, src, n, when_k, f"خبر {n} {k}", f"<p>{n}</p>"))
+            assigned.append((aid, f"s{n:04d}", k == 0))
+        topics[f"s{n:04d}"] = (("space",) if n > 650 else ("ai",), True)
+    store.save_articles(arts, NOW)
+    store.assign(assigned, NOW)
+    store.set_topics(topics)
+    return store, (one, two)
+
+
+@pytest.mark.parametrize(
+    ("priority", "slugs", "few"),
+    [
+        (0, ("all", "ai"), True),  # the newest 200 fill both
+        (0, ("all", "ai", "space", "none"), False),  # two need older stories
+        (5, ("all", "ai"), False),  # a representative may be a later article
+        (0, ("all", "edge"), False),  # its last story shares its time with one not read
+    ],
+)
+def test_select_from_the_newest_stories_equals_the_whole_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, priority: int, slugs: tuple[str], few: bool
+) -> None:
+    from feeds import stories
+
+    store, (one, two) = _many(tmp_path)
+    feeds = {
+        "all": FeedConfig("all", "t", limit=30),
+        "ai": FeedConfig("ai", "t", topics=("ai",), limit=49),
+        "space": FeedConfig("space", "t", topics=("space",), limit=10),  # the oldest only
+        "none": FeedConfig("none", "t", include=("لا يوجد",), limit=5),  # never filled
+        # stories 150 to 200 (the newest 200 read are 0 to 199; 198 to 200 share a time)
+        "edge": FeedConfig("edge", "t", include=("^خبر (1[5-9][0-9]|200) ",), limit=50),
+    }
+    config = Config(
+        path="", title="t", base_url="https://x.example/", output_dir=str(tmp_path),
+        database="", sources=(one, dataclasses.replace(two, priority=priority)),
+        feeds=tuple(feeds[s] for s in slugs),
+    )  # fmt: skip
+
+    def shown() -> list[tuple[str, list[tuple[str, str]]]]:
+        return [(f.slug, [(s.id, s.content_html) for s in got]) for f, got in select(config, store)]
+
+    assert (stories._from_newest(config, store) is not None) is few
+    quick = shown()
+    monkeypatch.setattr(stories, "_from_newest", lambda config, store: None)
+    assert quick == shown()
+    expected = {"all": 30, "ai": 49, "space": 10, "none": 0, "edge": 50}
+    assert [len(got) for _, got in quick] == [expected[s] for s in slugs]
+
+
+def test_select_reads_few_stories_when_the_newest_fill_every_feed(tmp_path: Path) -> None:
+    from feeds import stories
+
+    store, (one, two) = _many(tmp_path)
+    config = Config(
+        path="", title="t", base_url="https://x.example/", output_dir=str(tmp_path),
+        database="", sources=(one, two), feeds=(FeedConfig("all", "t", limit=30),),
+    )  # fmt: skip
+    quick = stories._from_newest(config, store)
+    # three stories share each time; ties go to the larger id
+    assert quick is not None and [s.id for s in quick[0][1]][:4] == [
+        "s0002",
+        "s0001",
+        "s0000",
+        "s0005",
+    ]
+    topic = dataclasses.replace(config, feeds=(FeedConfig("space", "t", topics=("space",)),))
+    assert stories._from_newest(topic, store) is None  # not among the newest 200
