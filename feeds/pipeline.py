@@ -32,7 +32,6 @@ import filelock
 # most of its time.
 from . import policy, pool
 from .errors import FeedsError, FetchError, LockedError, ParseError
-from .fetch import Fetcher
 from .store import MatchRow, SourceState, Store, open_store
 from .types import (
     Article,
@@ -47,6 +46,7 @@ from .types import (
 
 if TYPE_CHECKING:
     from . import dedupe
+    from .fetch import Fetcher
 
 __all__ = [
     "cluster",
@@ -181,7 +181,10 @@ async def run_pass_async(
     due = store.due_sources(now(), every=every)
     by_url = {s.url: s for s in config.sources}
     own_fetcher = fetcher is None
-    fetcher = fetcher or Fetcher(config.fetch)
+    if fetcher is None:
+        from .fetch import Fetcher  # here, not above: the parse workers import this module
+
+        fetcher = Fetcher(config.fetch)
     refresher = _Refresher(config, store, fetcher, now, executor, progress)
     try:
         started = now()

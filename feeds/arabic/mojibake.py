@@ -21,8 +21,6 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 
-import ftfy
-
 from feeds.arabic.script import arabic_ratio
 
 __all__ = ["REPAIRS", "detect", "repair"]
@@ -66,6 +64,10 @@ def _looks_cp1256(text: str) -> bool:
 def _ftfy(text: str) -> str:
     if _looks_cp1256(text):
         return text
+    # Imported on first use: most feeds need no repair, and the import (about 50 ms)
+    # would otherwise be paid by every parse worker before its first feed.
+    import ftfy
+
     return str(ftfy.fix_encoding(text))
 
 
