@@ -345,6 +345,8 @@ class _Refresher:
 
     async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
         started = time.monotonic()
+        if state.body_hash is None and isinstance(self.executor, pool.LazyProcessPool):
+            self.executor.prepare()  # never read: a body to parse is almost sure to come
         try:
             result = await self._fetch(src, state)
             outcome = await self._process(src, state, result)

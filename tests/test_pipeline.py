@@ -261,6 +261,28 @@ def test_cold_passes_publish_identical_bytes_in_process_and_in_a_pool(
     assert backfilled == first
 
 
+def test_a_pool_pass_starts_the_forkserver_early_only_for_sources_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepared: list[pool.LazyProcessPool] = []
+    prepare = pool.LazyProcessPool.prepare
+    monkeypatch.setattr(pool.LazyProcessPool, "prepare", lambda p: (prepared.append(p), prepare(p)))
+    with DemoServer() as server:
+        text = demo.config_text(
+            server.base_url, server.sources(),
+            output_dir=str(tmp_path / "out"), database=str(tmp_path / "feeds.db"),
+        )  # fmt: skip
+        (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
+        cfg = config.load(tmp_path / "config.yaml")
+        with pipeline.open_for(cfg) as store, pool.parse_executor(99, workers=2) as ex:
+            assert isinstance(ex, pool.LazyProcessPool)
+            first = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
+            assert first.new_articles and prepared and all(p is ex for p in prepared)
+            prepared.clear()
+            again = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
+            assert again.new_articles == 0 and not prepared  # every source read before
+
+
 def test_retention_removes_old_articles_no_feed_shows(site: Site, tmp_path: Path) -> None:
     a = site.put("/alpha.rss", (DATA / "alpha.rss").read_bytes())
     path = tmp_path / "config.yaml"
