@@ -221,15 +221,20 @@ def test_lock_refuses_a_second_pass(two_sources: Config) -> None:
 # --------------------------------------------------------------------------- determinism
 
 
-def demo_pass(tmp_path: Path, name: str, server: DemoServer, workers: int) -> dict[str, bytes]:
-    folder = tmp_path / name
-    folder.mkdir()
+def demo_config(folder: Path, server: DemoServer) -> Config:
+    """The demo's config, its output and store in `folder`."""
     text = demo.config_text(
         server.base_url, server.sources(),
         output_dir=str(folder / "out"), database=str(folder / "feeds.db"),
     )  # fmt: skip
     (folder / "config.yaml").write_text(text, encoding="utf-8")
-    cfg = config.load(folder / "config.yaml")
+    return config.load(folder / "config.yaml")
+
+
+def demo_pass(tmp_path: Path, name: str, server: DemoServer, workers: int) -> dict[str, bytes]:
+    folder = tmp_path / name
+    folder.mkdir()
+    cfg = demo_config(folder, server)
     with pipeline.open_for(cfg) as store, pool.parse_executor(99, workers=workers) as ex:
         assert (ex is not None) is (workers > 1)
         pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
@@ -268,12 +273,7 @@ def test_a_pool_pass_starts_the_forkserver_early_only_for_sources_never_read(
     prepare = pool.LazyProcessPool.prepare
     monkeypatch.setattr(pool.LazyProcessPool, "prepare", lambda p: (prepared.append(p), prepare(p)))
     with DemoServer() as server:
-        text = demo.config_text(
-            server.base_url, server.sources(),
-            output_dir=str(tmp_path / "out"), database=str(tmp_path / "feeds.db"),
-        )  # fmt: skip
-        (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
-        cfg = config.load(tmp_path / "config.yaml")
+        cfg = demo_config(tmp_path, server)
         with pipeline.open_for(cfg) as store, pool.parse_executor(99, workers=2) as ex:
             assert isinstance(ex, pool.LazyProcessPool)
             first = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
