@@ -360,7 +360,7 @@ class StoryIndex:
     def _shared_rare_tokens(self, doc: _Doc) -> tuple[Counter[str], list[str]]:
         """How many of `doc`'s title tokens each member shares, counting only the tokens
         rare on the member's day (posted at most RARE_CAP times) within the window; and
-        the members counted from days far enough to be outside the window."""
+        the members counted from days far enough that they may lie outside the window."""
         day = _day(doc.member.published)
         first, last = day - self._days, day + self._days
         sure = self._sure_days
