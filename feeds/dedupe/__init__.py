@@ -190,6 +190,9 @@ class StoryIndex:
         self._prepared: dict[str, Prepared] = {}  # until the member is first scored
         self._stories: dict[str, list[str]] = defaultdict(list)
         self._by_source: dict[str, set[str]] = defaultdict(set)
+        # Members by figure, and those with any: what `_links` drops clashing ones with.
+        self._by_figure: dict[str, set[str]] = defaultdict(set)
+        self._with_figures: set[str] = set()
         self._by_url: dict[str, str] = {}
         self._by_guid: dict[str, str] = {}
         self._by_title: dict[str, list[str]] = defaultdict(list)
@@ -200,9 +203,8 @@ class StoryIndex:
         self._sigs = np.empty((256, NUM_PERM), dtype=np.uint32)
         # Each member's source and date (integer microseconds, so the window test is
         # exact): what `_candidates` filters thousands of candidates on, without
-        # building a timedelta per candidate; and its figures, on which `_links` drops
-        # most of them without making their features.
-        self._where: dict[str, tuple[str, int, frozenset[str]]] = {}
+        # building a timedelta per candidate.
+        self._where: dict[str, tuple[str, int]] = {}
         with _collector_paused():
             for member in members:
                 self.add(member)
@@ -240,7 +242,11 @@ class StoryIndex:
         )  # fmt: skip
         self._stories[story_id].append(aid)
         self._by_source[self._members[aid].source_url].add(aid)
-        self._where[aid] = (self._members[aid].source_url, _micros(member.published), figures)
+        if figures:
+            self._with_figures.add(aid)
+            for figure in figures:
+                self._by_figure[figure].add(aid)
+        self._where[aid] = (self._members[aid].source_url, _micros(member.published))
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story_id)
         if member.guid is not None and _absolute(member.guid):
@@ -402,9 +408,12 @@ class StoryIndex:
         """
         mine, known = doc.feats, self._feats
         links: dict[str, float] = {}
-        if mine.figures:
-            clash, where = mine.figures.isdisjoint, self._where
-            aids = [a for a in aids if not ((f := where[a][2]) and clash(f))]
+        if mine.figures:  # as set operations: those without figures, or sharing one
+            given = set(aids)
+            kept = given - self._with_figures
+            for figure in mine.figures:
+                kept |= given & self._by_figure.get(figure, _NONE)
+            aids = list(kept)  # in any order: each member's link is its own
         for aid, similarity in zip(aids, self._similarities(doc.values, aids), strict=True):
             theirs = known.get(aid) or self._features(aid)
             score = _score(mine, theirs)
@@ -461,6 +470,9 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _day(when: datetime) -> int:
