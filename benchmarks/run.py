@@ -65,6 +65,9 @@ class Size:
     megabytes: float
     runs: dict[str, Run] = field(default_factory=dict)
     checks: list[tuple[str, str, bool]] = field(default_factory=list)
+    # cold / feedparser alone and cold / reader within each repeat: the machine's speed
+    # drifts between repeats, and the best of each row may come from different ones
+    paired: dict[str, list[float]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -301,6 +304,7 @@ def bench_size(sources: int, items: int, args: argparse.Namespace) -> Size:
             server.reset_counts()
             _try(tries, measure("feeds run --all, cold", feeds_run), server=server)
             _try(tries, measure("feeds run --all, warm", feeds_run), server=server)
+            _pair(size, tries)
             fresh_store(folder)
             _try(tries, measure(_KEYS["pool"], [*me, "--child", "feeds-pass", str(cfg)]))
             fresh_store(folder)
@@ -325,6 +329,14 @@ _KEYS = {
     "pool": "feeds pass cold, feeds.pool default",
     "inproc": "feeds pass cold, parse in-process",
 }
+
+
+def _pair(size: Size, tries: dict[str, list[Run]]) -> None:
+    """Note this repeat's cold pass against its own feedparser and reader runs."""
+    cold = tries[_KEYS["cold"]][-1]
+    for key in ("feedparser", "reader"):
+        if _KEYS[key] in tries and cold.ok:
+            size.paired.setdefault(key, []).append(cold.wall / tries[_KEYS[key]][-1].wall)
 
 
 def _try(tries: dict[str, list[Run]], run: Run, server: corpus.CorpusServer | None = None) -> None:
@@ -388,6 +400,10 @@ def report(sizes: list[Size], help_times: list[float], help_run: Run) -> None:
                   f"{run.rss_max_one_mb:>10.0f}  {detail}")  # fmt: skip
         for text, _, passed in s.checks:
             print(f"   {'PASS' if passed else 'MISS'}  {text}")
+        for key, ratios in s.paired.items():
+            each = ", ".join(f"{x:.2f}x" for x in ratios)
+            print(f"   cold / {key} within each repeat: {each} "
+                  f"(median {statistics.median(ratios):.2f}x)")  # fmt: skip
     median = statistics.median(help_times)
     print(f"\nfeeds --help: median {median:.3f} s, best {min(help_times):.3f} s over "
           f"{len(help_times)} runs, peak RSS {help_run.rss_mb:.0f} MB   "
