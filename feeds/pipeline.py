@@ -284,15 +284,12 @@ class _TailWarmer:
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     def start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="feeds-warm-tail", daemon=True
-                )
-                self._thread.start()
+        """Start the imports once (called from the pass's event loop only)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="feeds-warm-tail", daemon=True)
+            self._thread.start()
 
     def join(self) -> None:
         """Wait for the imports, so the tail never imports beside this thread."""

@@ -86,7 +86,6 @@ WIRE_JACCARD = 0.5
 # labelled set) and come from the rare-token postings instead.
 LSH_THRESHOLD = 0.4
 RARE_CAP = 64  # a title token posted more often than this in one day is not "rare"
-MIN_SHARED = 1  # rare tokens two titles must share to be compared
 MAX_CANDIDATES = 64
 
 Cohesion = Literal["first", "majority", "none"]
@@ -332,34 +331,34 @@ class StoryIndex:
         where, source = self._where, doc.member.source_url
         when, span = _micros(doc.member.published), self.window // _MICROSECOND
         first, last = when - span, when + span
-
-        def near(aids: Iterable[str]) -> list[str]:
-            """Those of `aids` from another source within the window, in order."""
-            return [a for a in aids if (w := where[a])[0] != source and first <= w[1] <= last]
-
-        wire = near(self._bands.query(doc.signature))
+        # LSH neighbours from another source within the window
+        wire = [
+            a
+            for a in self._bands.query(doc.signature)
+            if (w := where[a])[0] != source and first <= w[1] <= last
+        ]
         if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
             sims = dict(zip(wire, self._similarities(doc.values, wire), strict=True))
             wire.sort(key=lambda a: (-sims[a], a))
         found = set(wire[:MAX_CANDIDATES])
-        # The most shared first (ties by id), among the first 4 * MAX_CANDIDATES only.
+        # Those sharing a rare title token (one is enough), from another source and
+        # within the window, as set operations: only members of the window's edge days
+        # need the exact time test.
+        counts, edge = self._shared_rare_tokens(doc)
+        kept = counts.keys() - self._by_source.get(source, set())
+        if edge:
+            kept.difference_update([a for a in edge if not first <= where[a][1] <= last])
+        # The most shared first (ties by id). With many, only the first 4 * MAX_CANDIDATES
+        # of all are looked at; otherwise all are, and only the ones kept need ranking.
         # (Sorts, not heapq.nsmallest: a few hundred ids sort faster in C than a heap is
         # kept in Python.)
-        counts, edge = self._shared_rare_tokens(doc)
-        if MIN_SHARED > 1:
-            counts = Counter({a: c for a, c in counts.items() if c >= MIN_SHARED})
         if len(counts) > 4 * MAX_CANDIDATES:
-            close = near(_most_shared(list(counts), counts)[: 4 * MAX_CANDIDATES])
-        else:  # all are looked at: only the ones kept need ranking, and only if too many
-            # `near` as set operations: another source's, and within the window, which
-            # only members of the edge days need testing for. In any order: a set anyway
-            # unless ranked.
-            kept = counts.keys() - self._by_source.get(source, set())
-            if edge:
-                kept.difference_update([a for a in edge if not first <= where[a][1] <= last])
-            close = list(kept)
-            if len(close) > MAX_CANDIDATES:
-                close = _most_shared(close, counts)
+            ranked = _most_shared(list(counts), counts)[: 4 * MAX_CANDIDATES]
+            close = [a for a in ranked if a in kept]
+        elif len(kept) > MAX_CANDIDATES:
+            close = _most_shared(list(kept), counts)
+        else:
+            close = list(kept)  # in any order: `found` is a set
         found.update(close[:MAX_CANDIDATES])
         return found
 
