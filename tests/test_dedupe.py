@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -376,6 +377,31 @@ def signatures(rng: random.Random, count: int) -> list[np.ndarray]:
             values = np.array([rng.randrange(4) for _ in range(NUM_PERM)], dtype=np.uint32)
         out.append(values)
     return out
+
+
+def test_equal_lanes_counts_the_values_two_signatures_share() -> None:
+    from datasketch import LeanMinHash
+
+    from feeds.dedupe import _equal_lanes, _lanes
+
+    rng = random.Random(11)
+    # Values at the lane edges (a top bit alone, low bits alone, all ones) next to random
+    # ones: a carry between lanes, or a top bit missed, would miscount these.
+    edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF]
+    pool = signatures(rng, 200)
+    for _ in range(300):
+        a = np.array([rng.choice(edges) for _ in range(NUM_PERM)], dtype=np.uint32)
+        b = a.copy()
+        for i in rng.sample(range(NUM_PERM), rng.randint(0, NUM_PERM)):
+            b[i] = rng.choice(edges)
+        pool += [a, b]
+    for x, y in itertools.pairwise(pool):
+        lanes = _equal_lanes(_lanes(x.astype("<u4").tobytes()), _lanes(y.astype("<u4").tobytes()))
+        assert lanes == int((x == y).sum())
+        jaccard = LeanMinHash(seed=1, hashvalues=x, scheme="affine32").jaccard(
+            LeanMinHash(seed=1, hashvalues=y, scheme="affine32")
+        )
+        assert lanes / NUM_PERM == jaccard
 
 
 def test_bands_find_exactly_the_candidates_datasketch_finds() -> None:

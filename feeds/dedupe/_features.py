@@ -302,9 +302,6 @@ class Prepared:
     def features(self) -> _Features:
         return _Features(self)
 
-    def values(self) -> np.ndarray:
-        return np.frombuffer(self.signature, dtype="<u4").astype(np.uint32)
-
 
 def _score(a: _Features, b: _Features) -> float:
     """Rewrite-tier score of two articles, 0.0 when a guard fails or it is too low."""
