@@ -9,6 +9,7 @@ import pytest
 
 from feeds.errors import SchemaVersionError, StorageError
 from feeds.store import SCHEMA_VERSION, Store, open_store
+from feeds.store._sqlite import PAGE_SIZE
 from feeds.types import Article, DateSource, SourceConfig
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -49,6 +50,24 @@ def test_new_database_is_versioned_and_in_wal(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+
+
+def test_a_file_made_with_other_pages_keeps_them_and_works(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA page_size = 4096")
+    db.execute("VACUUM")  # an empty file takes the size now
+    db.close()
+    store = Store(str(path))
+    store.sync_sources([SRC])
+    articles = [make_article(n, content_html="<p>" + "نص طويل " * 900 + "</p>") for n in range(5)]
+    store.save_articles(articles, NOW)
+    store.assign([(a.id, "s1", True) for a in articles], NOW)
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert db.execute("SELECT count(*) FROM articles WHERE story_id = 's1'").fetchone()[0] == 5
 
 
 def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path) -> None:

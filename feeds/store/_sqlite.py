@@ -26,6 +26,12 @@ log = logging.getLogger("feeds.store")
 APPLICATION_ID = 0x46454453  # "FEDS"
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32 * 1024  # the page cache's ceiling, per connection
+# Pages of a new file. An article's row is 5 to 8 KB (its HTML, its matching key and its
+# stored preparation): at SQLite's default 4 KB each row spilled onto overflow pages,
+# which every read walks and every update of the row (filing it into a story) frees and
+# writes again. 16 KB pages hold two rows whole (docs/performance.md); an existing file
+# keeps the size it was made with.
+PAGE_SIZE = 16 * 1024
 
 
 class _SqliteTx:
@@ -76,6 +82,8 @@ class SqliteStore(Store):
             raise StorageError("not a feeds database (it holds other tables)", subject=self.path)
         if app_id not in (0, APPLICATION_ID):
             raise StorageError("not a feeds database (foreign application id)", subject=self.path)
+        if version == 0 and app_id == 0:  # a new file: nothing written to it yet
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if version > _schema.SCHEMA_VERSION:
             raise SchemaVersionError(
                 f"schema version {version} is newer than this feeds ({_schema.SCHEMA_VERSION})",
