@@ -233,3 +233,45 @@ def test_import_of_a_bad_line_names_it_and_exits_1(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "bad.jsonl:" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _command(body: str) -> subprocess.CompletedProcess[str]:
+    """`cli.command()` in a subprocess, with `main` replaced by `body`'s `fake_main`."""
+    code = (
+        "import atexit, sys, threading, time\n"
+        "from feeds import cli\n"
+        f"{body}\n"
+        "cli.main = fake_main\n"
+        "cli.command()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_quick_exit_runs_atexit_handlers_flushes_output_and_keeps_the_code() -> None:
+    done = _command(
+        "def fake_main():\n"
+        "    atexit.register(print, 'atexit ran')\n"
+        "    sys.stdout.write('x' * 100000)  # buffered: a pipe is not a terminal\n"
+        "    sys.stderr.write('to stderr')\n"
+        "    return 3\n"
+    )
+    assert done.returncode == 3
+    assert done.stdout.startswith("x" * 100000)
+    assert done.stdout.endswith("atexit ran\n")
+    assert done.stderr == "to stderr"
+
+
+def test_the_quick_exit_waits_for_a_thread_still_running() -> None:
+    done = _command(
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        "    print('thread finished')\n"
+        "def fake_main():\n"
+        "    threading.Thread(target=late).start()\n"
+        "    return 4\n"
+    )
+    assert done.returncode == 4
+    assert done.stdout == "thread finished\n"
