@@ -374,11 +374,12 @@ class _Refresher:
         parsed = await self._parse(result, src)
         if not parsed.entries and parsed.feed.alternates:
             result, parsed = await self._discover(src, state, parsed.feed.alternates)
+            body_hash = hashlib.sha256(result.content or b"").hexdigest()
         derived = dict(zip((a.id for a in parsed.articles), parsed.derived, strict=True))
         new = self.store.save_articles(parsed.articles, self.now(), derived)
         if new and isinstance(self.executor, pool.LazyProcessPool):
             self.warmer.start()  # the main process only waits on the pool meanwhile
-        fields = {"body_hash": hashlib.sha256(result.content or b"").hexdigest()}
+        fields = {"body_hash": body_hash}  # of the body parsed: the discovered feed's, if any
         return self._succeeded(
             src, state, result, Outcome.OK, parsed.feed, len(parsed.articles), len(new), **fields
         )
