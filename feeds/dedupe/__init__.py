@@ -151,11 +151,16 @@ class _Doc(NamedTuple):
     feats: _Features
     signature: bytes
     lanes: int  # the signature as one integer (`_lanes`)
+    day: int  # `_day` of its date
+    micros: int  # `_micros` of its date
 
 
 def _doc(member: Member) -> _Doc:
     prep = member.prepared or Prepared.of(member.title_key, member.text_key)
-    return _Doc(member, prep.features(), prep.signature, _lanes(prep.signature))
+    when = member.published
+    return _Doc(
+        member, prep.features(), prep.signature, _lanes(prep.signature), _day(when), _micros(when)
+    )
 
 
 # --------------------------------------------------------------------------- index
@@ -182,6 +187,7 @@ class StoryIndex:
         # Members posted this many days or fewer from an article's day are within the
         # window of it whatever the hours; only the days beyond need the exact test.
         self._sure_days = max(0, window // timedelta(days=1) - 1)
+        self._span = window // _MICROSECOND  # the window in microseconds
         self._members: dict[str, Member] = {}
         self._feats: dict[str, _Features] = {}
         self._prepared: dict[str, Prepared] = {}  # until the member is first scored
@@ -219,7 +225,11 @@ class StoryIndex:
         if member.article_id not in self._members:
             prep = member.prepared or Prepared.of(member.title_key, member.text_key)
             self._prepared[member.article_id] = prep
-            self._add(member, member.story_id, prep.signature, prep.signals(), prep.figures)
+            when = member.published
+            self._add(
+                member, member.story_id, prep.signature, prep.signals(), prep.figures,
+                _day(when), _micros(when),
+            )  # fmt: skip
 
     def _add(
         self,
@@ -228,27 +238,28 @@ class StoryIndex:
         signature: bytes,
         signals: Iterable[str],
         figures: frozenset[str],
+        day: int,
+        micros: int,
     ) -> None:
         aid = member.article_id
-        # Kept without text or preparation (the index holds those apart, if at all), and
-        # with one copy of each source URL rather than one per stored row.
+        source = sys.intern(member.source_url)  # one copy per source, not one per row
+        # Kept without text or preparation (the index holds those apart, if at all).
         self._members[aid] = Member(
-            aid, story_id, sys.intern(member.source_url), member.canonical_url, member.guid,
-            member.title_key, "", member.published,
+            aid, story_id, source, member.canonical_url, member.guid, member.title_key, "",
+            member.published,
         )  # fmt: skip
         self._stories[story_id].append(aid)
-        self._by_source[self._members[aid].source_url].add(aid)
+        self._by_source[source].add(aid)
         if figures:
             self._with_figures.add(aid)
             for figure in figures:
                 self._by_figure[figure].add(aid)
-        self._where[aid] = (self._members[aid].source_url, _micros(member.published))
+        self._where[aid] = (source, micros)
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story_id)
         if member.guid is not None and _absolute(member.guid):
             self._by_guid.setdefault(member.guid, story_id)
         self._by_title[member.title_key].append(aid)
-        day = _day(member.published)
         for token in signals:
             by_day = self._postings[token]
             posting = by_day.get(day)
@@ -286,7 +297,10 @@ class StoryIndex:
         story = self._exact(member) or self._fuzzy(doc)
         created = story is None
         story_id = story_id_for(member) if story is None else story
-        self._add(member, story_id, doc.signature, doc.feats.signals, doc.feats.figures)
+        feats = doc.feats
+        self._add(
+            member, story_id, doc.signature, feats.signals, feats.figures, doc.day, doc.micros
+        )
         self._feats[member.article_id] = doc.feats
         return story_id, created
 
@@ -318,7 +332,7 @@ class StoryIndex:
         """The members `doc` is compared with: its closest LSH neighbours, and those that
         share the most rare title tokens with it; at most MAX_CANDIDATES of each."""
         where, source = self._where, doc.member.source_url
-        when, span = _micros(doc.member.published), self.window // _MICROSECOND
+        when, span = doc.micros, self._span
         first, last = when - span, when + span
         # LSH neighbours from another source within the window
         wire = [
@@ -355,10 +369,11 @@ class StoryIndex:
         """How many of `doc`'s title tokens each member shares, counting only the tokens
         rare on the member's day (posted at most RARE_CAP times) within the window; and
         the members counted from days far enough that they may lie outside the window."""
-        day = _day(doc.member.published)
+        day = doc.day
         first, last = day - self._days, day + self._days
         sure = self._sure_days
         window = range(first, last + 1)
+        width = len(window)
         shared: list[str] = []
         edge: list[str] = []
         for token in doc.feats.signals:
@@ -366,8 +381,8 @@ class StoryIndex:
             if by_day is None:
                 continue
             # The days posted, or the days of the window, whichever are fewer.
-            for d in window if len(by_day) > len(window) else list(by_day):
-                posting = by_day.get(d)
+            days = ((d, by_day.get(d)) for d in window) if len(by_day) > width else by_day.items()
+            for d, posting in days:
                 if posting is not None and first <= d <= last and len(posting) <= RARE_CAP:
                     shared += posting
                     if abs(d - day) > sure:
