@@ -179,6 +179,10 @@ async def run_pass_async(
 ) -> PassResult:
     store.sync_sources(config.sources)
     due = store.due_sources(now(), every=every)
+    if isinstance(executor, pool.LazyProcessPool) and any(s.body_hash is None for s in due):
+        # A source never read will almost surely send a body to parse: the forkserver's
+        # imports start now, beside the fetcher's own (httpx) and the first requests.
+        executor.prepare()
     by_url = {s.url: s for s in config.sources}
     own_fetcher = fetcher is None
     if fetcher is None:

@@ -269,15 +269,31 @@ def test_cold_passes_publish_identical_bytes_in_process_and_in_a_pool(
 def test_a_pool_pass_starts_the_forkserver_early_only_for_sources_never_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from feeds.fetch import Fetcher
+
     prepared: list[pool.LazyProcessPool] = []
-    prepare = pool.LazyProcessPool.prepare
-    monkeypatch.setattr(pool.LazyProcessPool, "prepare", lambda p: (prepared.append(p), prepare(p)))
+    events: list[str] = []
+    prepare, make_fetcher = pool.LazyProcessPool.prepare, Fetcher.__init__
+
+    def record_prepare(p: pool.LazyProcessPool) -> None:
+        prepared.append(p)
+        events.append("prepare")
+        prepare(p)
+
+    def record_fetcher(f: Fetcher, *args: object, **kwargs: object) -> None:
+        events.append("fetcher")
+        make_fetcher(f, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pool.LazyProcessPool, "prepare", record_prepare)
+    monkeypatch.setattr(Fetcher, "__init__", record_fetcher)
     with DemoServer() as server:
         cfg = demo_config(tmp_path, server)
         with pipeline.open_for(cfg) as store, pool.parse_executor(99, workers=2) as ex:
             assert isinstance(ex, pool.LazyProcessPool)
             first = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
             assert first.new_articles and prepared and all(p is ex for p in prepared)
+            # before the fetcher is even made: its imports overlap the forkserver's
+            assert events[:2] == ["prepare", "fetcher"]
             prepared.clear()
             again = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
             assert again.new_articles == 0 and not prepared  # every source read before
