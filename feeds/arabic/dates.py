@@ -13,6 +13,7 @@ dateparser is imported lazily: importing it takes about a second.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -59,7 +60,6 @@ _MONTH_ALIASES: dict[str, list[str]] = {
 }
 _ALIAS_TO_MONTH = {alias: month for month, aliases in _MONTH_ALIASES.items() for alias in aliases}
 _ALIAS_RE = re.compile(rf"(?<!\w)({_alternation(list(_ALIAS_TO_MONTH))})(?!\w)")
-_ALIAS_LOOKUP = [(re.compile(_fuzzy(a)), m) for a, m in _ALIAS_TO_MONTH.items()]
 _MONTHS = _alternation(list(_MONTH_ALIASES))
 _MONTH_PAIR = re.compile(rf"({_MONTHS})\s*(?:/\s*(?:{_MONTHS})|\(\s*(?:{_MONTHS})\s*\))")
 
@@ -116,7 +116,6 @@ _UNITS = {
 _UNIT_OF = {form: unit for unit, forms in _UNITS.items() for form in forms}
 _DUALS = {f for forms in _UNITS.values() for f in forms if f.endswith(("ين", "ان"))}
 _UNIT_RE = re.compile(rf"(?<!\w)(\d+\s*)?({_alternation(list(_UNIT_OF))})(?!\w)")
-_UNIT_LOOKUP = [(re.compile(_fuzzy(f)), u) for f, u in _UNIT_OF.items()]
 _APPROX = re.compile(r"(?<=منذ)\s+(?:حوالي|حوالى|نحو|قرابة|تقريبا)(?!\w)")
 _RELATIVE = re.compile(
     rf"(?<!\w)(?:منذ|قبل|{_fuzzy('أمس')}|البارحة|اليوم|{_fuzzy('الآن')})(?!\w)"
@@ -193,9 +192,22 @@ def _gmt_offset(m: re.Match[str]) -> str:
     return f" {m[1]}{int(m[2]):02d}:{m[3] or '00'}"
 
 
+# One pattern per month alias and per unit form, to tell which one a match spelled:
+# compiled on the first date that needs them, not at import (each process of the parse
+# pool imports this module, and 70 compilations were most of its import time).
+@functools.cache
+def _alias_lookup() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(_fuzzy(a)), m) for a, m in _ALIAS_TO_MONTH.items()]
+
+
+@functools.cache
+def _unit_lookup() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(_fuzzy(f)), u) for f, u in _UNIT_OF.items()]
+
+
 def _month_alias(m: re.Match[str]) -> str:
     found = m[0]
-    return next(month for pattern, month in _ALIAS_LOOKUP if pattern.fullmatch(found))
+    return next(month for pattern, month in _alias_lookup() if pattern.fullmatch(found))
 
 
 def _relative(text: str) -> str:
@@ -208,7 +220,7 @@ def _relative(text: str) -> str:
 
 def _unit(m: re.Match[str]) -> str:
     form = m[2]
-    unit = next(u for pattern, u in _UNIT_LOOKUP if pattern.fullmatch(form))
+    unit = next(u for pattern, u in _unit_lookup() if pattern.fullmatch(form))
     if m[1]:
         return f"{m[1].strip()} {unit}"
     dual = any(re.fullmatch(_fuzzy(d), form) for d in _DUALS)
