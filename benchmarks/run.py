@@ -293,17 +293,20 @@ def bench_size(sources: int, items: int, args: argparse.Namespace) -> Size:
         feeds_run = [*FEEDS, "run", "--all", "-c", str(cfg)]
         tries: dict[str, list[Run]] = {}
         for _ in range(args.repeat):
+            # The cold pass runs right after feedparser alone and right before reader
+            # (the warm pass, under a second, between them): the machine's speed drifts
+            # by the minute, and each pair is compared within its repeat.
             _try(tries, measure("feedparser alone", [*me, "--child", "feedparser",
                                                      str(folder / "bodies")]))  # fmt: skip
+            fresh_store(folder)
+            server.reset_counts()
+            _try(tries, measure("feeds run --all, cold", feeds_run), server=server)
+            _try(tries, measure("feeds run --all, warm", feeds_run), server=server)
             if not args.skip_reader:
                 (folder / "reader.sqlite").unlink(missing_ok=True)
                 _try(tries, measure("reader update_feeds(workers=8)", [
                     *me, "--child", "reader", str(folder / "urls.txt"),
                     str(folder / "reader.sqlite")]))  # fmt: skip
-            fresh_store(folder)
-            server.reset_counts()
-            _try(tries, measure("feeds run --all, cold", feeds_run), server=server)
-            _try(tries, measure("feeds run --all, warm", feeds_run), server=server)
             _pair(size, tries)
             fresh_store(folder)
             _try(tries, measure(_KEYS["pool"], [*me, "--child", "feeds-pass", str(cfg)]))
