@@ -156,7 +156,8 @@ class _Doc(NamedTuple):
 
 
 class _Kept(NamedTuple):
-    """What the index keeps of a member it holds: a tuple, made faster than a Member."""
+    """What the index keeps of each member: the four fields it reads (a tuple is quicker
+    to make than a Member, and smaller)."""
 
     article_id: str
     story_id: str
