@@ -179,10 +179,7 @@ async def run_pass_async(
 ) -> PassResult:
     store.sync_sources(config.sources)
     due = store.due_sources(now(), every=every)
-    if isinstance(executor, pool.LazyProcessPool) and any(s.body_hash is None for s in due):
-        # A source never read will almost surely send a body to parse: the forkserver's
-        # imports start now, beside the fetcher's own (httpx) and the first requests.
-        executor.prepare()
+    _prepare_pool(executor, due)
     by_url = {s.url: s for s in config.sources}
     own_fetcher = fetcher is None
     if fetcher is None:
@@ -253,7 +250,19 @@ async def refresh_source(
     src = next((s for s in config.sources if s.url == state.url), None)
     if src is None:  # left the config since it was claimed
         return SourceResult(state.url, Outcome.SKIPPED)
+    _prepare_pool(executor, [state])
     return await _Refresher(config, store, fetcher, now, executor, None).refresh(src, state)
+
+
+def _prepare_pool(executor: Executor | None, due: Sequence[SourceState]) -> None:
+    """Start a process pool's forkserver now if a due source was never read.
+
+    Such a source will almost surely send a body to parse, so the forkserver's imports
+    (which the first parse waits for) start before the fetcher is even made, beside its
+    own imports (httpx) and the first requests. Sources all read before start nothing.
+    """
+    if isinstance(executor, pool.LazyProcessPool) and any(s.body_hash is None for s in due):
+        executor.prepare()
 
 
 def cluster_and_publish(
@@ -346,8 +355,6 @@ class _Refresher:
 
     async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
         started = time.monotonic()
-        if state.body_hash is None and isinstance(self.executor, pool.LazyProcessPool):
-            self.executor.prepare()  # never read: a body to parse is almost sure to come
         try:
             result = await self._fetch(src, state)
             outcome = await self._process(src, state, result)

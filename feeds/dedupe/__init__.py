@@ -235,9 +235,9 @@ class StoryIndex:
         if member.article_id not in self._members:
             prep = member.prepared or Prepared.of(member.title_key, member.text_key)
             self._prepared[member.article_id] = prep
-            when = member.published
+            sig, when = prep.signature, member.published
             self._add(
-                member, member.story_id, prep.signature, prep.signals(), prep.figures,
+                member, member.story_id, sig, _lanes(sig), prep.signals(), prep.figures,
                 _day(when), _micros(when),
             )  # fmt: skip
 
@@ -246,6 +246,7 @@ class StoryIndex:
         member: Member,
         story_id: str,
         signature: bytes,
+        lanes: int,
         signals: Iterable[str],
         figures: frozenset[str],
         day: int,
@@ -273,7 +274,7 @@ class StoryIndex:
                 by_day[day] = [aid]
             else:
                 posting.append(aid)
-        self._lanes[aid] = _lanes(signature)
+        self._lanes[aid] = lanes
         self._bands.insert(aid, signature)
 
     def _features(self, aid: str) -> _Features:
@@ -305,8 +306,9 @@ class StoryIndex:
         story_id = story_id_for(member) if story is None else story
         feats = doc.feats
         self._add(
-            member, story_id, doc.signature, feats.signals, feats.figures, doc.day, doc.micros
-        )
+            member, story_id, doc.signature, doc.lanes, feats.signals, feats.figures, doc.day,
+            doc.micros,
+        )  # fmt: skip
         self._feats[member.article_id] = doc.feats
         return story_id, created
 
