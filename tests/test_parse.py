@@ -3,7 +3,9 @@ bodies built at run time, and the feedparser and real-world corpora end to end."
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -301,6 +303,46 @@ def test_memoized_uri_joins_change_no_parse_result(monkeypatch: pytest.MonkeyPat
     without = outcomes()
     assert sum(isinstance(o, ParsedFeed) and bool(o.entries) for o in without) > 1000
     assert with_cache == without
+
+
+def test_feedparser_fast_paths_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`parse` gives FeedParserDict plain lookups and a quick deep copy, and feedparser's
+    win-1252 table a memory; feedparser's own results, and ours, are the same without."""
+    cls, mixin = feedparser.FeedParserDict, feedparser.mixin
+    assert getattr(cls, "_feeds_fast", False)  # parse installed them
+    cases = [(p.read_bytes(), corpus_headers(p.read_bytes())) for p in FEEDPARSER]
+    cases += [(p.read_bytes(), {"content-type": "application/xml"}) for p in REAL]
+
+    def raw(body: bytes, headers: dict[str, str], **options: bool) -> object:
+        out = feedparser.parse(io.BytesIO(body), response_headers=headers, **options)
+        exc = out.pop("bozo_exception", None)  # exceptions compare by identity
+        return out, type(exc).__name__, str(exc)
+
+    def outcomes() -> list[object]:
+        out: list[object] = []
+        for body, headers in cases:
+            out.append(raw(body, headers))  # feedparser's defaults: its sanitizer on
+            out.append(raw(body, headers, sanitize_html=False, resolve_relative_uris=False))
+            try:
+                out.append(parse(fetched(body, headers)))
+            except ParseError as e:
+                out.append(str(e))
+        return out
+
+    fast = outcomes()
+    table = mixin._cp1252
+    assert table[0x0627] == 0x0627 and 0x0627 in table  # an Arabic letter, kept
+    assert "x".translate(table) == "x" and "\x80".translate(table) == "\u20ac"
+    copied = copy.deepcopy(cls({"type": "text/html", "links": [cls({"rel": "x"})]}))
+    assert copied == {"type": "text/html", "links": [{"rel": "x"}]}
+    assert type(copied["links"][0]) is cls
+    monkeypatch.setattr(cls, "get", cls.get.__wrapped__)
+    monkeypatch.setattr(cls, "__contains__", cls.__contains__.__wrapped__)
+    monkeypatch.delattr(cls, "__deepcopy__")
+    monkeypatch.setattr(mixin, "_cp1252", dict(feedparser.html._cp1252))
+    slow = outcomes()
+    assert sum(isinstance(o, ParsedFeed) and bool(o.entries) for o in slow) > 1000
+    assert fast == slow
 
 
 @pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
