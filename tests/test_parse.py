@@ -277,32 +277,38 @@ def test_feedparser_corpus(path: Path) -> None:
     parse_and_normalize(body, corpus_headers(body))
 
 
+def corpus_outcomes(*, raw: bool = False) -> list[object]:
+    """What `parse` makes of every corpus body (a ParsedFeed, or its error); with `raw`,
+    also feedparser's own results, with its default options and with ours."""
+    cases = [(p.read_bytes(), corpus_headers(p.read_bytes())) for p in FEEDPARSER]
+    cases += [(p.read_bytes(), {"content-type": "application/xml"}) for p in REAL]
+    out: list[object] = []
+    for body, headers in cases:
+        if raw:
+            for options in ({}, {"sanitize_html": False, "resolve_relative_uris": False}):
+                d = feedparser.parse(io.BytesIO(body), response_headers=headers, **options)
+                exc = d.pop("bozo_exception", None)  # exceptions compare by identity
+                out.append((d, type(exc).__name__, str(exc)))
+        try:
+            out.append(parse(fetched(body, headers)))
+        except ParseError as e:
+            out.append(str(e))
+    assert sum(isinstance(o, ParsedFeed) and bool(o.entries) for o in out) > 1000
+    return out
+
+
 def test_memoized_uri_joins_change_no_parse_result(monkeypatch: pytest.MonkeyPatch) -> None:
     mixin = feedparser.mixin
     cached = {n: getattr(mixin, n) for n in ("make_safe_absolute_uri", "_urljoin")}
     assert all(hasattr(f, "cache_info") for f in cached.values())  # parse installed them
-    cases = [(p.read_bytes(), corpus_headers(p.read_bytes())) for p in FEEDPARSER]
-    cases += [(p.read_bytes(), {"content-type": "application/xml"}) for p in REAL]
-
-    def outcomes() -> list[object]:
-        out: list[object] = []
-        for body, headers in cases:
-            try:
-                out.append(parse(fetched(body, headers)))
-            except ParseError as e:
-                out.append(str(e))
-        return out
-
-    with_cache = outcomes()
+    with_cache = corpus_outcomes()
     assert cached["make_safe_absolute_uri"].cache_info().hits > 1000
     size = cached["_urljoin"].cache_info().currsize
     assert cached["_urljoin"]("http://a.example/", "x" * 5000).endswith("x" * 5000)
     assert cached["_urljoin"].cache_info().currsize == size  # a long one is not kept
     for name, f in cached.items():
         monkeypatch.setattr(mixin, name, f.__wrapped__)
-    without = outcomes()
-    assert sum(isinstance(o, ParsedFeed) and bool(o.entries) for o in without) > 1000
-    assert with_cache == without
+    assert with_cache == corpus_outcomes()
 
 
 def test_feedparser_fast_paths_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,26 +316,7 @@ def test_feedparser_fast_paths_change_no_result(monkeypatch: pytest.MonkeyPatch)
     win-1252 table a memory; feedparser's own results, and ours, are the same without."""
     cls, mixin = feedparser.FeedParserDict, feedparser.mixin
     assert getattr(cls, "_feeds_fast", False)  # parse installed them
-    cases = [(p.read_bytes(), corpus_headers(p.read_bytes())) for p in FEEDPARSER]
-    cases += [(p.read_bytes(), {"content-type": "application/xml"}) for p in REAL]
-
-    def raw(body: bytes, headers: dict[str, str], **options: bool) -> object:
-        out = feedparser.parse(io.BytesIO(body), response_headers=headers, **options)
-        exc = out.pop("bozo_exception", None)  # exceptions compare by identity
-        return out, type(exc).__name__, str(exc)
-
-    def outcomes() -> list[object]:
-        out: list[object] = []
-        for body, headers in cases:
-            out.append(raw(body, headers))  # feedparser's defaults: its sanitizer on
-            out.append(raw(body, headers, sanitize_html=False, resolve_relative_uris=False))
-            try:
-                out.append(parse(fetched(body, headers)))
-            except ParseError as e:
-                out.append(str(e))
-        return out
-
-    fast = outcomes()
+    fast = corpus_outcomes(raw=True)
     table = mixin._cp1252
     assert table[0x0627] == 0x0627 and 0x0627 in table  # an Arabic letter, kept
     assert "x".translate(table) == "x" and "\x80".translate(table) == "\u20ac"
@@ -340,9 +327,7 @@ def test_feedparser_fast_paths_change_no_result(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(cls, "__contains__", cls.__contains__.__wrapped__)
     monkeypatch.delattr(cls, "__deepcopy__")
     monkeypatch.setattr(mixin, "_cp1252", dict(feedparser.html._cp1252))
-    slow = outcomes()
-    assert sum(isinstance(o, ParsedFeed) and bool(o.entries) for o in slow) > 1000
-    assert fast == slow
+    assert fast == corpus_outcomes(raw=True)
 
 
 @pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
