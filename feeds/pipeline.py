@@ -503,6 +503,7 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     Returns the ids of stories created or changed at or after `since`.
     """
     pending = store.unassigned_match_rows()
+    topics: dict[str, tuple[tuple[str, ...], bool]] = {}
     if pending:
         from . import dedupe
 
@@ -514,13 +515,16 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         # `pending` oldest first, ties by id: `dedupe.assign_all`'s order.
         stored = _members(recent)
         del recent
+        scores = {r.id: r.topic_scores for r in pending}
         assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
         del pending
-        store.assign(assigned, now)
+        topics = _new_story_topics(assigned, scores)
+        store.assign(assigned, now, topics)
     touched = set(store.stories_updated_since(since))
-    # Filing and classifying are two writes: a pass killed between them leaves stories
-    # unclassified, and the next pass (with its own `since`) must classify them too.
-    _classify(store, sorted(touched.union(store.unclassified_stories())))
+    # New stories were classified as they were written. The rest are a second write: a
+    # pass killed between the two leaves them unclassified, and the next pass (with its
+    # own `since`) must classify them too.
+    _classify(store, sorted(touched.difference(topics).union(store.unclassified_stories())))
     return touched
 
 
@@ -563,6 +567,31 @@ def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:
             row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
             row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
         )  # fmt: skip
+
+
+def _new_story_topics(
+    assigned: Sequence[tuple[str, str, bool]], scores: Mapping[str, str | None]
+) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """(topics, is_tech) of the stories this filing created, from their articles' stored
+    scores (`scores`, by article id), as `_classify` would compute them.
+
+    A created story holds only articles filed now, all in `assigned`. One with an
+    article whose scores are missing or stale is left out, for `_classify`.
+    """
+    from . import classify
+
+    created = {sid for _, sid, new in assigned if new}
+    members: dict[str, list[str]] = {}
+    for aid, sid, _ in assigned:
+        if sid in created:
+            members.setdefault(sid, []).append(aid)
+    out: dict[str, tuple[tuple[str, ...], bool]] = {}
+    for sid, aids in members.items():
+        # By article id: the order `_classify` sums in, so the same floats come out.
+        per_article = [classify.loads_scores(scores.get(aid)) for aid in sorted(aids)]
+        if all(s is not None for s in per_article):
+            out[sid] = classify.combine(s for s in per_article if s is not None)
+    return out
 
 
 def _classify(store: Store, story_ids: Sequence[str]) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,23 +128,58 @@ def test_exact_duplicate_is_one_item_listing_both_sources(two_sources: Config) -
         assert item["id"] and item["_feeds"]["sources"]
 
 
-def test_stories_a_killed_pass_left_unclassified_are_classified_by_the_next(
-    two_sources: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def story_topics(cfg: Config) -> dict[str, tuple[tuple[str, ...], bool]]:
+    with pipeline.open_for(cfg) as store:
+        ids = store.stories_updated_since(datetime(2000, 1, 1, tzinfo=UTC))
+        return {s.id: (s.topics, s.is_tech) for s in store.stories_by_id(ids)}
+
+
+def test_new_stories_are_classified_in_the_write_that_files_them(
+    two_sources: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    asked: list[str] = []
+    classify = pipeline._classify
+
+    def spy(store: Store, story_ids: Sequence[str]) -> None:
+        asked.extend(story_ids)
+        classify(store, story_ids)
+
+    monkeypatch.setattr(pipeline, "_classify", spy)
+    run(two_sources)
+    assert asked == []  # three new stories, their topics written as they were filed
+    filed = story_topics(two_sources)
+    assert len(filed) == 3 and any(topics for topics, _ in filed.values())
+    with pipeline.open_for(two_sources) as store:
+        classify(store, sorted(filed))  # from the stored scores, as a second write would
+    assert story_topics(two_sources) == filed
+
+
+def test_stories_a_killed_pass_left_unclassified_are_classified_by_the_next(
+    two_sources: Config, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(two_sources)
+    classified = story_topics(two_sources)
+    # A third source's copies join the stories; joining resets a story to unclassified
+    # until its topics are summed again, and this pass dies before that.
+    gamma = (DATA / "alpha.rss").read_text("utf-8").replace("ألفا تك", "غاما")
+    url = site.put("/gamma.rss", gamma.replace("?p=", "?gamma=").encode())
+    cfg = write_config(tmp_path, [(s.url, s.name) for s in two_sources.sources] + [(url, "غاما")])
+
     def killed(store: object, story_ids: object) -> None:
         raise KeyboardInterrupt  # the pass dies between filing and classifying
 
     with monkeypatch.context() as m:
         m.setattr(pipeline, "_classify", killed)
-        with pytest.raises(KeyboardInterrupt):
-            run(two_sources)
-    with pipeline.open_for(two_sources) as store:
-        assert len(store.unclassified_stories()) == 3  # filed, never classified
-    later = NOW + timedelta(hours=1)  # the next pass's `since` is after every story's
-    with pipeline.open_for(two_sources) as store:
-        pipeline.run_pass(two_sources, store, every=True, now=lambda: later)
+        with pytest.raises(KeyboardInterrupt), pipeline.open_for(cfg) as store:
+            pipeline.run_pass(cfg, store, every=True, now=lambda: NOW + timedelta(hours=1))
+    with pipeline.open_for(cfg) as store:
+        assert len(store.unclassified_stories()) == 2  # the two alpha stories gamma joined
+    later = NOW + timedelta(hours=2)  # the next pass's `since` is after every story's
+    with pipeline.open_for(cfg) as store:
+        pipeline.run_pass(cfg, store, every=True, now=lambda: later)
         assert store.unclassified_stories() == []
-    out = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))
+    assert story_topics(cfg) == classified  # the same articles' words: the same topics
+    out = json.loads((Path(cfg.output_dir) / "all.json").read_text("utf-8"))
     assert {i["url"].rsplit("/", 2)[-2]: i.get("tags") for i in out["items"]} == {
         "iphone-17-pro": ["mobile"], "microsoft-uae": ["hardware"], "beta.example": ["mobile"],
     }  # fmt: skip

@@ -137,6 +137,18 @@ def test_stories_keep_their_id_and_get_touched(store: Store) -> None:
     assert {r.article.id for r in store.articles_of_stories(["s1"])} == {"a0001", "a0002"}
 
 
+def test_new_stories_get_their_topics_in_the_filing_write(store: Store) -> None:
+    store.save_articles([make_article(1), make_article(2), make_article(3)], NOW)
+    store.assign([("a0001", "s1", True), ("a0002", "s2", True)], NOW, {"s1": (("ai",), True)})
+    assert store.unclassified_stories() == ["s2"]  # no topics given: the defaults
+    (s1,) = store.stories_by_id(["s1"])
+    assert (s1.topics, s1.is_tech) == (("ai",), True)
+    store.set_topics({"s2": ((), False)})
+    # Joining a story, even one named in `topics`, leaves it for classifying again.
+    store.assign([("a0003", "s1", False)], NOW, {"s1": (("mobile",), True)})
+    assert store.unclassified_stories() == ["s1"]
+
+
 def test_article_list_without_bodies_then_the_bodies_it_shows(store: Store) -> None:
     arts = [make_article(1), make_article(2, content_html="<p>نص طويل</p>")]
     store.save_articles(arts, NOW)

@@ -324,7 +324,7 @@ class Store(abc.ABC):
     # thousands of articles does not hold every body in memory while it matches.
     _MATCH = (
         "SELECT id, story_id, source_url, canonical_url, guid, title_key, published, "
-        "match_features FROM articles "
+        "match_features, topic_scores FROM articles "
     )
 
     def unassigned_match_rows(self) -> list[MatchRow]:
@@ -420,15 +420,32 @@ class Store(abc.ABC):
 
     # ------------------------------------------------------------------ stories
 
-    def assign(self, assignments: Sequence[tuple[str, str, bool]], now: datetime) -> None:
-        """Record (article_id, story_id, created_new) decisions; touched stories get `now`."""
+    def assign(
+        self,
+        assignments: Sequence[tuple[str, str, bool]],
+        now: datetime,
+        topics: Mapping[str, tuple[tuple[str, ...], bool]] | None = None,
+    ) -> None:
+        """Record (article_id, story_id, created_new) decisions; touched stories get `now`.
+
+        `topics` gives new stories their (topics, is_tech) in the same write. Every other
+        story it touches, and any of those that already existed, is left at the
+        unclassified defaults (no topics, `is_tech` 1) for `set_topics` to fill.
+        """
         if not assignments:
             return
         stamp = ts(now)
+        topics = topics or {}
+        unclassified = ((), True)
+        rows = []
+        for sid in dict.fromkeys(s for _, s, _ in assignments):
+            names, tech = topics.get(sid, unclassified)
+            rows.append((sid, stamp, stamp, json.dumps(list(names)), int(tech)))
         self._write(
-            "INSERT INTO stories (id, created, updated) VALUES (?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated",
-            [(sid, stamp, stamp) for sid in dict.fromkeys(s for _, s, _ in assignments)],
+            "INSERT INTO stories (id, created, updated, topics, is_tech) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', "
+            "is_tech = 1",
+            rows,
             ("UPDATE articles SET story_id = ? WHERE id = ?",
              [(sid, aid) for aid, sid, _ in assignments]),
         )  # fmt: skip

@@ -84,6 +84,7 @@ class MatchRow:
     title_key: str
     published: datetime
     match_features: str | None
+    topic_scores: str | None = None  # `classify.dumps_scores`, for a new story's topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ def match_row(r: Row) -> MatchRow:
         title_key=r["title_key"],
         published=datetime.fromisoformat(r["published"]),
         match_features=r["match_features"],
+        topic_scores=r["topic_scores"],
     )
 
 
