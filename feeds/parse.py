@@ -100,7 +100,7 @@ def _fast_feedparser_dicts() -> None:
     list indexed by code point (`_translate_table`) gives the same text in 40 % of the
     time on Arabic text.
 
-    Together they take parsing from about 0.39 to 0.30 ms per item (docs/performance.md);
+    Together they take parsing from about 0.38 to 0.28 ms per item (docs/performance.md);
     a test parses both corpora with and without them and compares feedparser's results.
     """
     cls = feedparser.FeedParserDict
