@@ -516,10 +516,15 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         stored = _members(recent)
         del recent
         scores = {r.id: r.topic_scores for r in pending}
-        assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
-        del pending
-        topics = _new_story_topics(assigned, scores)
-        store.assign(assigned, now, topics)
+        # The store may write the first decisions while the rest are made (SQLite does,
+        # from a thread), and the new stories' topics once all are known.
+        with store.filing(now) as filing:
+            assigned = dedupe.assign_pending(
+                stored, _members(pending), window=dedupe.WINDOW, each=filing.add
+            )
+            del pending
+            topics = _new_story_topics(assigned, scores)
+            filing.finish(topics)
     touched = set(store.stories_updated_since(since))
     # New stories were classified as they were written. The rest are a second write: a
     # pass killed between the two leaves them unclassified, and the next pass (with its

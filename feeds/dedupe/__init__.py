@@ -34,7 +34,7 @@ import math
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +87,7 @@ RARE_CAP = 64  # a title token posted more often than this in one day is not "ra
 MAX_CANDIDATES = 64
 
 Cohesion = Literal["first", "majority", "none"]
+Decision = tuple[str, str, bool]  # (article id, story id, created a new story)
 
 
 # --------------------------------------------------------------------------- records
@@ -284,14 +285,25 @@ class StoryIndex:
             feats = self._feats[aid] = self._prepared.pop(aid).features()
         return feats
 
-    def assign_each(self, members: Iterable[Member]) -> list[tuple[str, str, bool]]:
+    def assign_each(
+        self, members: Iterable[Member], each: Callable[[Decision], None] | None = None
+    ) -> list[Decision]:
         """`assign` each member in the order given: (article id, story id, created new).
 
         `members` may be a generator, so a caller holding thousands of stored rows
         decodes each just before it is filed; and the collector pauses, as in `__init__`.
+        `each` is called with every decision as it is made, so a writer can start on the
+        first ones while the rest are filed.
         """
         with _collector_paused():
-            return [(m.article_id, *self.assign(m)) for m in members]
+            if each is None:
+                return [(m.article_id, *self.assign(m)) for m in members]
+            out: list[Decision] = []
+            for m in members:
+                decision = (m.article_id, *self.assign(m))
+                out.append(decision)
+                each(decision)
+            return out
 
     def assign(
         self, article: Article | Member, prepared: Prepared | None = None
@@ -536,18 +548,23 @@ def assign_all(
 
 
 def assign_pending(
-    stored: Iterable[Member], pending: Iterable[Member], *, window: timedelta = WINDOW
-) -> list[tuple[str, str, bool]]:
+    stored: Iterable[Member],
+    pending: Iterable[Member],
+    *,
+    window: timedelta = WINDOW,
+    each: Callable[[Decision], None] | None = None,
+) -> list[Decision]:
     """Index `stored`, then assign each of `pending` in the order given (oldest first,
     ties by id, as `assign_all` orders them): (article id, story id, created new).
 
     What a pass does. Both may be generators, so each stored row is decoded just before
     it is indexed and each pending one just before it is filed. The collector stays
-    paused until the index has been freed, so it never walks the index at all.
+    paused until the index has been freed, so it never walks the index at all. `each`
+    sees every decision as it is made (`StoryIndex.assign_each`).
     """
     with _collector_paused():
         index = StoryIndex(stored, window=window)
-        assigned = index.assign_each(pending)
+        assigned = index.assign_each(pending, each)
         del index
     return assigned
 

@@ -450,6 +450,16 @@ class Store(abc.ABC):
              [(sid, aid) for aid, sid, _ in assignments]),
         )  # fmt: skip
 
+    @contextmanager
+    def filing(self, now: datetime) -> Iterator[Filing]:
+        """A sink for clustering's decisions as they are made: `Filing.add` each
+        (article_id, story_id, created_new), then `Filing.finish` with the new stories'
+        topics. Here they are kept and written by `assign` at the end; the SQLite store
+        writes them from a thread while filing goes on. Leaving the block without
+        `finish` (an exception) writes what this sink has not written yet nowhere.
+        """
+        yield Filing(self, now)
+
     def set_topics(self, topics: dict[str, tuple[tuple[str, ...], bool]]) -> None:
         """Set each story's (topics, is_tech)."""
         self._write(
@@ -544,3 +554,20 @@ def _checked(line: int, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if key not in values:
         raise StorageError(f"{table} row without its {key}", subject=f"line {line}")
     return str(table), values
+
+
+Topics = Mapping[str, tuple[tuple[str, ...], bool]]
+
+
+class Filing:
+    """Collects filing decisions and writes them with `Store.assign` on `finish`."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self.store, self.now = store, now
+        self.items: list[tuple[str, str, bool]] = []
+
+    def add(self, item: tuple[str, str, bool]) -> None:
+        self.items.append(item)
+
+    def finish(self, topics: Topics) -> None:
+        self.store.assign(self.items, self.now, topics)

@@ -9,17 +9,21 @@ file fails cleanly instead of being written into.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import queue
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
 from . import _schema
-from ._base import Params, Store
-from ._rows import Row
+from ._base import Filing, Params, Store, Topics
+from ._rows import Row, ts
 
 log = logging.getLogger("feeds.store")
 
@@ -58,12 +62,7 @@ class SqliteStore(Store):
             # check_same_thread off: a pass hands the store to a worker thread for its
             # CPU-heavy end (so `feeds serve` keeps answering HTTP); it is never used by
             # two threads at once.
-            self._db = sqlite3.connect(
-                path,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            self._db = _connect(path)
             self._db.row_factory = sqlite3.Row
             self._setup()
         except (sqlite3.DatabaseError, OSError) as e:
@@ -71,7 +70,6 @@ class SqliteStore(Store):
 
     def _setup(self) -> None:
         db = self._db
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if (
@@ -90,13 +88,6 @@ class SqliteStore(Store):
                 subject=self.path,
             )
         db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA synchronous = NORMAL")
-        # A page cache of up to 32 MB (SQLite's default is 2 MB): filing a cold pass's
-        # articles rewrites every article row, in date order rather than row order, and
-        # with the default cache half of those pages were written out and read back
-        # before the commit (docs/performance.md). The cache grows only as pages are used.
-        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         for step in range(version, _schema.SCHEMA_VERSION):
             with self.transaction() as tx:
                 _schema.MIGRATIONS[step](tx.execute, "sqlite")
@@ -106,6 +97,20 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def filing(self, now: datetime) -> Iterator[Filing]:
+        """Filing decisions written from a thread as they are made (`_FilingThread`),
+        where this SQLite can run each batch as one statement; else as the base does."""
+        if not _JSON_WRITES or self.path == ":memory:":  # a second connection: a new DB
+            with super().filing(now) as plain:
+                yield plain
+            return
+        writer = _FilingThread(self.path, now)
+        try:
+            yield writer
+        finally:
+            writer.stop(quiet=True)  # after `finish`, nothing is left to do
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTx]:
@@ -162,6 +167,122 @@ class SqliteStore(Store):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as e:
             raise StorageError(_explain(e), subject=self.path) from e
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection with the settings every connection of ours has."""
+    # check_same_thread off: a pass hands the store to a worker thread for its CPU-heavy
+    # end (so `feeds serve` keeps answering HTTP); it is never used by two threads at once.
+    db = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
+    # A page cache of up to 32 MB (SQLite's default is 2 MB): filing a cold pass's
+    # articles rewrites every article row, in date order rather than row order, and with
+    # the default cache half of those pages were written out and read back before the
+    # commit (docs/performance.md). The cache grows only as pages are used.
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    return db
+
+
+# Filing decisions reach SQLite as one JSON text per batch ([[article id, story id], ...]),
+# so each batch is two statements that SQLite runs whole without taking Python's GIL
+# (json_each, UPDATE ... FROM and ->>: SQLite 3.38). A thread can then write while the
+# main thread, holding the GIL, goes on filing; row by row (executemany) it would wait
+# for the GIL after every row.
+_JSON_WRITES = sqlite3.sqlite_version_info >= (3, 38, 0)
+FILING_BATCH = 1000  # decisions per transaction
+_NEW_STORIES = (
+    "INSERT INTO stories (id, created, updated) SELECT value ->> 1, ?1, ?1 "
+    "FROM json_each(?2) WHERE true "
+    "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', is_tech = 1"
+)
+_FILE_ARTICLES = (
+    "UPDATE articles SET story_id = j.value ->> 1 FROM json_each(?1) AS j "
+    "WHERE articles.id = j.value ->> 0"
+)
+# The topics of stories created by this filing (`created` is its time): a story that
+# already existed was reset to unclassified by _NEW_STORIES, as `Store.assign` does.
+_NEW_TOPICS = (
+    "UPDATE stories SET topics = j.value ->> 1, is_tech = j.value ->> 2 "
+    "FROM json_each(?2) AS j WHERE stories.id = j.value ->> 0 AND stories.created = ?1"
+)
+
+
+class _FilingThread(Filing):
+    """Writes filing decisions from a thread, `FILING_BATCH` per transaction, while the
+    main thread goes on filing; the new stories' topics last.
+
+    The same rows as `Store.assign` in the end, in several transactions rather than one:
+    a pass killed in between leaves a prefix of the articles (oldest first) filed, and
+    the next pass files the rest against them as this one would have; stories whose
+    topics were not written yet stay unclassified for it (`unclassified_stories`).
+    """
+
+    def __init__(self, path: str, now: datetime) -> None:  # keeps no Store: its own connection
+        self.now, self.path = now, path
+        self.items: list[tuple[str, str, bool]] = []
+        self._stamp = ts(now)
+        self._queue: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="feeds-filing", daemon=True)
+        self._thread.start()
+
+    def add(self, item: tuple[str, str, bool]) -> None:
+        self.items.append(item)
+        if len(self.items) >= FILING_BATCH:
+            self._send()
+
+    def finish(self, topics: Topics) -> None:
+        self._send()
+        rows = [[sid, json.dumps(list(names)), int(tech)] for sid, (names, tech) in topics.items()]
+        self._queue.put(("topics", json.dumps(rows)))
+        self.stop(quiet=False)
+
+    def stop(self, *, quiet: bool) -> None:
+        """Let the thread write what it was sent, and end; raise what it met unless
+        `quiet` (leaving after another exception, which is the one to see)."""
+        if self._thread.is_alive():
+            self._queue.put(("end", ""))
+            self._thread.join()
+        if self._error is not None and not quiet:
+            error, self._error = self._error, None
+            if isinstance(error, sqlite3.DatabaseError):
+                raise StorageError(_explain(error), subject=self.path) from error
+            raise error
+
+    def _send(self) -> None:
+        if self.items:
+            batch = [[aid, sid] for aid, sid, _ in self.items]
+            self._queue.put(("batch", json.dumps(batch)))
+            self.items = []
+
+    def _run(self) -> None:
+        db: sqlite3.Connection | None = None
+        try:
+            db = _connect(self.path)
+            while (message := self._queue.get())[0] != "end":
+                kind, payload = message
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    if kind == "batch":
+                        db.execute(_NEW_STORIES, (self._stamp, payload))
+                        db.execute(_FILE_ARTICLES, (payload,))
+                    else:
+                        db.execute(_NEW_TOPICS, (self._stamp, payload))
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        except BaseException as e:  # handed to the main thread by `stop`
+            self._error = e
+            while self._queue.get()[0] != "end":  # nothing more is written
+                pass
+        finally:
+            if db is not None:
+                db.close()
 
 
 def _explain(e: BaseException) -> str:
