@@ -216,9 +216,10 @@ class _FilingThread(Filing):
     main thread goes on filing; the new stories' topics last.
 
     The same rows as `Store.assign` in the end, in several transactions rather than one:
-    a pass killed in between leaves a prefix of the articles (oldest first) filed, and
-    the next pass files the rest against them as this one would have; stories whose
-    topics were not written yet stay unclassified for it (`unclassified_stories`).
+    a pass killed in between leaves the oldest articles filed and the rest not, a state
+    any pass may find (the next files the rest against the stored ones, as it files new
+    articles); stories whose topics were not written yet stay unclassified for it
+    (`unclassified_stories`).
     """
 
     def __init__(self, path: str, now: datetime) -> None:  # keeps no Store: its own connection
