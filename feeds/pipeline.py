@@ -526,9 +526,9 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
             topics = _new_story_topics(assigned, scores)
             filing.finish(topics)
     touched = set(store.stories_updated_since(since))
-    # New stories were classified as they were written. The rest are a second write: a
-    # pass killed between the two leaves them unclassified, and the next pass (with its
-    # own `since`) must classify them too.
+    # New stories got their topics with their filing (`Filing.finish`). The rest are a
+    # later write: a pass killed before it leaves them unclassified (and, killed while
+    # filing, new stories too), and the next pass (with its own `since`) classifies them.
     _classify(store, sorted(touched.difference(topics).union(store.unclassified_stories())))
     return touched
 
