@@ -296,13 +296,12 @@ class StoryIndex:
         first ones while the rest are filed.
         """
         with _collector_paused():
-            if each is None:
-                return [(m.article_id, *self.assign(m)) for m in members]
             out: list[Decision] = []
             for m in members:
                 decision = (m.article_id, *self.assign(m))
                 out.append(decision)
-                each(decision)
+                if each is not None:
+                    each(decision)
             return out
 
     def assign(

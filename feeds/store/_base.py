@@ -9,7 +9,6 @@ the PostgreSQL backend rewrites them for psycopg.
 from __future__ import annotations
 
 import abc
-import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -21,6 +20,12 @@ from . import _rows, _schema
 from ._rows import ArticleRow, MatchRow, Row, ScoreRow, SourceState, StoryRow, chunks, ts
 
 Params = Sequence[Any] | dict[str, Any]
+
+#: How filing inserts a story that exists already: it is touched, and left unclassified
+#: (the schema's defaults) until its topics are summed again over all its articles.
+STORY_TOUCHED = (
+    "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', is_tech = 1"
+)
 
 
 class Tx(Protocol):
@@ -440,11 +445,10 @@ class Store(abc.ABC):
         rows = []
         for sid in dict.fromkeys(s for _, s, _ in assignments):
             names, tech = topics.get(sid, unclassified)
-            rows.append((sid, stamp, stamp, json.dumps(list(names)), int(tech)))
+            rows.append((sid, stamp, stamp, _rows.topics_text(names), int(tech)))
         self._write(
             "INSERT INTO stories (id, created, updated, topics, is_tech) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', "
-            "is_tech = 1",
+            + STORY_TOUCHED,
             rows,
             ("UPDATE articles SET story_id = ? WHERE id = ?",
              [(sid, aid) for aid, sid, _ in assignments]),
@@ -464,7 +468,7 @@ class Store(abc.ABC):
         """Set each story's (topics, is_tech)."""
         self._write(
             "UPDATE stories SET topics = ?, is_tech = ? WHERE id = ?",
-            [(json.dumps(list(t)), int(tech), sid) for sid, (t, tech) in topics.items()],
+            [(_rows.topics_text(t), int(tech), sid) for sid, (t, tech) in topics.items()],
         )
 
     def recent_stories(self, limit: int) -> list[StoryRow]:

@@ -27,6 +27,11 @@ def dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def topics_text(names: Sequence[str]) -> str:
+    """`stories.topics`: the topic names as a JSON list (`story_row` reads it back)."""
+    return json.dumps(list(names))
+
+
 @dataclass(frozen=True, slots=True)
 class SourceState:
     """What the store knows about one source between passes."""

@@ -22,8 +22,8 @@ from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
 from . import _schema
-from ._base import Filing, Params, Store, Topics
-from ._rows import Row, ts
+from ._base import STORY_TOUCHED, Filing, Params, Store, Topics
+from ._rows import Row, topics_text, ts
 
 log = logging.getLogger("feeds.store")
 
@@ -111,7 +111,7 @@ class SqliteStore(Store):
             with super().filing(now) as plain:
                 yield plain
             return
-        writer = _FilingThread(self.path, now)
+        writer = _FilingThread(self, now)
         try:
             yield writer
         finally:
@@ -207,15 +207,14 @@ FILING_BATCH = 1000  # decisions per transaction
 FILING_CACHE_KIB = 8 * 1024
 _NEW_STORIES = (
     "INSERT INTO stories (id, created, updated) SELECT value ->> 1, ?1, ?1 "
-    "FROM json_each(?2) WHERE true "
-    "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', is_tech = 1"
+    "FROM json_each(?2) WHERE true " + STORY_TOUCHED
 )
 _FILE_ARTICLES = (
     "UPDATE articles SET story_id = j.value ->> 1 FROM json_each(?1) AS j "
     "WHERE articles.id = j.value ->> 0"
 )
 # The topics of stories created by this filing (`created` is its time): a story that
-# already existed was reset to unclassified by _NEW_STORIES, as `Store.assign` does.
+# already existed was left unclassified by STORY_TOUCHED, as in `Store.assign`.
 _NEW_TOPICS = (
     "UPDATE stories SET topics = j.value ->> 1, is_tech = j.value ->> 2 "
     "FROM json_each(?2) AS j WHERE stories.id = j.value ->> 0 AND stories.created = ?1"
@@ -233,9 +232,9 @@ class _FilingThread(Filing):
     (`unclassified_stories`).
     """
 
-    def __init__(self, path: str, now: datetime) -> None:  # keeps no Store: its own connection
-        self.now, self.path = now, path
-        self.items: list[tuple[str, str, bool]] = []
+    def __init__(self, store: SqliteStore, now: datetime) -> None:
+        super().__init__(store, now)
+        self.path = store.path  # the thread opens its own connection to it
         self._stamp = ts(now)
         self._queue: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -249,7 +248,7 @@ class _FilingThread(Filing):
 
     def finish(self, topics: Topics) -> None:
         self._send()
-        rows = [[sid, json.dumps(list(names)), int(tech)] for sid, (names, tech) in topics.items()]
+        rows = [[sid, topics_text(names), int(tech)] for sid, (names, tech) in topics.items()]
         self._queue.put(("topics", json.dumps(rows)))
         self.stop(quiet=False)
 
