@@ -261,13 +261,17 @@ def dumps_scores(values: Mapping[str, float]) -> str:
 
 
 def loads_scores(text: str | None) -> dict[str, float] | None:
-    """Stored `article_scores`, or None when absent or made with other tables."""
+    """Stored `article_scores`, or None when absent, made with other tables or not
+    readable (a damaged row is scored again, like a stale one)."""
     if not text:
         return None
-    data = json.loads(text)
-    if not isinstance(data, list) or len(data) != 2 or data[0] != _tag():
+    try:
+        data = json.loads(text)
+        if not isinstance(data, list) or len(data) != 2 or data[0] != _tag():
+            return None
+        return {str(k): float(v) for k, v in data[1].items()}
+    except (ValueError, TypeError, AttributeError):
         return None
-    return {str(k): float(v) for k, v in data[1].items()}
 
 
 def classify(title: str, text: str) -> tuple[tuple[str, ...], bool]:

@@ -24,7 +24,14 @@ import nh3
 
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
-from feeds.types import Article, DateSource, ParsedEntry, ParsedFeed, SourceConfig
+from feeds.types import (
+    Article,
+    DateSource,
+    ParsedEntry,
+    ParsedFeed,
+    SourceConfig,
+    plausible_date,
+)
 
 __all__ = [
     "article",
@@ -484,7 +491,10 @@ def _published(
 ) -> tuple[datetime, DateSource]:
     """feedparser's date unless its string names a zone it misreads (AST is UTC+3 to Arab
     sites, Atlantic time to feedparser: 7 hours off); then our Arabic parser. A missing
-    or future date is never silently "now" but the first-seen time, marked as such."""
+    date is never silently "now" but the first-seen time, marked as such; so is a date
+    that cannot be right (in the future, or a placeholder such as Hugo's year 1), marked
+    `REJECTED`, after the entry's other date was tried."""
+    rejected = False
     for parsed, raw in ((entry.published, entry.published_raw), (entry.updated, entry.updated_raw)):
         when, how = None, DateSource.FEED
         if parsed is not None and not (raw and dates.has_zone_quirk(raw)):
@@ -492,12 +502,13 @@ def _published(
         elif raw:
             when = dates.parse_date(raw, now=fetched_at, default_tz=default_tz)
             how = DateSource.FALLBACK
-        if when is not None:
-            if when > fetched_at + _FUTURE_SLACK:
-                log.debug("date %s is in the future; using first-seen time", raw)
-                break
+        if when is None:
+            continue
+        if plausible_date(when) and when <= fetched_at + _FUTURE_SLACK:
             return when, how
-    return seen, DateSource.FIRST_SEEN
+        log.debug("date %s cannot be right; using first-seen time", raw or when)
+        rejected = True
+    return seen, DateSource.REJECTED if rejected else DateSource.FIRST_SEEN
 
 
 def _image(url: str | None, base: str) -> str | None:

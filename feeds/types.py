@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 # --------------------------------------------------------------------------- config
 
@@ -190,7 +190,24 @@ class ParsedFeed:
 class DateSource(enum.StrEnum):
     FEED = "feed"  # feedparser read the date
     FALLBACK = "fallback"  # our Arabic date parser read it
-    FIRST_SEEN = "first_seen"  # missing, unreadable or in the future: first-seen time
+    FIRST_SEEN = "first_seen"  # missing or unreadable: the first-seen time
+    # The feed gave a date that cannot be right (before `EARLIEST_DATE`, or in the
+    # future): the first-seen time, and this says why.
+    REJECTED = "rejected"
+
+
+#: No article of a web feed is older than this: an earlier date (Hugo's zero date
+#: ``0001-01-01`` on section pages, a CMS's epoch 0) is a placeholder, not a date.
+EARLIEST_DATE = datetime(1995, 1, 1, tzinfo=UTC)
+#: Dates at or past this are placeholders too (``9999-12-31``), and date arithmetic near
+#: `datetime.max` (a window of days around them) would overflow.
+LATEST_DATE = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def plausible_date(when: datetime) -> bool:
+    """Whether a date could be an article's, whatever the clock says (`normalize` also
+    refuses dates past the fetch time)."""
+    return EARLIEST_DATE <= when < LATEST_DATE
 
 
 @dataclass(frozen=True, slots=True)

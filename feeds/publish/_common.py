@@ -48,7 +48,9 @@ def utc(when: datetime) -> datetime:
 
 
 def rfc3339(when: datetime) -> str:
-    return utc(when).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime("%Y"): glibc writes year 1 as "1", and RFC 3339 wants four digits.
+    u = utc(when)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
 def _clean_source(ref: SourceRef) -> SourceRef:

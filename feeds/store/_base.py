@@ -329,13 +329,16 @@ class Store(abc.ABC):
     # thousands of articles does not hold every body in memory while it matches.
     _MATCH = (
         "SELECT id, story_id, source_url, canonical_url, guid, title_key, published, "
-        "match_features, topic_scores FROM articles "
+        "first_seen, match_features, topic_scores FROM articles "
     )
 
     def unassigned_match_rows(self) -> list[MatchRow]:
         """`MatchRow`s of the articles not yet in a story, oldest first."""
         sql = self._MATCH + "WHERE story_id IS NULL ORDER BY published, id"
-        return [_rows.match_row(r) for r in self._query(sql)]
+        # Sorted again by the date as read: a row whose stored date cannot be right
+        # reads as its first-seen time (`_rows.article_date`), elsewhere in the order.
+        rows = map(_rows.match_row, self._query(sql))
+        return sorted(rows, key=lambda r: (r.published, r.id))
 
     def match_rows_since(self, since: datetime) -> list[MatchRow]:
         """`MatchRow`s of articles in a story, published or first seen at or after `since`."""

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..types import Article, DateSource, SourceConfig, Validators
+from ..types import (
+    EARLIEST_DATE,
+    Article,
+    DateSource,
+    SourceConfig,
+    Validators,
+    plausible_date,
+)
 
 Row = Mapping[str, Any]
 
@@ -25,6 +32,39 @@ def ts(dt: datetime | None) -> str | None:
 
 def dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def article_date(r: Row) -> datetime:
+    """An article row's date, whatever the row holds.
+
+    A store written before dates were checked, or edited by hand, may hold a date that
+    cannot be right (year 1, year 9999) or is not a date at all; like `normalize`, such a
+    date falls back to the first-seen time, so that no row's value can make date
+    arithmetic overflow or a read raise. A row with neither readable has the earliest
+    date there is, so it sinks to the end of every feed.
+    """
+    for column in ("published", "first_seen"):
+        when = _readable(r[column]) if column in r.keys() else None  # noqa: SIM118
+        if when is not None and plausible_date(when):
+            return when
+    return EARLIEST_DATE
+
+
+def _readable(value: object) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _json_texts(value: object) -> tuple[str, ...]:
+    """A JSON list of strings column (authors, categories); anything else reads as ()."""
+    try:
+        items = json.loads(value) if isinstance(value, str) else ()
+    except ValueError:
+        return ()
+    return tuple(i for i in items if isinstance(i, str)) if isinstance(items, list) else ()
 
 
 def topics_text(names: Sequence[str]) -> str:
@@ -109,7 +149,7 @@ def match_row(r: Row) -> MatchRow:
         canonical_url=r["canonical_url"],
         guid=r["guid"],
         title_key=r["title_key"],
-        published=datetime.fromisoformat(r["published"]),
+        published=article_date(r),
         match_features=r["match_features"],
         topic_scores=r["topic_scores"],
     )
@@ -153,17 +193,24 @@ def article(r: Row) -> Article:
         title=r["title"],
         summary_html=r["summary_html"],
         content_html=r["content_html"],
-        published=datetime.fromisoformat(r["published"]),
-        date_source=DateSource(r["date_source"]),
-        first_seen=datetime.fromisoformat(r["first_seen"]),
+        published=article_date(r),
+        date_source=_date_source(r["date_source"]),
+        first_seen=_readable(r["first_seen"]) or article_date(r),
         language=r["language"],
         title_key=r["title_key"],
         text_key=r["text_key"],
         content_hash=r["content_hash"],
-        authors=tuple(json.loads(r["authors"])),
-        categories=tuple(json.loads(r["categories"])),
+        authors=_json_texts(r["authors"]),
+        categories=_json_texts(r["categories"]),
         image=r["image"],
     )
+
+
+def _date_source(value: str) -> DateSource:
+    try:
+        return DateSource(value)
+    except ValueError:  # written by a newer version, or by hand
+        return DateSource.FIRST_SEEN
 
 
 def story_row(r: Row) -> StoryRow:

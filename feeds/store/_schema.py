@@ -161,7 +161,8 @@ ARTICLE_COLUMNS = tuple(c for c in TABLES["articles"][1] if c != "story_id")
 _ARTICLE_UPDATE = tuple(c for c in ARTICLE_COLUMNS if c not in ("id", "source_url", "first_seen"))
 # An undated article keeps the date it was first given, so an edit does not move it up.
 UPSERT_SET = ", ".join(
-    "published = CASE WHEN excluded.date_source = 'first_seen' THEN articles.published "
+    "published = CASE WHEN excluded.date_source IN ('first_seen', 'rejected') "
+    "THEN articles.published "
     "ELSE excluded.published END"
     if c == "published"
     else f"{c} = excluded.{c}"
