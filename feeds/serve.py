@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gzip
 import hashlib
 import logging
@@ -25,15 +26,18 @@ import os
 import re
 import socket
 import stat
+import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import FeedsError
 
@@ -94,7 +98,12 @@ class _Files:
         if os.path.dirname(real) != self.root:
             return None
         try:
-            with open(real, "rb") as fh:
+            # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            with open(fd, "rb") as fh:
                 st = os.fstat(fh.fileno())
                 if not stat.S_ISREG(st.st_mode):
                     return None
@@ -169,6 +178,7 @@ def _respond(request: Request, name: str, entity: _Entity, max_age: int) -> Resp
         "Last-Modified": formatdate(entity.mtime, usegmt=True),
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Encoding",
+        **_security_headers(name),
     }
     if _not_modified(request, entity):
         del headers["Content-Type"]
@@ -188,12 +198,15 @@ def app(output_dir: str, *, max_age: int, slugs: Collection[str] | None = None) 
     files = _Files(output_dir, slugs)
 
     async def published(request: Request) -> Response:
+        # The method first: every path answers the same 405 to a method it never allows.
+        if request.method not in ("GET", "HEAD"):
+            return _plain(405, "method not allowed", Allow=_ALLOW)
         name = request.path_params["name"] or "index.html"
         if not files.allowed(name):
             return _plain(404, "not found")
-        if request.method not in ("GET", "HEAD"):
-            return _plain(405, "method not allowed", Allow=_ALLOW)
-        entity = files.get(name)
+        # In a thread: opening and reading a file blocks, and a slow disk (or anything
+        # that is not a regular file) must not stall every other request.
+        entity = await run_in_threadpool(files.get, name)
         if entity is None:
             return _plain(404, "not found")
         return _respond(request, name, entity, max_age)
@@ -205,10 +218,154 @@ def app(output_dir: str, *, max_age: int, slugs: Collection[str] | None = None) 
 
 
 def _plain(status: int, text: str, **headers: str) -> Response:
+    headers = {**headers, "X-Content-Type-Options": "nosniff"}
     return Response(text + "\n", status_code=status, headers=headers, media_type="text/plain")
 
 
+#: The reading page runs no script, loads nothing of ours but itself and its inline
+#: style, and shows the articles' pictures (remote, any https or http host) without
+#: telling their hosts where the reader came from.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(name: str) -> dict[str, str]:
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if name.endswith(".html"):
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["Referrer-Policy"] = "no-referrer"
+    else:  # feeds and OPML: web-based readers fetch them from their own origin
+        headers["Access-Control-Allow-Origin"] = "*"
+    return headers
+
+
 # --------------------------------------------------------------------------- the server
+
+#: Seconds a client has to send a request's headers, from the moment it connects or its
+#: previous response ends; a client that sends nothing, or a header line now and then
+#: (slowloris), is disconnected then.
+HEADER_TIMEOUT_S = 10.0
+#: Seconds an idle keep-alive connection stays open after a response.
+KEEP_ALIVE_S = 5
+#: Open connections at most, and never more than the file descriptors left over.
+MAX_CONNECTIONS = 256
+_FD_RESERVE = 32  # descriptors kept for the store, the published files and the passes
+#: Connections asyncio accepts in one go (and the kernel queues), before any of them
+#: reaches `_GuardedH11`; two more batches may be accepted before the first is seen.
+#: The limit leaves room for those, so that accept() never runs out of descriptors
+#: (uvicorn's default batch is 2,048).
+ACCEPT_BATCH = 16
+_LISTEN_QUEUE = 512
+
+
+def _connection_limit(wanted: int) -> int:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return wanted
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(8, min(wanted, soft - _FD_RESERVE - 3 * ACCEPT_BATCH))
+
+
+class _GuardedH11(H11Protocol):  # type: ignore[misc]
+    """uvicorn's h11 protocol with the limits it lacks for a server on the internet.
+
+    uvicorn times out a connection only once a response has been sent; one that never
+    completes its first request's headers stays open for good, and enough of them use
+    up the process's file descriptors. Here every connection has `header_timeout` to
+    send each request's headers, and at `max_connections` the connection idle longest
+    (between requests) is closed to make room, so slow clients cannot lock out others.
+    """
+
+    header_timeout = HEADER_TIMEOUT_S
+    max_connections = MAX_CONNECTIONS
+    _deadline: asyncio.TimerHandle | None = None
+    _idle_since = 0.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._idle_since = time.monotonic()
+        self._arm()
+        if len(self.connections) > self.max_connections:
+            self._make_room()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self._awaiting_request() or self.transport.is_closing():
+            return
+        self._disarm()  # a request's headers are in: the handler's own time now
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._idle_since = time.monotonic()
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _awaiting_request(self) -> bool:
+        return self.cycle is None or bool(self.cycle.response_complete)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        deadline = self._deadline
+        if deadline is not None:
+            deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self._awaiting_request() and not self.transport.is_closing():
+            self.transport.close()
+
+    def _make_room(self) -> None:
+        # Skipping those already closing: they leave `connections` only on the next turn
+        # of the loop, and closing one again would free nothing.
+        idle = [
+            c
+            for c in self.connections
+            if isinstance(c, _GuardedH11) and c._awaiting_request() and not c.transport.is_closing()
+        ]
+        if not idle:
+            self.transport.close()  # every other connection is busy: this one waits no turn
+            return
+        oldest = min(idle, key=lambda c: c._idle_since)
+        oldest.transport.close()
+
+
+class _QuietAccept:
+    """The event loop's exception handler, with "too many open files" said once a minute.
+
+    When accept() fails for want of descriptors, asyncio retries every second and logs
+    the error with its traceback each time: 87 MB of stderr in 25 s under a flood.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, every: float = 60.0) -> None:
+        self.previous = loop.get_exception_handler()
+        self.every = every
+        self.last = -every
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS):
+            now = time.monotonic()
+            if now - self.last >= self.every:
+                self.last = now
+                log.warning("cannot accept connections: %s (said once a minute)", exc.strerror)
+            return
+        if self.previous is not None:
+            self.previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
 
 
 class _QuietServer(uvicorn.Server):  # type: ignore[misc]
@@ -223,11 +380,25 @@ class _QuietServer(uvicorn.Server):  # type: ignore[misc]
 class HttpServer:
     """uvicorn serving `app` on host:port inside the caller's event loop."""
 
-    def __init__(self, asgi: Starlette, *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        asgi: Starlette,
+        *,
+        host: str,
+        port: int,
+        header_timeout: float = HEADER_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.host, self.port = host, port
+        limits = {
+            "header_timeout": header_timeout,
+            "max_connections": _connection_limit(max_connections),
+        }
+        protocol = type("_Guarded", (_GuardedH11,), limits)  # this server's limits
         self._config = uvicorn.Config(
-            asgi, lifespan="off", log_config=None, access_log=False,
+            asgi, lifespan="off", log_config=None, access_log=False, http=protocol,
             timeout_graceful_shutdown=_GRACEFUL_S, server_header=False,
+            timeout_keep_alive=KEEP_ALIVE_S, backlog=ACCEPT_BATCH,
         )  # fmt: skip
         self._server = _QuietServer(self._config)
         self._task: asyncio.Task[None] | None = None
@@ -236,11 +407,16 @@ class HttpServer:
         """Bind (raising FeedsError when the address is unusable), then serve."""
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_QuietAccept(loop))
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started and not self._task.done():
             await asyncio.sleep(0.01)
         if self._task.done():
             self._task.result()  # a startup failure is a bug: let it propagate
+        # asyncio set the kernel's queue to its accept batch; a longer queue lets a
+        # burst of clients wait for their turn instead of retrying their SYN a second on.
+        sock.listen(_LISTEN_QUEUE)
         log.info("serving on http://%s:%d/", self.host, self.port)
 
     async def stop(self) -> None:
@@ -257,7 +433,7 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(_LISTEN_QUEUE)
     except OSError as e:
         sock.close()
         raise FeedsError(f"cannot listen on {host}:{port} ({e.strerror})", subject="serve") from e

@@ -320,6 +320,17 @@ def test_index_never_links_a_script_url(config: Config) -> None:
     assert "data:" not in content
 
 
+def test_index_shows_remote_pictures_lazily_and_without_a_referrer(config: Config) -> None:
+    picture = '<p>نص</p><img src="https://cdn.example/a.jpg" alt="صورة"><p>نص</p>'
+    story = dataclasses.replace(BY_CASE["english"][0], summary_html=picture)
+    page = pub.render_index(config, [(ALL, [story])]).decode()
+    assert '<meta name="referrer" content="no-referrer">' in page
+    assert (
+        '<img loading="lazy" referrerpolicy="no-referrer" src="https://cdn.example/a.jpg"' in page
+    )
+    assert page.count("<img") == 1
+
+
 # --------------------------------------------------------------------------- determinism
 
 

@@ -1,13 +1,17 @@
 """index.html: a static Arabic reading page over the merged feeds.
 
-Self-contained on purpose (inline CSS, no script, no external asset) so that it works
-from any static host and leaks no reader to a third party. Titles and names are plain
-text and are escaped; summaries are HTML already sanitized by the normalize stage and
-are placed in a `dir="auto"` block because an Arabic page can hold an English story.
+Self-contained on purpose (inline CSS, no script, no asset of its own) so that it works
+from any static host. The one thing it loads from elsewhere is the articles' pictures,
+proxied by nothing: each is lazy-loaded and asked for without a referrer (the page's
+`<meta name="referrer">` and the image's own `referrerpolicy`), so a publisher learns
+neither who reads nor from where. Titles and names are plain text and are escaped;
+summaries are HTML already sanitized by the normalize stage and are placed in a
+`dir="auto"` block because an Arabic page can hold an English story.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
@@ -54,6 +58,11 @@ a{color:#8ab4f8}.meta,.also{color:#aaa}header,h2{border-color:#333}}
 """.strip()
 
 
+# Sanitized markup writes every image as "<img " (nh3 serializes tags lower-case).
+_IMG = re.compile(r"<img\s")
+_QUIET_IMG = '<img loading="lazy" referrerpolicy="no-referrer" '
+
+
 def _date(when: datetime) -> str:
     """A date an Arabic reader reads at a glance; the machine-readable one is in <time>."""
     when = c.utc(when)
@@ -65,6 +74,7 @@ def _head(config: Config, feeds: Sequence[FeedConfig]) -> list[str]:
     lines = [
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="referrer" content="no-referrer">',
         f"<title>{escape(c.clean(config.title))}</title>",
     ]
     for feed in feeds:
@@ -97,7 +107,8 @@ def _story(story: Story) -> str:
         f'<p class="meta">{_date(story.published)}{by}</p>',
     ]
     if story.summary_html:
-        parts.append(f'<div class="summary" dir="auto">{story.summary_html}</div>')
+        summary = _IMG.sub(_QUIET_IMG, story.summary_html)
+        parts.append(f'<div class="summary" dir="auto">{summary}</div>')
     others = c.other_sources(story)
     if others:
         links = "، ".join(
