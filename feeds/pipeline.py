@@ -516,19 +516,14 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         stored = _members(recent)
         del recent
         scores = {r.id: r.topic_scores for r in pending}
-        # The store may write the first decisions while the rest are made (SQLite does,
-        # from a thread), and the new stories' topics once all are known.
-        with store.filing(now) as filing:
-            assigned = dedupe.assign_pending(
-                stored, _members(pending), window=dedupe.WINDOW, each=filing.add
-            )
-            del pending
-            topics = _new_story_topics(assigned, scores)
-            filing.finish(topics)
+        assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
+        del pending
+        topics = _new_story_topics(assigned, scores)
+        store.assign(assigned, now, topics)
     touched = set(store.stories_updated_since(since))
-    # New stories got their topics with their filing (`Filing.finish`). The rest are a
-    # later write: a pass killed before it leaves them unclassified (and, killed while
-    # filing, new stories too), and the next pass (with its own `since`) classifies them.
+    # New stories got their topics with their filing (`store.assign`). The rest are a
+    # later write: a pass killed before it leaves them unclassified, and the next pass
+    # (with its own `since`) classifies them.
     _classify(store, sorted(touched.difference(topics).union(store.unclassified_stories())))
     return touched
 
