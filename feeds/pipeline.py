@@ -512,7 +512,7 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         _backfill(store, pending)
         # Each row's preparation is decoded just before it is indexed or filed, not all
         # at once; the generator lets go of `recent` once it has read it. The store lists
-        # `pending` oldest first, ties by id: `dedupe.assign_all`'s order.
+        # `pending` oldest first, ties by id: the order `dedupe.assign_pending` wants.
         stored = _members(recent)
         del recent
         scores = {r.id: r.topic_scores for r in pending}
@@ -563,9 +563,11 @@ def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:
     from . import dedupe  # once per pass, not once per row
 
     for row in rows:
+        prepared = dedupe.Prepared.loads(row.match_features)
+        assert prepared is not None  # `_backfill` left every row's current
         yield dedupe.Member(
             row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
-            row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
+            row.title_key, row.published, prepared,
         )  # fmt: skip
 
 
