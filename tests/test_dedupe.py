@@ -141,8 +141,8 @@ LEAD = (
 
 @pytest.mark.parametrize(("model", "merge"), [("S25", True), ("S26", False)])
 def test_a_wire_copy_with_another_model_number_is_another_story(model: str, merge: bool) -> None:
-    # The same words, so the copy is a wire copy of the first; only the model number
-    # can keep them apart, and it does.
+    # The same words (an estimated Jaccard of 0.98), so the copy is a wire copy of the
+    # first; only the model number can keep them apart, and it does.
     first = make("a", "سامسونج تطلق هاتف جالاكسي S25 رسميا", LEAD)
     copy = make("b", f"سامسونج تطلق هاتف جالاكسي {model} رسميا", LEAD, source="other", hours=1)
     (_, story, _), (_, other, created) = file(first, copy)

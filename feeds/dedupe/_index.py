@@ -40,9 +40,9 @@ class StoryIndex:
 
     The maps hold ids where `_candidates` and `_links` combine them as sets (in C), and
     members where the index reads their fields. A member's features (`Member.features`)
-    are made when it is filed (the article matched) or, for a stored member, the first
-    time it is a candidate that gets as far as scoring, which most members of a large
-    index never are; until then it keeps only its preparation.
+    are made when the fuzzy tiers match it as it is filed, or the first time it is a
+    candidate that gets as far as scoring, which most members of a large index never
+    are; until then it keeps only its preparation.
     """
 
     def __init__(self, members: Iterable[Member] = (), *, window: timedelta = WINDOW) -> None:

@@ -20,14 +20,15 @@ class Member:
     `story_id` when the article is not filed yet; from then on the index owns it:
     `StoryIndex.assign` sets the story of an unfiled one, and `features` replaces the
     preparation with what scoring compares the first time it is asked for. So a member
-    holds exactly one of `prepared` and `feats`. The date as integer microseconds
-    (`micros`, so the window test is exact), its day and the signature as one integer
-    (`lanes`) are what filtering thousands of candidates reads, made once here.
+    holds exactly one of `prepared` and `feats`. Its date is kept as integer
+    microseconds (`micros`: the window test is exact, and orders like the dates) and as
+    its day, and its signature as one integer (`lanes`): what filtering thousands of
+    candidates reads, made once here.
     """
 
     __slots__ = (
         "article_id", "canonical_url", "day", "feats", "guid", "lanes", "micros",
-        "prepared", "published", "source_url", "story_id", "title_key",
+        "prepared", "source_url", "story_id", "title_key",
     )  # fmt: skip
 
     def __init__(
@@ -47,7 +48,6 @@ class Member:
         self.canonical_url = canonical_url
         self.guid = guid
         self.title_key = title_key
-        self.published = published
         self.micros = (published - _EPOCH) // _MICROSECOND
         self.day = math.floor(published.timestamp() / 86400)
         self.lanes = _lanes(prepared.signature)
