@@ -512,23 +512,18 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         _backfill(store, pending)
         # Each row's preparation is decoded just before it is indexed or filed, not all
         # at once; the generator lets go of `recent` once it has read it. The store lists
-        # `pending` oldest first, ties by id: `dedupe.assign_all`'s order.
+        # `pending` oldest first, ties by id: the order `dedupe.assign_pending` wants.
         stored = _members(recent)
         del recent
         scores = {r.id: r.topic_scores for r in pending}
-        # The store may write the first decisions while the rest are made (SQLite does,
-        # from a thread), and the new stories' topics once all are known.
-        with store.filing(now) as filing:
-            assigned = dedupe.assign_pending(
-                stored, _members(pending), window=dedupe.WINDOW, each=filing.add
-            )
-            del pending
-            topics = _new_story_topics(assigned, scores)
-            filing.finish(topics)
+        assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
+        del pending
+        topics = _new_story_topics(assigned, scores)
+        store.assign(assigned, now, topics)
     touched = set(store.stories_updated_since(since))
-    # New stories got their topics with their filing (`Filing.finish`). The rest are a
-    # later write: a pass killed before it leaves them unclassified (and, killed while
-    # filing, new stories too), and the next pass (with its own `since`) classifies them.
+    # New stories got their topics with their filing (`store.assign`). The rest are a
+    # later write: a pass killed before it leaves them unclassified, and the next pass
+    # (with its own `since`) classifies them.
     _classify(store, sorted(touched.difference(topics).union(store.unclassified_stories())))
     return touched
 
@@ -568,9 +563,11 @@ def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:
     from . import dedupe  # once per pass, not once per row
 
     for row in rows:
+        prepared = dedupe.Prepared.loads(row.match_features)
+        assert prepared is not None  # `_backfill` left every row's current
         yield dedupe.Member(
             row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
-            row.title_key, "", row.published, dedupe.Prepared.loads(row.match_features),
+            row.title_key, row.published, prepared,
         )  # fmt: skip
 
 

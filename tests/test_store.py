@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +9,6 @@ import pytest
 
 from feeds.errors import SchemaVersionError, StorageError
 from feeds.store import SCHEMA_VERSION, Store, _sqlite, open_store
-from feeds.store._rows import ts
 from feeds.store._sqlite import PAGE_SIZE
 from feeds.types import Article, DateSource, SourceConfig
 
@@ -151,77 +149,20 @@ def test_new_stories_get_their_topics_in_the_filing_write(store: Store) -> None:
     assert store.unclassified_stories() == ["s1"]
 
 
-def filed_state(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    db = sqlite3.connect(path)
-    articles = db.execute("SELECT id, story_id FROM articles ORDER BY id").fetchall()
-    stories = db.execute("SELECT * FROM stories ORDER BY id").fetchall()
-    db.close()
-    return articles, stories
-
-
-def test_filing_from_a_thread_writes_what_assign_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SQLite writes filing decisions in batches from a thread, as JSON; the rows must be
-    those `Store.assign` writes in one go, topics and the reset of a joined story too."""
-    decisions = [
-        ("a0005", "s5", True), ("a0004", "s1", False), ("a0003", "s3", True),
-        ("a0002", "s3", False), ("a0001", "s6", True), ("a0006", "s6", False),
-    ]  # fmt: skip
-    topics = {"s5": (("ai", "mobile"), True), "s3": ((), False), "s6": (("ai",), False)}
-    topics["s1"] = (("mobile",), True)  # not new after all: it must stay for classifying
-    monkeypatch.setattr(_sqlite, "FILING_BATCH", 4)  # two transactions, a story in both
-    states = []
-    for threaded in (True, False):
-        monkeypatch.setattr(_sqlite, "_JSON_WRITES", threaded)
-        path = tmp_path / f"{threaded}.db"
-        with Store(str(path)) as s:
-            s.sync_sources([SRC])
-            s.save_articles([make_article(n) for n in range(1, 8)], NOW)
-            s.save_articles([make_article(7)], NOW)
-            s.assign([("a0007", "s1", True)], NOW - timedelta(days=1))  # an older story
-            s.set_topics({"s1": (("hardware",), True)})
-            with s.filing(NOW) as filing:
-                assert (type(filing).__name__ == "_FilingThread") is threaded
-                for decision in decisions:
-                    filing.add(decision)
-                filing.finish(topics)
-            assert s.unclassified_stories() == ["s1"]  # joined: classified again later
-        states.append(filed_state(path))
-    assert states[0] == states[1]
-    articles, stories = states[0]
-    assert ("a0006", "s6") in articles and ("s6", ts(NOW), ts(NOW), '["ai"]', 0) in stories
-    assert not [t for t in threading.enumerate() if t.name == "feeds-filing"]
-
-
-def test_filing_left_by_an_exception_keeps_the_batches_it_sent(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_sqlite, "FILING_BATCH", 2)
-    store.save_articles([make_article(n) for n in range(1, 6)], NOW)
-    with pytest.raises(KeyboardInterrupt), store.filing(NOW) as filing:
-        for n in (5, 4, 3):  # oldest first: a prefix of the articles
-            filing.add((f"a{n:04d}", f"s{n}", True))
-        raise KeyboardInterrupt  # the pass dies while filing
-    assert not [t for t in threading.enumerate() if t.name == "feeds-filing"]
-    assert [a.id for a in store.unassigned_articles()] == ["a0003", "a0002", "a0001"]
-    assert store.unclassified_stories() == ["s4", "s5"]  # the next pass classifies them
-
-
-def test_filing_that_cannot_write_says_so(
+def test_filing_that_cannot_write_says_so_and_leaves_nothing_half_done(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.save_articles([make_article(1)], NOW)
+    store.save_articles([make_article(1), make_article(2)], NOW)
     monkeypatch.setattr(_sqlite, "BUSY_TIMEOUT_MS", 50)
     other = sqlite3.connect(tmp_path / "feeds.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     try:
-        with pytest.raises(StorageError, match="locked"), store.filing(NOW) as filing:
-            filing.add(("a0001", "s1", True))
-            filing.finish({})
+        with pytest.raises(StorageError, match="locked"):
+            store.assign([("a0002", "s2", True), ("a0001", "s2", False)], NOW)
     finally:
         other.execute("ROLLBACK")
-    assert [a.id for a in store.unassigned_articles()] == ["a0001"]  # nothing half-done
+    assert [a.id for a in store.unassigned_articles()] == ["a0002", "a0001"]  # oldest first
+    assert store.stories_by_id(["s2"]) == []
 
 
 def test_article_list_without_bodies_then_the_bodies_it_shows(store: Store) -> None:

@@ -237,7 +237,9 @@ _intern = sys.intern
 
 @functools.cache
 def _tag() -> str:
-    """Stored preparations are valid only for the alias table and the code that made them."""
+    """What every stored preparation starts with, and is valid only with: a digest of
+    the alias table and of the format's version ("prep2") and parameters. Bump the
+    version whenever `Prepared.of` would make something else from the same keys."""
     table = "\n".join("\t".join(r) for r in read_table("aliases.tsv"))
     spec = f"prep2 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_SCHEME}\n{table}"
     return hashlib.sha1(spec.encode()).hexdigest()[:12]
@@ -249,7 +251,8 @@ class Prepared:
 
     The expensive part of indexing an article is folding aliases over its title and lead
     and hashing its shingles; with these kept beside the article, rebuilding the index
-    from stored articles costs only decoding, the postings and the LSH bands.
+    from stored articles costs only decoding, the postings and the LSH bands. A cache of
+    what the keys give, invalidated by `_tag` (the package docstring says how).
     """
 
     title: tuple[str, ...]  # title tokens, aliases folded to "@id", clitics stripped

@@ -21,12 +21,6 @@ from ._rows import ArticleRow, MatchRow, Row, ScoreRow, SourceState, StoryRow, c
 
 Params = Sequence[Any] | dict[str, Any]
 
-#: How filing inserts a story that exists already: it is touched, and left unclassified
-#: (the schema's defaults) until its topics are summed again over all its articles.
-STORY_TOUCHED = (
-    "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', is_tech = 1"
-)
-
 
 class Tx(Protocol):
     """One open transaction: statements run in it and commit together."""
@@ -439,6 +433,13 @@ class Store(abc.ABC):
         `topics` gives new stories their (topics, is_tech) in the same write. Every other
         story it touches, and any of those that already existed, is left at the
         unclassified defaults (no topics, `is_tech` 1) for `set_topics` to fill.
+
+        One transaction, the one way filing is written on every backend. A second way,
+        an SQLite thread writing JSON batches while filing went on, took 0.19 s off the
+        cluster step of an 8,000-article cold pass (1.57 to 1.38 s, median of five
+        interleaved runs of benchmarks/clustering.py's "cold pass", issue 18): 4 % of a
+        4.8 s 200-source cold pass (docs/performance.md), under the 10 % that would pay
+        for keeping two writers of the same rows identical.
         """
         if not assignments:
             return
@@ -450,22 +451,15 @@ class Store(abc.ABC):
             names, tech = topics.get(sid, unclassified)
             rows.append((sid, stamp, stamp, _rows.topics_text(names), int(tech)))
         self._write(
+            # A story that exists already is touched, and left unclassified (the schema's
+            # defaults) until its topics are summed again over all its articles.
             "INSERT INTO stories (id, created, updated, topics, is_tech) VALUES (?, ?, ?, ?, ?) "
-            + STORY_TOUCHED,
+            "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', "
+            "is_tech = 1",
             rows,
             ("UPDATE articles SET story_id = ? WHERE id = ?",
              [(sid, aid) for aid, sid, _ in assignments]),
         )  # fmt: skip
-
-    @contextmanager
-    def filing(self, now: datetime) -> Iterator[Filing]:
-        """A sink for clustering's decisions as they are made: `Filing.add` each
-        (article_id, story_id, created_new), then `Filing.finish` with the new stories'
-        topics. Here they are kept and written by `assign` at the end; the SQLite store
-        writes them from a thread while filing goes on. Leaving the block without
-        `finish` (an exception) writes what this sink has not written yet nowhere.
-        """
-        yield Filing(self, now)
 
     def set_topics(self, topics: dict[str, tuple[tuple[str, ...], bool]]) -> None:
         """Set each story's (topics, is_tech)."""
@@ -561,20 +555,3 @@ def _checked(line: int, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if key not in values:
         raise StorageError(f"{table} row without its {key}", subject=f"line {line}")
     return str(table), values
-
-
-Topics = Mapping[str, tuple[tuple[str, ...], bool]]
-
-
-class Filing:
-    """Collects filing decisions and writes them with `Store.assign` on `finish`."""
-
-    def __init__(self, store: Store, now: datetime) -> None:
-        self.store, self.now = store, now
-        self.items: list[tuple[str, str, bool]] = []
-
-    def add(self, item: tuple[str, str, bool]) -> None:
-        self.items.append(item)
-
-    def finish(self, topics: Topics) -> None:
-        self.store.assign(self.items, self.now, topics)

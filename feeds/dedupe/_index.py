@@ -1,0 +1,312 @@
+"""`StoryIndex`: the members of recent stories, and the tiers that file an article."""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+
+from ._bands import Bands
+from ._features import NUM_PERM, Prepared, _score
+from ._member import _MICROSECOND, Member, _equal_lanes, story_id_for
+
+WINDOW = timedelta(hours=72)
+WIRE_JACCARD = 0.5
+# The LSH only has to find wire copies; rewrites share too few 5-grams (0.05-0.25 on the
+# labelled set) and come from the rare-token postings instead.
+LSH_THRESHOLD = 0.4
+RARE_CAP = 64  # a title token posted more often than this in one day is not "rare"
+MAX_CANDIDATES = 64
+
+Decision = tuple[str, str, bool]  # (article id, story id, created a new story)
+
+
+class StoryIndex:
+    """In-memory index over recent members; `assign` files new articles into stories.
+
+    What holds for every member m in `_members` (by article id), from the moment it is
+    added (`add`, or `assign` once its story is decided) on:
+
+    - `_stories[m.story_id]` lists it, in the order added; its story never changes.
+    - Exact tier: `_by_url` and `_by_guid` map its canonical URL and its absolute guid
+      to the story of the first member that had them; `_by_title[m.title_key]` lists it.
+    - Candidates: `_postings[token][m.day]` lists its id for each content word of its
+      title, and `_bands` holds its id under its signature's bands.
+    - Filters: `_by_source[m.source_url]` holds its id, as does `_by_figure[f]` for each
+      of its figures, and `_with_figures` when it has any.
+
+    The maps hold ids where `_candidates` and `_links` combine them as sets (in C), and
+    members where the index reads their fields. A member's features (`Member.features`)
+    are made when the fuzzy tiers match it as it is filed, or the first time it is a
+    candidate that gets as far as scoring, which most members of a large index never
+    are; until then it keeps only its preparation.
+    """
+
+    def __init__(self, members: Iterable[Member] = (), *, window: timedelta = WINDOW) -> None:
+        self.window = window
+        self._days = math.ceil(window / timedelta(days=1))
+        # Members posted this many days or fewer from an article's day are within the
+        # window of it whatever the hours; only the days beyond need the exact test.
+        self._sure_days = max(0, window // timedelta(days=1) - 1)
+        self._span = window // _MICROSECOND  # the window in microseconds
+        self._members: dict[str, Member] = {}
+        self._stories: dict[str, list[Member]] = defaultdict(list)
+        self._by_url: dict[str, str] = {}
+        self._by_guid: dict[str, str] = {}
+        self._by_title: dict[str, list[Member]] = defaultdict(list)
+        self._postings: dict[str, dict[int, list[str]]] = defaultdict(dict)  # token, day
+        self._bands = Bands()
+        self._by_source: dict[str, set[str]] = defaultdict(set)
+        self._by_figure: dict[str, set[str]] = defaultdict(set)
+        self._with_figures: set[str] = set()
+        with _collector_paused():
+            for member in members:
+                self.add(member)
+
+    def add(self, member: Member) -> None:
+        """Index a stored member (its story set); adding the same article twice does
+        nothing."""
+        if member.article_id not in self._members:
+            assert member.prepared is not None  # not yet scored: it is in no index
+            self._add(member, member.prepared)
+
+    def assign(self, member: Member) -> tuple[str, bool]:
+        """(story id, created new) for an unfiled `member`, which then joins the index
+        in that story. An article already in the index keeps its story."""
+        known = self._members.get(member.article_id)
+        if known is not None:
+            return known.story_id, False
+        prepared = member.prepared  # what indexing reads, before `features` lets it go
+        assert prepared is not None  # not yet scored: it is in no index
+        story = self._exact(member) or self._fuzzy(member, prepared.signature)
+        member.story_id = story_id_for(member) if story is None else story
+        self._add(member, prepared)
+        return member.story_id, story is None
+
+    def _add(self, member: Member, prepared: Prepared) -> None:
+        """Put `member` in every map, as the class docstring says."""
+        aid, story = member.article_id, member.story_id
+        self._members[aid] = member
+        self._stories[story].append(member)
+        if member.canonical_url:
+            self._by_url.setdefault(member.canonical_url, story)
+        if member.guid is not None and _absolute(member.guid):
+            self._by_guid.setdefault(member.guid, story)
+        self._by_title[member.title_key].append(member)
+        feats, day = member.feats, member.day
+        for token in prepared.signals() if feats is None else feats.signals:
+            by_day = self._postings[token]
+            posting = by_day.get(day)
+            if posting is None:
+                by_day[day] = [aid]
+            else:
+                posting.append(aid)
+        self._bands.insert(aid, prepared.signature)
+        self._by_source[member.source_url].add(aid)
+        if prepared.figures:
+            self._with_figures.add(aid)
+            for figure in prepared.figures:
+                self._by_figure[figure].add(aid)
+
+    # -- exact tier
+
+    def _exact(self, member: Member) -> str | None:
+        if member.canonical_url in self._by_url:
+            return self._by_url[member.canonical_url]
+        if _absolute(member.guid) and member.guid in self._by_guid:
+            return self._by_guid[member.guid]
+        if len(member.title_key.split()) < 3:  # "تحديث" alone says nothing
+            return None
+        source, when, span = member.source_url, member.micros, self._span
+        same = [
+            m
+            for m in self._by_title.get(member.title_key, ())
+            if m.source_url != source and abs(m.micros - when) <= span
+        ]
+        return min(same, key=_age).story_id if same else None
+
+    # -- fuzzy tiers
+
+    def _similarities(self, lanes: int, aids: Sequence[str]) -> list[float]:
+        """Estimated Jaccard against each member (MinHash.jaccard): equal values / NUM_PERM."""
+        members = self._members
+        return [_equal_lanes(lanes, members[a].lanes) / NUM_PERM for a in aids]
+
+    def _candidates(self, member: Member, signature: bytes) -> set[str]:
+        """The members `member` is compared with: its closest LSH neighbours, and those
+        that share the most rare title tokens with it; at most MAX_CANDIDATES of each."""
+        members, source = self._members, member.source_url
+        first, last = member.micros - self._span, member.micros + self._span
+        # LSH neighbours from another source within the window
+        wire = [
+            a
+            for a in self._bands.query(signature)
+            if (m := members[a]).source_url != source and first <= m.micros <= last
+        ]
+        if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
+            sims = dict(zip(wire, self._similarities(member.lanes, wire), strict=True))
+            wire.sort(key=lambda a: (-sims[a], a))
+        found = set(wire[:MAX_CANDIDATES])
+        # Those sharing a rare title token (one is enough), from another source and
+        # within the window, as set operations: only members of the window's edge days
+        # need the exact time test.
+        counts, edge = self._shared_rare_tokens(member)
+        kept = counts.keys() - self._by_source.get(source, _NONE)
+        if edge:
+            kept.difference_update([a for a in edge if not first <= members[a].micros <= last])
+        # The most shared first (ties by id). With many, only the first 4 * MAX_CANDIDATES
+        # of all are looked at; otherwise all are, and only the ones kept need ranking.
+        # (Sorts, not heapq.nsmallest: a few hundred ids sort faster in C than a heap is
+        # kept in Python.)
+        if len(counts) > 4 * MAX_CANDIDATES:
+            ranked = _most_shared(list(counts), counts)[: 4 * MAX_CANDIDATES]
+            close = [a for a in ranked if a in kept]
+        elif len(kept) > MAX_CANDIDATES:
+            close = _most_shared(list(kept), counts)
+        else:
+            close = list(kept)  # in any order: `found` is a set
+        found.update(close[:MAX_CANDIDATES])
+        return found
+
+    def _shared_rare_tokens(self, member: Member) -> tuple[Counter[str], list[str]]:
+        """How many of `member`'s title tokens each member shares, counting only the
+        tokens rare on the member's day (posted at most RARE_CAP times) within the
+        window; and the members counted from days far enough that they may lie outside
+        the window."""
+        day = member.day
+        first, last = day - self._days, day + self._days
+        sure = self._sure_days
+        window = range(first, last + 1)
+        width = len(window)
+        shared: list[str] = []
+        edge: list[str] = []
+        for token in member.features().signals:
+            by_day = self._postings.get(token)
+            if by_day is None:
+                continue
+            # The days posted, or the days of the window, whichever are fewer.
+            days = ((d, by_day.get(d)) for d in window) if len(by_day) > width else by_day.items()
+            for d, posting in days:
+                if posting is not None and first <= d <= last and len(posting) <= RARE_CAP:
+                    shared += posting
+                    if abs(d - day) > sure:
+                        edge += posting
+        return Counter(shared), edge
+
+    def _fuzzy(self, member: Member, signature: bytes) -> str | None:
+        # In any order: only each story's best link counts.
+        aids = list(self._candidates(member, signature))
+        links = self._links(member, aids)
+        best: dict[str, float] = {}
+        members = self._members
+        for aid, score in links.items():
+            story = members[aid].story_id
+            if score > best.get(story, 0.0):
+                best[story] = score
+        for story, _ in sorted(best.items(), key=lambda kv: (-kv[1], kv[0])):
+            if self._coheres(member, story, links):
+                return story
+        return None
+
+    def _links(self, member: Member, aids: Sequence[str]) -> dict[str, float]:
+        """How well `member` matches each of `aids`: > 1 for a wire copy, 0 for no link.
+
+        Members whose figures clash with `member`'s are left out: they link 0 whatever
+        their text (`_score`'s first guard, and no wire bonus either), and on a busy day
+        they are most candidates ("17" against "15", "ps5" against "499").
+        """
+        mine, members = member.features(), self._members
+        links: dict[str, float] = {}
+        if mine.figures:  # as set operations: those without figures, or sharing one
+            given = set(aids)
+            kept = given - self._with_figures
+            for figure in mine.figures:
+                kept |= given & self._by_figure.get(figure, _NONE)
+            aids = list(kept)  # in any order: each member's link is its own
+        for aid, similarity in zip(aids, self._similarities(member.lanes, aids), strict=True):
+            theirs = members[aid].features()
+            score = _score(mine, theirs)
+            if similarity >= WIRE_JACCARD and not (
+                mine.figures and theirs.figures and mine.figures.isdisjoint(theirs.figures)
+            ):
+                score += 1.0  # a wire copy, unless their figures clash
+            links[aid] = score
+        return links
+
+    def _coheres(self, member: Member, story: str, links: dict[str, float]) -> bool:
+        """Whether `member` may join `story`: no member of it is from the same source
+        (a source does not publish one story twice), and `member` links to its first
+        member too, not only to a later one; this stops a chain A~B~C from pulling C
+        into A's story when C and A are different events. `links` are its links to
+        members already scored."""
+        members = self._stories[story]
+        if any(m.source_url == member.source_url for m in members):
+            return False
+        first = min(members, key=_age).article_id
+        link = links.get(first)
+        if link is None:
+            link = self._links(member, [first]).get(first, 0.0)  # absent: no link
+        return link > 0
+
+
+def _age(member: Member) -> tuple[int, str]:
+    """Oldest first, ties by id: the order stories are founded and filed in."""
+    return member.micros, member.article_id
+
+
+def _absolute(guid: str | None) -> bool:
+    return guid is not None and guid.lower().startswith(("http://", "https://"))
+
+
+def _most_shared(aids: list[str], counts: Mapping[str, int]) -> list[str]:
+    """`aids` sorted by shared tokens, most first, ties by id (in place, and returned).
+
+    Two sorts in C rather than one over built (count, id) tuples: the second is stable,
+    so the ids' order survives among equal counts (`reverse` keeps stability too).
+    """
+    aids.sort()
+    aids.sort(key=counts.__getitem__, reverse=True)
+    return aids
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while an index is filled.
+
+    An index is hundreds of thousands of small objects and a few dicts of one entry per
+    member, and none of them is ever part of a cycle; yet every full collection while
+    they are made walks all of them again, a third of the time building 100,000 members
+    took. Only objects in reference cycles wait; anything else is freed as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def assign_pending(
+    stored: Iterable[Member], pending: Iterable[Member], *, window: timedelta = WINDOW
+) -> list[Decision]:
+    """Index `stored`, then assign each of `pending` in the order given: (article id,
+    story id, created new). A pass gives them oldest first, ties by id (the order the
+    store lists them in), so the same articles make the same stories anywhere.
+
+    Both may be generators, so each stored row is decoded just before it is indexed and
+    each pending one just before it is filed. The collector stays paused until the index
+    has been freed, so it never walks the index at all.
+    """
+    with _collector_paused():
+        index = StoryIndex(stored, window=window)
+        assigned = [(m.article_id, *index.assign(m)) for m in pending]
+        del index
+    return assigned
