@@ -396,3 +396,62 @@ def test_normalizing_never_alters_clean_display_text(text: str) -> None:
     assert clean_text(text) == text
     assert clean_title(text, None) == text
     assert clean_title(text, "موقع آخر") == text
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def _balanced(markup: str) -> bool:
+    """Every element of `markup` closed, in order (void elements aside)."""
+    stack: list[str] = []
+    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)[^>]*>", markup):
+        if name in ("br", "hr", "img", "wbr"):
+            continue
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack
+
+
+def _depth(markup: str) -> int:
+    depth = deepest = 0
+    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)[^>]*>", markup):
+        if name not in ("br", "hr", "img", "wbr"):
+            depth += -1 if closing else 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+@pytest.mark.parametrize(
+    ("markup", "max_chars"),
+    [
+        ("<div>" * 10_000 + "نص عميق" + "</div>" * 10_000, normalize.MAX_HTML),
+        ("<p>" + "كلمة " * 200 + "</p>" * 1 + ("<p>" + "كلمة " * 200 + "</p>") * 5_000, 200_000),
+        ("<div><p>" + "كلمة " * 100_000 + "</p></div>", 50_000),
+        ("<ul>" + "<li><b>بند</b> <i>مهم</i><br>سطر</li>" * 20_000 + "</ul>", 100_000),
+    ],
+    ids=["nested-10000", "description-5MB", "one-huge-paragraph", "huge-list"],
+)
+def test_sanitized_markup_is_bounded_in_depth_and_size(markup: str, max_chars: int) -> None:
+    out = normalize.bound_markup(normalize.sanitize_html(markup, "https://a.example/"), max_chars)
+    assert len(out) <= max_chars + 2_000
+    assert _depth(out) <= normalize.MAX_DEPTH
+    assert _balanced(out)
+    assert "كلمة" in out or "نص عميق" in out or "بند" in out  # the text is kept
+    if len(markup) > max_chars:
+        assert out.endswith("<p>…</p>")  # a reader sees that the rest was cut
+
+
+def test_an_ordinary_article_is_left_as_it_is() -> None:
+    markup = "<div><p>نص <a href='https://a.example/x'>رابط</a></p><ul><li>بند</li></ul></div>"
+    clean = normalize.sanitize_html(markup, "https://a.example/")
+    assert normalize.bound_markup(clean) == clean
+    assert "<p>…</p>" not in clean
+
+
+def test_a_five_megabyte_description_is_not_published_whole() -> None:
+    body = "<p>" + "كلمة " * 200 + "</p>"
+    art = build(entry(summary=body * 5_000, content=body * 5_000))
+    assert len(art.content_html) <= normalize.MAX_HTML + 2_000
+    assert len(art.summary_html) <= normalize.MAX_HTML + 2_000
