@@ -4,7 +4,10 @@ Tiers, cheapest first (research/arabic.md 5c):
 
 1. Exact: the same canonical URL, the same guid when it is an absolute URL (a WordPress
    "?p=123" guid is only unique within its site), or the same title key from another
-   source within the window.
+   source within the window. A link shared by several items of one source (a podcast's
+   homepage, a Hugo taxonomy page) is no identity for that source: a second item of the
+   source joins by link only as a repost (same title, within the window, `REPOSTS` at
+   most), and a story it starts is named after its article, not the link.
 2. Wire copies: MinHash LSH over character 5-grams of the title key plus lead; an
    estimated Jaccard >= `WIRE_JACCARD` links two articles.
 3. Rewrites: candidates from the LSH and from shared rare title tokens (day-bucketed

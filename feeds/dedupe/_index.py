@@ -20,6 +20,9 @@ WIRE_JACCARD = 0.5
 LSH_THRESHOLD = 0.4
 RARE_CAP = 64  # a title token posted more often than this in one day is not "rare"
 MAX_CANDIDATES = 64
+#: Copies of one article a source may post again under new guids (same link and
+#: title, within the window) that still join its story.
+REPOSTS = 2
 
 Decision = tuple[str, str, bool]  # (article id, story id, created a new story)
 
@@ -81,10 +84,13 @@ class StoryIndex:
             return known.story_id, False
         prepared = member.prepared  # what indexing reads, before `features` lets it go
         assert prepared is not None  # not yet scored: it is in no index
-        story = self._exact(member) or self._fuzzy(member, prepared.signature)
-        member.story_id = story_id_for(member) if story is None else story
+        found = self._exact(member) or self._fuzzy(member, prepared.signature)
+        # A new story is named after its first article's link, unless that link does not
+        # identify the article: the story it would name exists already.
+        story = found or story_id_for(member, by_link=self._link_identifies(member))
+        member.story_id = story
         self._add(member, prepared)
-        return member.story_id, story is None
+        return story, found is None
 
     def _add(self, member: Member, prepared: Prepared) -> None:
         """Put `member` in every map, as the class docstring says."""
@@ -114,7 +120,7 @@ class StoryIndex:
     # -- exact tier
 
     def _exact(self, member: Member) -> str | None:
-        if member.canonical_url in self._by_url:
+        if self._link_identifies(member) and member.canonical_url in self._by_url:
             return self._by_url[member.canonical_url]
         if _absolute(member.guid) and member.guid in self._by_guid:
             return self._by_guid[member.guid]
@@ -127,6 +133,26 @@ class StoryIndex:
             if m.source_url != source and abs(m.micros - when) <= span
         ]
         return min(same, key=_age).story_id if same else None
+
+    def _link_identifies(self, member: Member) -> bool:
+        """Whether `member`'s canonical URL is its identity, as for most articles.
+
+        Not for a source whose items share one link: a podcast that links every episode
+        to its homepage, a Hugo taxonomy feed, a WordPress set-up that links every post
+        to the front page. An item of the same source that had this link first makes it
+        the same article only as a repost: the same title, within the window, at most
+        `REPOSTS` times. Otherwise the link says nothing, and the guid and the fuzzy
+        tiers decide, as for an article without a link.
+        """
+        url = member.canonical_url
+        story = self._by_url.get(url) if url else None
+        if story is None:
+            return bool(url)
+        source, when, span = member.source_url, member.micros, self._span
+        own = [m for m in self._stories[story] if m.source_url == source and m.canonical_url == url]
+        return len(own) <= REPOSTS and all(
+            m.title_key == member.title_key and abs(m.micros - when) <= span for m in own
+        )
 
     # -- fuzzy tiers
 

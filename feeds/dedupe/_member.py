@@ -75,15 +75,17 @@ class Member:
         return feats
 
 
-def story_id_for(article: Article | Member) -> str:
+def story_id_for(article: Article | Member, *, by_link: bool = True) -> str:
     """A new story's id, from its first article's canonical URL (else the article's id).
 
     Stable, so re-running a pass on the same articles gives the same ids; and from the
     URL rather than the article, so copies of one URL arriving in any order (a pass
-    killed between two sources, workers racing) still found the same story id.
+    killed between two sources, workers racing) still found the same story id. Not
+    `by_link` when the URL is not the article's identity (`StoryIndex._link_identifies`):
+    its story id is taken already.
     """
     url = article.canonical_url
-    if url:
+    if url and by_link:
         return "s" + hashlib.sha1(("url:" + url).encode()).hexdigest()[:20]
     ident = article.id if isinstance(article, Article) else article.article_id
     return "s" + hashlib.sha1(ident.encode()).hexdigest()[:20]

@@ -106,6 +106,28 @@ CREATE INDEX articles_updated ON articles(updated)
 """
 
 
+# A link shared by a source's items stopped counting as their identity (a podcast's
+# homepage link had put 123 episodes in one story). Every article that shares a story
+# with an earlier one of its own source is unfiled, for the next clustering step to file
+# again under that rule: a genuine repost joins its story again, and each of the rest
+# finds its own. The earliest article of each keeps the story, so published ids stay.
+# The stories that lose articles are left unclassified, to be classified again.
+_SCHEMA_V6 = """
+UPDATE stories SET topics = '[]', is_tech = 1 WHERE id IN (
+    SELECT story_id FROM articles WHERE story_id IS NOT NULL
+    GROUP BY story_id, source_url HAVING count(*) > 1
+);
+UPDATE articles SET story_id = NULL WHERE id IN (
+    SELECT id FROM (
+        SELECT id, row_number() OVER (
+            PARTITION BY story_id, source_url ORDER BY published, id
+        ) AS n
+        FROM articles WHERE story_id IS NOT NULL
+    ) AS ranked WHERE n > 1
+)
+"""
+
+
 def statements(script: str, dialect: Dialect) -> list[str]:
     if dialect == "postgresql":
         # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
@@ -132,7 +154,7 @@ def _script(script: str) -> Migration:
 
 
 MIGRATIONS: tuple[Migration, ...] = tuple(
-    map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5))
+    map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6))
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

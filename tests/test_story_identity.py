@@ -1,0 +1,171 @@
+"""A link shared by a source's items is not an identity: a podcast whose every `<link>`
+is its homepage, a Hugo taxonomy feed, a WordPress set-up that links every item to the
+front page. Each item stays its own story; a genuine repost (the same title again, a
+day later, with a new guid) still joins its story, and a story never keeps more than a
+repost or two from one source. Real servers on 127.0.0.1, a real SQLite file, and the
+published JSON Feed read back.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+from feeds import config, pipeline
+from feeds.store import open_store
+
+REAL = Path(__file__).parent / "data" / "real"
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def _rss(items: list[tuple[str, str, str, datetime]]) -> bytes:
+    """RSS of (guid, link, title, date) items."""
+    body = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
+        f"<pubDate>{format_datetime(when)}</pubDate><description>{title}: "
+        "حلقة جديدة من البرنامج.</description></item>"
+        for guid, link, title, when in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>t</title><link>https://pod.example/</link>{body}</channel></rss>"
+    ).encode()
+
+
+def _config(tmp_path: Path, urls: list[str]) -> config.Config:
+    sources = "".join(f"  - url: {json.dumps(u)}\n    name: {json.dumps(u[-12:])}\n" for u in urls)
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "title: t\nbase_url: https://example.org/feeds/\noutput_dir: out\n"
+        "database: data/feeds.db\n"
+        f"sources:\n{sources}feeds:\n  - slug: all\n    title: all\n    limit: 2000\n",
+        encoding="utf-8",
+    )
+    return config.load(path)
+
+
+def _published(cfg: config.Config) -> list[dict[str, object]]:
+    doc = json.loads((Path(cfg.output_dir) / "all.json").read_text(encoding="utf-8"))
+    items: list[dict[str, object]] = doc["items"]
+    return items
+
+
+def _pass(cfg: config.Config, now: datetime = NOW) -> None:
+    with open_store(cfg.database) as store:
+        pipeline.run_pass(cfg, store, every=True, now=lambda: now)
+
+
+def test_episodes_sharing_the_homepage_link_are_each_a_story(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    episodes = [
+        (f"https://pod.example/shows/{n}.mp3", "https://pod.example/", f"الحلقة {n}: موضوع {n}",
+         NOW - timedelta(days=30 * n))
+        for n in range(1, 41)
+    ]  # fmt: skip
+    httpserver.expect_request("/pod.rss").respond_with_data(_rss(episodes))
+    cfg = _config(tmp_path, [httpserver.url_for("/pod.rss")])
+    _pass(cfg)
+    items = _published(cfg)
+    assert len(items) == 40
+    assert len({i["id"] for i in items}) == 40
+
+
+def test_a_new_episode_on_a_later_pass_is_a_story_of_its_own(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    first = [("g1", "https://pod.example/", "الحلقة الأولى", NOW - timedelta(days=7))]
+    later = [*first, ("g2", "https://pod.example/", "الحلقة الثانية", NOW)]
+    httpserver.expect_request("/pod.rss").respond_with_data(_rss(first))
+    cfg = _config(tmp_path, [httpserver.url_for("/pod.rss")])
+    _pass(cfg, NOW - timedelta(days=7))
+    ids = {i["id"] for i in _published(cfg)}
+    httpserver.clear()
+    httpserver.expect_request("/pod.rss").respond_with_data(_rss(later))
+    _pass(cfg)
+    items = _published(cfg)
+    assert len(items) == 2
+    assert ids < {i["id"] for i in items}  # the first episode's story keeps its id
+
+
+def test_a_repost_joins_its_story_and_other_sources_join_by_link(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    link = "https://news.example/2026/11/ai-law"
+    title = "البرلمان يقر قانون الذكاء الاصطناعي"
+    own = [
+        ("p1", link, title, NOW - timedelta(days=1)),
+        ("p1-again", link, title, NOW - timedelta(hours=3)),  # re-posted with a new guid
+    ]
+    other = [("x9", link, "قانون جديد للذكاء الاصطناعي", NOW - timedelta(hours=20))]
+    httpserver.expect_request("/own.rss").respond_with_data(_rss(own))
+    httpserver.expect_request("/other.rss").respond_with_data(_rss(other))
+    cfg = _config(tmp_path, [httpserver.url_for("/own.rss"), httpserver.url_for("/other.rss")])
+    _pass(cfg)
+    items = _published(cfg)
+    assert len(items) == 1
+    sources = items[0]["_feeds"]["sources"]  # type: ignore[index]
+    assert len(sources) == 3
+
+
+def test_a_story_keeps_at_most_two_reposts_from_one_source(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    link = "https://news.example/weekly"
+    title = "النشرة الأسبوعية للتقنية"  # the same title and link, posted again and again
+    posts = [(f"w{n}", link, title, NOW - timedelta(hours=5 * n)) for n in range(10)]
+    httpserver.expect_request("/w.rss").respond_with_data(_rss(posts))
+    cfg = _config(tmp_path, [httpserver.url_for("/w.rss")])
+    _pass(cfg)
+    with sqlite3.connect(cfg.database) as db:
+        sizes = [n for (n,) in db.execute("SELECT count(*) FROM articles GROUP BY story_id")]
+    assert sum(sizes) == 10
+    assert max(sizes) <= 3
+
+
+def test_the_real_corpus_publishes_every_entry(tmp_path: Path, httpserver: HTTPServer) -> None:
+    files = sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.tsv", "README.md"))
+    for name in files:
+        httpserver.expect_request(f"/{name}").respond_with_data((REAL / name).read_bytes())
+    cfg = _config(tmp_path, [httpserver.url_for(f"/{n}") for n in files])
+    _pass(cfg)
+    with sqlite3.connect(cfg.database) as db:
+        articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        lumped = db.execute(
+            "SELECT story_id, source_url, count(*) FROM articles "
+            "GROUP BY story_id, source_url HAVING count(*) > 1"
+        ).fetchall()
+    assert lumped == []
+    assert len(_published(cfg)) == articles
+
+
+def test_a_store_that_lumped_episodes_together_is_split_keeping_the_story_id(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """A store written before this rule holds one story of many episodes: the schema
+    migration unfiles all but the first, and the next pass files each on its own."""
+    episodes = [
+        (f"ep{n}", "https://pod.example/", f"الحلقة رقم {n}", NOW - timedelta(days=n))
+        for n in range(1, 6)
+    ]
+    httpserver.expect_request("/pod.rss").respond_with_data(_rss(episodes))
+    cfg = _config(tmp_path, [httpserver.url_for("/pod.rss")])
+    _pass(cfg)
+    with sqlite3.connect(cfg.database) as db:  # as the old rule filed them: one story
+        (first,) = db.execute(
+            "SELECT story_id FROM articles ORDER BY published, id LIMIT 1"
+        ).fetchone()
+        db.execute("UPDATE articles SET story_id = ?", (first,))
+        db.execute("DELETE FROM stories WHERE id != ?", (first,))
+        db.execute("PRAGMA user_version = 5")
+    _pass(cfg, NOW + timedelta(minutes=20))
+    items = _published(cfg)
+    assert len(items) == 5
+    assert f"urn:feeds:story:{first}" in {i["id"] for i in items}
+    with sqlite3.connect(cfg.database) as db:
+        assert db.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone() == (5,)
