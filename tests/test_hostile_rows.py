@@ -20,7 +20,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from feeds import config
-from feeds.publish._common import rfc3339
 from feeds.store import open_store
 from feeds.types import EARLIEST_DATE, DateSource, ParsedEntry, ParsedFeed, SourceConfig
 
@@ -196,6 +195,28 @@ def test_dates_that_cannot_be_right_fall_back_to_first_seen(
         assert art.published in (published, updated)
 
 
-def test_rfc3339_writes_four_digit_years() -> None:
-    assert rfc3339(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00Z"
-    assert rfc3339(datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC)) == "2026-03-04T05:06:07Z"
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+        (datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC), "2026-03-04T05:06:07Z"),
+    ],
+    ids=["year-1", "fractions"],
+)
+def test_json_feed_dates_have_four_digit_years(when: datetime, expected: str) -> None:
+    from feeds import publish
+    from feeds.types import Config, FeedConfig, SourceRef, Story
+
+    story = Story(
+        id="s1", title="عنوان", url="https://e.example/a", summary_html="", content_html="",
+        published=when, updated=when, language="ar",
+        sources=(SourceRef(url="https://e.example/a", name="e"),),
+    )  # fmt: skip
+    config = Config(
+        path="c", title="t", base_url="https://e.example/", output_dir="o", database="d"
+    )
+    item = json.loads(publish.render_json(config, FeedConfig(slug="all", title="t"), [story]))
+    assert (item["items"][0]["date_published"], item["items"][0]["date_modified"]) == (
+        expected,
+        expected,
+    )
