@@ -19,9 +19,9 @@ def documented() -> set[str]:
 
 def modules() -> set[str]:
     """Public modules (`name`) and packages (`name/`) directly under feeds/."""
-    found = {
-        p.stem for p in PACKAGE.glob("*.py") if not p.name.startswith("_")
-    } | {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    found = {p.stem for p in PACKAGE.glob("*.py") if not p.name.startswith("_")} | {
+        f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()
+    }
     return found
 
 

@@ -409,3 +409,14 @@ def test_latin1_labelled_utf8_is_not_read_as_arabic() -> None:
     assert feed.encoding == "windows-1252"
     assert feed.repair is None
     assert "simulações" in (feed.entries[0].title or "")
+
+
+def test_fast_paths_are_applied_only_to_a_tested_feedparser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from feeds.parse import _patches
+
+    monkeypatch.setattr(feedparser, "__version__", "7.0.0")
+    assert _patches.apply() is False  # a release that may use its internals otherwise
+    monkeypatch.setattr(feedparser, "__version__", min(_patches.TESTED))
+    assert _patches.apply() is True

@@ -1,0 +1,133 @@
+"""What the parse stage keeps of a feedparser result or a JSON Feed: plain records."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from feeds.types import ParsedEntry, ParsedFeed
+
+# XML 1.0 section 2.2 `Char`: everything else makes lxml and feedgen refuse the document.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    s = FORBIDDEN.sub("", str(value))
+    return s if s.strip() else None
+
+
+def _utc(value: object) -> datetime | None:
+    """feedparser's `*_parsed` values are UTC `struct_time`s."""
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _entry(e: Any) -> ParsedEntry:
+    # dict.get, never e.get: FeedParserDict maps a missing `updated` to `published`.
+    content, base, language = _content(e)
+    summary_detail = dict.get(e, "summary_detail") or {}
+    return ParsedEntry(
+        guid=_text(dict.get(e, "id")),
+        title=_text(dict.get(e, "title")),
+        link=_text(_link(e)),
+        summary=_text(dict.get(e, "summary")),
+        content=_text(content),
+        published=_utc(dict.get(e, "published_parsed")),
+        published_raw=_text(dict.get(e, "published")),
+        updated=_utc(dict.get(e, "updated_parsed")),
+        updated_raw=_text(dict.get(e, "updated")),
+        authors=_names(dict.get(e, "authors") or [], dict.get(e, "author")),
+        categories=_terms(dict.get(e, "tags") or []),
+        base=_text(base or dict.get(summary_detail, "base")),
+        language=_text(language or dict.get(summary_detail, "language")),
+        image=_text(_image(e)),
+    )
+
+
+def _content(e: Any) -> tuple[str | None, str | None, str | None]:
+    """The richest content block: HTML first (`content:encoded`, Atom type="html")."""
+    blocks = [c for c in dict.get(e, "content") or [] if dict.get(c, "value")]
+    if not blocks:
+        return None, None, None
+    html_blocks = [c for c in blocks if "html" in str(dict.get(c, "type") or "")]
+    best = (html_blocks or blocks)[0]
+    value = str(best["value"])
+    if "html" not in str(dict.get(best, "type") or ""):
+        value = escape(value)
+    return value, dict.get(best, "base"), dict.get(best, "language")
+
+
+def _link(e: Any) -> str | None:
+    link = dict.get(e, "link")
+    if link:
+        return str(link)
+    for candidate in dict.get(e, "links") or []:
+        if dict.get(candidate, "rel", "alternate") == "alternate" and dict.get(candidate, "href"):
+            return str(candidate["href"])
+    return None
+
+
+def _names(authors: Iterable[Any], author: object) -> tuple[str, ...]:
+    names = [_text(dict.get(a, "name")) for a in authors if isinstance(a, dict)]
+    if not any(names) and author:
+        names = [_text(author)]
+    return tuple(dict.fromkeys(n.strip() for n in names if n))
+
+
+def _terms(tags: Iterable[Any]) -> tuple[str, ...]:
+    terms = [
+        _text(dict.get(t, "label") or dict.get(t, "term")) for t in tags if isinstance(t, dict)
+    ]
+    return tuple(dict.fromkeys(t.strip() for t in terms if t))
+
+
+def _image(e: Any) -> str | None:
+    for link in dict.get(e, "links") or []:
+        if dict.get(link, "rel") == "enclosure" and str(dict.get(link, "type", "")).startswith(
+            "image/"
+        ):
+            return str(dict.get(link, "href") or "") or None
+    for key in ("media_thumbnail", "media_content"):
+        for media in dict.get(e, key) or []:
+            url = dict.get(media, "url")
+            kind = str(dict.get(media, "medium") or dict.get(media, "type") or "image")
+            if url and (key == "media_thumbnail" or kind.startswith("image")):
+                return str(url)
+    return None
+
+
+def _feed(d: Any, url: str, entries: tuple[ParsedEntry, ...], warnings: list[str]) -> ParsedFeed:
+    f = d["feed"]
+    return ParsedFeed(
+        url=url,
+        title=_text(dict.get(f, "title")),
+        link=_text(dict.get(f, "link")),
+        language=_text(dict.get(f, "language")),
+        ttl_minutes=_ttl(dict.get(f, "ttl")),
+        version=str(d.get("version") or ""),
+        encoding=_text(d.get("encoding")),
+        entries=entries,
+        warnings=tuple(warnings),
+    )
+
+
+def _ttl(value: object) -> int | None:
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        return None
+    return minutes if minutes > 0 else None
