@@ -117,13 +117,13 @@ def cluster(rows: Sequence[Row]) -> dict[str, str]:
             store.sync_sources(list(sources.values()))
             store.save_articles(articles, now, {a.id: pipeline.derive(a) for a in articles})
             pipeline.cluster(store, now, since=now)
-            saved = store.articles_since(min(r.published for r in rows))
+            unfiled = [r.id for r in store.unassigned_match_rows()]
+            filed = store.match_rows_since(min(r.published for r in rows))
         finally:
             store.close()
-    unfiled = [s.article.id for s in saved if s.story_id is None]
     if unfiled:  # a bug in clustering, not a merge missed
         raise RuntimeError(f"{len(unfiled)} articles left in no story, e.g. {unfiled[0]}")
-    return {row_of[s.article.id]: s.story_id for s in saved if s.story_id is not None}
+    return {row_of[r.id]: r.story_id for r in filed if r.story_id is not None}
 
 
 # --------------------------------------------------------------------------- sets

@@ -389,7 +389,4 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     from . import config, worker
 
-    cfg = config.load(args.config)
-    if not cfg.database.startswith(("postgresql://", "postgres://")):
-        raise FeedsError("`feeds worker` needs a postgresql:// database", subject="database")
-    return worker.run(cfg)
+    return worker.run(config.load(args.config))

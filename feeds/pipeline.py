@@ -32,7 +32,7 @@ import filelock
 # most of its time.
 from . import policy, pool
 from .errors import FeedsError, FetchError, LockedError, ParseError
-from .store import MatchRow, SourceState, Store, open_store
+from .store import MatchRow, SourceState, Store, is_server_url, open_store
 from .types import (
     Article,
     Config,
@@ -72,7 +72,7 @@ def utc_now() -> datetime:
 
 def lock_path(config: Config) -> str:
     """One lock per store: beside the SQLite file, or in output_dir for a server store."""
-    if config.database.startswith(("postgresql://", "postgres://")):
+    if is_server_url(config.database):
         return os.path.join(config.output_dir, ".feeds.lock")
     return config.database + ".lock"
 

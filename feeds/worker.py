@@ -40,7 +40,7 @@ from . import classify, dedupe, pipeline, stories  # noqa: F401
 from . import publish as _renderers  # noqa: F401
 from .errors import FeedsError
 from .fetch import Fetcher
-from .store import Store, is_server_url, open_store
+from .store import ServerStore, is_server_url, open_server_store
 from .types import Config
 
 __all__ = ["WorkerSettings", "build_app", "run"]
@@ -103,13 +103,13 @@ class _Worker:
 
     def __init__(self, config: Config, settings: WorkerSettings, name: str) -> None:
         self.config, self.settings, self.name = config, settings, name
-        self.store: Store | None = None
+        self.store: ServerStore | None = None
         self.fetcher: Fetcher | None = None
         self.last_publish: datetime | None = None
 
-    def open(self) -> tuple[Store, Fetcher]:
+    def open(self) -> tuple[ServerStore, Fetcher]:
         if self.store is None:
-            self.store = open_store(self.config.database)
+            self.store = open_server_store(self.config.database)
         if self.fetcher is None:
             self.fetcher = Fetcher(self.config.fetch)
         return self.store, self.fetcher
@@ -168,7 +168,7 @@ class _Worker:
 
 def _publish(config: Config, since: datetime) -> tuple[str, ...] | None:
     # Its own connection: this runs in a thread while the loop's tasks use theirs.
-    with open_store(config.database) as store, store.publish_lock() as mine:
+    with open_server_store(config.database) as store, store.publish_lock() as mine:
         if not mine:
             log.info("another worker is publishing; skipped")
             return None
@@ -206,7 +206,7 @@ def build_app(
     return app, worker
 
 
-async def _apply_schema(app: procrastinate.App, store: Store) -> None:
+async def _apply_schema(app: procrastinate.App, store: ServerStore) -> None:
     """Install procrastinate's tables once, whichever worker starts first."""
     with store.exclusive("procrastinate-schema"):
         row = await app.connector.execute_query_one_async(
@@ -244,15 +244,3 @@ def run(config: Config, env: Mapping[str, str] | None = None) -> int:
     settings = WorkerSettings.from_env(os.environ if env is None else env, config)
     asyncio.run(run_async(config, settings))
     return 0
-
-
-def defer_publish(config: Config) -> int:
-    """Queue one publish now (what `publish_seconds` does on its schedule)."""
-    app, _ = build_app(config, WorkerSettings(publish_seconds=0), "defer")
-
-    async def go() -> int:
-        async with app.open_async():
-            task: Any = app.tasks[PUBLISH]
-            return int(await task.defer_async(timestamp=0))
-
-    return asyncio.run(go())

@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from servers import HostileServer, hostile_server
 
 from feeds import config, pipeline
-from feeds.store import SourceState, Store
+from feeds.store import SourceState, open_store
 from feeds.types import Config, Outcome
 
 DATA = Path(__file__).parent / "data" / "pipeline"
@@ -112,7 +112,7 @@ def passed(
         result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW)
     elapsed = time.monotonic() - started
     assert len(result.sources) == len(urls)
-    with Store(cfg.database) as store:
+    with open_store(cfg.database) as store:
         states = {s.url: s for s in store.sources()}
     return cfg, states, elapsed
 
@@ -215,7 +215,7 @@ def test_permanent_redirect_seen_over_a_day_is_adopted(
     for hours in (0, 13, 26):
         with pipeline.open_for(cfg) as store:
             pipeline.run_pass(cfg, store, every=True, now=lambda h=hours: NOW + timedelta(hours=h))
-    with Store(cfg.database) as store:
+    with open_store(cfg.database) as store:
         state = store.source(hostile.url("/moved"))
     assert state is not None
     assert state.url == hostile.url("/moved")  # status shows the original...

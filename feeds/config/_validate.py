@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from feeds.errors import ConfigError, Problem
+from feeds.store import is_server_url
 from feeds.types import (
     TOPICS,
     Config,
@@ -64,7 +65,6 @@ _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _SIZE = re.compile(r"(\d+)\s*([kmg]i?b|b)?", re.IGNORECASE)
 #: Size units: SI (1 MB = 10**6 bytes) and binary (1 MiB = 2**20 bytes), case-insensitive.
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
-_POSTGRES = ("postgresql://", "postgres://")
 
 _Check = Callable[[str], str | None]  # a value's problem, or None when it is fine
 
@@ -321,7 +321,7 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
     if r.found:
         return None
     folder = os.path.dirname(os.path.abspath(file))
-    if not values["database"].startswith(_POSTGRES):
+    if not is_server_url(values["database"]):
         values["database"] = _resolve(folder, values["database"])
     values["output_dir"] = _resolve(folder, values["output_dir"])
     values["base_url"] = values["base_url"].rstrip("/") + "/"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 from ..errors import StorageError
 from ..types import Article, SourceConfig, Validators
@@ -30,10 +30,6 @@ class Tx(Protocol):
     def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
 
-def is_server_url(database: str) -> bool:
-    return database.startswith(("postgresql://", "postgres://"))
-
-
 # An article's columns but the large ones an article list does not need (body, matching
 # text and features), which read as empty.
 _LISTED = ", ".join(
@@ -46,25 +42,13 @@ _LISTED = ", ".join(
 class Store(abc.ABC):
     """Sources, articles and stories: SQLite (a path) or PostgreSQL (a URL).
 
-    ``Store(database)`` opens the backend the name calls for, like `open_store`.
-    Every method raises StorageError for anything the database refuses.
+    `feeds.store.open_store` opens the backend a `database:` value names. Every method
+    raises StorageError for anything the database refuses.
     """
 
     path: str
     #: How the dialect says "equal, NULLs included".
     _same = "IS"
-
-    def __new__(cls, database: str = "", *args: Any, **kwargs: Any) -> Store:
-        if cls is Store:
-            if is_server_url(database):
-                from ._postgres import PostgresStore
-
-                cls = PostgresStore
-            else:
-                from ._sqlite import SqliteStore
-
-                cls = SqliteStore
-        return super().__new__(cls)
 
     # ------------------------------------------------------------------ backend
 
@@ -78,9 +62,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def _query(self, sql: str, params: Params = ()) -> list[Row]: ...
 
-    #: What makes the claim's inner SELECT safe against concurrent claimers: nothing on
-    #: SQLite (BEGIN IMMEDIATE already serializes writers), SKIP LOCKED on PostgreSQL.
-    _CLAIM_LOCK = ""
+    #: What makes the claim's inner SELECT safe against concurrent claimers; each
+    #: backend says what it needs.
+    _CLAIM_LOCK: ClassVar[str]
 
     def claim_due(
         self, now: datetime, *, owner: str, lease: timedelta, limit: int
@@ -105,29 +89,18 @@ class Store(abc.ABC):
         return sorted((_rows.source_state(r) for r in rows), key=lambda s: s.url)
 
     @abc.abstractmethod
-    def publish_lock(self) -> AbstractContextManager[bool]:
-        """Try to become the one publisher; yields False when another holds the lock."""
-
-    @abc.abstractmethod
     def check(self) -> list[str]:
         """Problems found by the database's own consistency checks; empty when fine."""
 
     @abc.abstractmethod
     def vacuum(self) -> None: ...
 
-    @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
-        """Wait for a lock named `name` shared by every process using this database.
-
-        One machine needs none (the CLI's pass lock does it); PostgreSQL has one.
-        """
-        yield
-
+    @abc.abstractmethod
     def _serialize(self, tx: Tx, name: str) -> None:
-        """Make concurrent transactions of kind `name` run one after the other."""
-        return  # SQLite's BEGIN IMMEDIATE already runs every writer one at a time
+        """Make concurrent transactions of kind `name`, `tx` among them, run one after
+        the other."""
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -279,13 +252,6 @@ class Store(abc.ABC):
             out.update({r["id"]: r[column] for r in self._query(sql, chunk)})
         return out
 
-    def articles_since(self, since: datetime) -> list[ArticleRow]:
-        """Articles published or first seen at or after `since`, with their stories."""
-        return self._article_rows(
-            "WHERE a.published >= ? OR a.first_seen >= ? ORDER BY a.published, a.id",
-            (ts(since), ts(since)),
-        )
-
     def articles_of_stories(
         self, story_ids: Sequence[str], *, bodies: bool = True
     ) -> list[ArticleRow]:
@@ -312,12 +278,6 @@ class Store(abc.ABC):
             ArticleRow(_rows.article(r), r["story_id"], r["source_name"])
             for r in self._query(sql, params)
         ]
-
-    def unassigned_articles(self) -> list[Article]:
-        """Articles saved but not yet put into a story, oldest first."""
-        return [r.article for r in self._article_rows(
-            "WHERE a.story_id IS NULL ORDER BY a.published, a.id", ()
-        )]  # fmt: skip
 
     # The three reads clustering and classifying use: no bodies, so a cold pass of
     # thousands of articles does not hold every body in memory while it matches.
@@ -403,9 +363,6 @@ class Store(abc.ABC):
         rows = self._query("SELECT id FROM stories WHERE topics = '[]' AND is_tech = 1")
         return sorted(r["id"] for r in rows)
 
-    def count_articles(self) -> int:
-        return int(self._query("SELECT count(*) AS n FROM articles")[0]["n"])
-
     def change_marker(self) -> str:
         """A short text that changes whenever anything a published feed shows may change.
 
@@ -478,14 +435,6 @@ class Store(abc.ABC):
         )
         return [_rows.story_row(r) for r in rows]
 
-    def stories_by_id(self, ids: Sequence[str]) -> list[StoryRow]:
-        out: list[StoryRow] = []
-        for chunk in chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self._query(f"SELECT * FROM stories WHERE id IN ({marks})", chunk)
-            out += [_rows.story_row(r) for r in rows]
-        return out
-
     # ------------------------------------------------------------------ maintenance
 
     def purge(self, before: datetime, keep_story_ids: Collection[str]) -> int:
@@ -541,6 +490,20 @@ class Store(abc.ABC):
                 )
                 count += 1
         return count
+
+
+class ServerStore(Store):
+    """A store on a database server, which processes on several machines share: it has
+    the locks they take turns by. One machine needs none, its passes being kept apart
+    by the CLI's pass lock."""
+
+    @abc.abstractmethod
+    def publish_lock(self) -> AbstractContextManager[bool]:
+        """Try to become the one publisher; yields False when another holds the lock."""
+
+    @abc.abstractmethod
+    def exclusive(self, name: str) -> AbstractContextManager[None]:
+        """Wait for the lock named `name`, shared by every process using this database."""
 
 
 def _checked(line: int, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:

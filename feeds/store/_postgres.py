@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 
 from ..errors import SchemaVersionError, StorageError
 from . import _schema
-from ._base import Params, Store, Tx
+from ._base import Params, ServerStore, Tx
 from ._rows import Row
 
 log = logging.getLogger("feeds.store")
@@ -53,7 +53,7 @@ class _PgTx:
                 cur.executemany(_dialect(sql), rows)
 
 
-class PostgresStore(Store):
+class PostgresStore(ServerStore):
     """PostgreSQL store; `path` is the URL with its password hidden (for messages)."""
 
     _same = "IS NOT DISTINCT FROM"

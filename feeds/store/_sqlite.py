@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
 from . import _schema
-from ._base import Params, Store
+from ._base import Params, Store, Tx
 from ._rows import Row
 
 log = logging.getLogger("feeds.store")
@@ -129,10 +129,8 @@ class SqliteStore(Store):
     # the SELECT inside the UPDATE runs, so two claimers can never pick one row.
     _CLAIM_LOCK = ""
 
-    @contextmanager
-    def publish_lock(self) -> Iterator[bool]:
-        # One machine: the CLI's pass lock already keeps publishers apart.
-        yield True
+    def _serialize(self, tx: Tx, name: str) -> None:
+        pass  # BEGIN IMMEDIATE already runs every writer one at a time
 
     def check(self) -> list[str]:
         problems = [str(r[0]) for r in self._raw("PRAGMA integrity_check")]
