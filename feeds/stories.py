@@ -9,7 +9,6 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from . import dedupe, normalize
 from .store import ArticleRow, Store, StoryRow
@@ -28,52 +27,22 @@ def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]
     The pool is read without article bodies (the filters need only titles and
     summaries); the bodies of the few stories the feeds show are read afterwards.
     """
-    chosen = _from_newest(config, store)
-    if chosen is None:
-        chosen, _ = _choose(config, store, store.recent_stories(POOL))
+    # One path: the whole pool, every pass. A shortcut that read only the newest few
+    # hundred stories when they provably fill every feed saved 0.25 s of a 4.8 s cold
+    # 200-source pass (5 %, under the 10 % that would pay for a second path, issue 18)
+    # with one broad feed, and never applied to narrow topic feeds such as those of
+    # config.yaml and the demo: a topic with a few percent of the stories cannot fill
+    # its limit from the newest 400.
+    story_rows = store.recent_stories(POOL)
+    rows = store.articles_of_stories([s.id for s in story_rows], bodies=False)
+    all_stories = assemble(story_rows, rows, config.sources)
+    del rows
+    chosen = [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
     bodies = store.article_bodies(sorted({s.article_id for _, shown in chosen for s in shown}))
     return [
         (feed, [replace(s, content_html=bodies.get(s.article_id, "")) for s in shown])
         for feed, shown in chosen
     ]
-
-
-Chosen = list[tuple[FeedConfig, list[Story]]]
-
-
-def _choose(
-    config: Config, store: Store, story_rows: Sequence[StoryRow]
-) -> tuple[Chosen, datetime]:
-    """Each feed's stories from these; and the earliest article time among them."""
-    rows = store.articles_of_stories([s.id for s in story_rows], bodies=False)
-    oldest = min((r.article.published for r in rows), default=datetime.max.replace(tzinfo=UTC))
-    all_stories = assemble(story_rows, rows, config.sources)
-    del rows
-    return [(feed, for_feed(feed, all_stories)) for feed in config.feeds], oldest
-
-
-def _from_newest(config: Config, store: Store) -> Chosen | None:
-    """What `_choose` picks from the whole pool, read from the newest few stories only
-    when that is provably the same; else None.
-
-    When every source has the default priority, a story's representative is its
-    earliest article, so stories rank by their earliest article's time: the order in
-    which the store lists them. If each feed fills its limit with stories newer than
-    the oldest article read, no story left unread can rank among them. A pass that
-    files thousands of stories then reads a few hundred instead of 5,000.
-    """
-    need = max((f.limit for f in config.feeds), default=0)
-    few = max(200, 4 * need)
-    if not need or few >= POOL or any(s.priority for s in config.sources):
-        return None
-    story_rows = store.recent_stories(few)
-    chosen, oldest = _choose(config, store, story_rows)
-    if len(story_rows) < few:
-        return chosen  # the store holds no more stories: this is the whole pool
-    for feed, shown in chosen:
-        if len(shown) < feed.limit or any(s.published <= oldest for s in shown):
-            return None
-    return chosen
 
 
 def assemble(

@@ -117,61 +117,45 @@ def _many(tmp_path: Path) -> tuple[Store, tuple[SourceConfig, SourceConfig]]:
     return store, (one, two)
 
 
-@pytest.mark.parametrize(
-    ("priority", "slugs", "few"),
-    [
-        (0, ("all", "ai"), True),  # the newest 200 fill both
-        (0, ("all", "ai", "space", "none"), False),  # two need older stories
-        (5, ("all", "ai"), False),  # a representative may be a later article
-        (0, ("all", "edge"), False),  # its last story shares its time with one not read
-    ],
-)
-def test_select_from_the_newest_stories_equals_the_whole_pool(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, priority: int, slugs: tuple[str], few: bool
-) -> None:
-    from feeds import stories
+def _newest(numbers: range, limit: int, priority: int) -> list[str]:
+    """The stories of `_many` numbered `numbers` that a feed of `limit` shows: newest
+    representative first, ties to the larger id. The later copy (even numbers, from the
+    second source) represents its story only when that source has a priority."""
 
+    def published(n: int) -> datetime:
+        late = 7 if priority and n % 2 == 0 else 0
+        return NOW - timedelta(minutes=10 * (n // 3) - late)
+
+    return [f"s{n:04d}" for n in sorted(numbers, key=lambda n: (published(n), n), reverse=True)][
+        :limit
+    ]
+
+
+@pytest.mark.parametrize("priority", [0, 5])
+def test_select_picks_each_feeds_newest_from_the_whole_pool(tmp_path: Path, priority: int) -> None:
     store, (one, two) = _many(tmp_path)
     feeds = {
-        "all": FeedConfig("all", "t", limit=30),
-        "ai": FeedConfig("ai", "t", topics=("ai",), limit=49),
-        "space": FeedConfig("space", "t", topics=("space",), limit=10),  # the oldest only
-        "none": FeedConfig("none", "t", include=("لا يوجد",), limit=5),  # never filled
-        # stories 150 to 200 (the newest 200 read are 0 to 199; 198 to 200 share a time)
-        "edge": FeedConfig("edge", "t", include=("^خبر (1[5-9][0-9]|200) ",), limit=50),
-    }
+        "all": (FeedConfig("all", "t", limit=30), range(700)),
+        "ai": (FeedConfig("ai", "t", topics=("ai",), limit=49), range(651)),
+        "space": (FeedConfig("space", "t", topics=("space",), limit=10), range(651, 700)),
+        "none": (FeedConfig("none", "t", include=("لا يوجد",), limit=5), range(0)),
+        # 51 stories for 50 places, the last three sharing one time
+        "edge": (FeedConfig("edge", "t", include=("^خبر (1[5-9][0-9]|200) ",), limit=50),
+                 range(150, 201)),
+    }  # fmt: skip
     config = Config(
         path="", title="t", base_url="https://x.example/", output_dir=str(tmp_path),
         database="", sources=(one, dataclasses.replace(two, priority=priority)),
-        feeds=tuple(feeds[s] for s in slugs),
+        feeds=tuple(feed for feed, _ in feeds.values()),
     )  # fmt: skip
-
-    def shown() -> list[tuple[str, list[tuple[str, str]]]]:
-        return [(f.slug, [(s.id, s.content_html) for s in got]) for f, got in select(config, store)]
-
-    assert (stories._from_newest(config, store) is not None) is few
-    quick = shown()
-    monkeypatch.setattr(stories, "_from_newest", lambda config, store: None)
-    assert quick == shown()
-    expected = {"all": 30, "ai": 49, "space": 10, "none": 0, "edge": 50}
-    assert [len(got) for _, got in quick] == [expected[s] for s in slugs]
-
-
-def test_select_reads_few_stories_when_the_newest_fill_every_feed(tmp_path: Path) -> None:
-    from feeds import stories
-
-    store, (one, two) = _many(tmp_path)
-    config = Config(
-        path="", title="t", base_url="https://x.example/", output_dir=str(tmp_path),
-        database="", sources=(one, two), feeds=(FeedConfig("all", "t", limit=30),),
-    )  # fmt: skip
-    quick = stories._from_newest(config, store)
-    # three stories share each time; ties go to the larger id
-    assert quick is not None and [s.id for s in quick[0][1]][:4] == [
-        "s0002",
-        "s0001",
-        "s0000",
-        "s0005",
-    ]
-    topic = dataclasses.replace(config, feeds=(FeedConfig("space", "t", topics=("space",)),))
-    assert stories._from_newest(topic, store) is None  # not among the newest 200
+    shown = {f.slug: got for f, got in select(config, store)}
+    for slug, (feed, numbers) in feeds.items():
+        assert [s.id for s in shown[slug]] == _newest(numbers, feed.limit, priority), slug
+    # Of the three sharing the oldest time, the smallest id is left out; with the
+    # priority, 198's later copy represents it and the odd 199 is the oldest alone.
+    left_out = {f"s{n:04d}" for n in range(150, 201)} - {s.id for s in shown["edge"]}
+    assert left_out == {"s0199" if priority else "s0198"}
+    for story in shown["all"]:
+        n = int(story.id[1:])
+        late = int(bool(priority and n % 2 == 0))
+        assert (story.article_id, story.content_html) == (f"a{n}-{late}", f"<p>{n}</p>")
