@@ -16,13 +16,15 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
+
+from .conditional import not_modified
 
 __all__ = ["DemoFile", "DemoServer", "config_text", "demo_files"]
 
@@ -80,23 +82,6 @@ def demo_files() -> tuple[DemoFile, ...]:
 # --------------------------------------------------------------------------- HTTP
 
 
-def _not_modified(if_none_match: str | None, if_modified_since: str | None, file: DemoFile) -> bool:
-    # RFC 9110 §13.2.2: If-None-Match, when present, is evaluated instead of
-    # If-Modified-Since; GET/HEAD use the weak comparison, so a W/ prefix still matches.
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or file.etag in tags
-    if not if_modified_since:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
-        return False  # RFC 9110 §13.1.3: an invalid date is ignored
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    return file.last_modified <= since
-
-
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -130,8 +115,14 @@ class _Handler(BaseHTTPRequestHandler):
             ("ETag", file.etag),
             ("Last-Modified", format_datetime(file.last_modified, usegmt=True)),
         )
-        conditions = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-        if _not_modified(*conditions, file):
+        if not_modified(
+            self.command,
+            self.headers.get("If-None-Match"),
+            self.headers.get("If-Modified-Since"),
+            etags=(file.etag,),
+            last_modified=file.last_modified,
+            now=datetime.now(UTC),
+        ):
             self._send(HTTPStatus.NOT_MODIFIED, validators, b"", with_body=False)
             return
         headers = (("Content-Type", file.content_type), *validators)

@@ -10,7 +10,8 @@ anything else: ``<slug>.rss|.atom|.json``, ``index.html`` (also at ``/``) and
   (inode, mtime_ns, size) so a file is hashed once per atomic replace, not per request.
   The gzip variant has its own tag (``"…-gz"``): a strong tag names one exact byte
   sequence, and each variant is a different one. ``Vary: Accept-Encoding`` goes on both.
-* ``If-None-Match`` wins over ``If-Modified-Since`` (RFC 9110 §13.2.2); either gives 304.
+* ``If-None-Match`` wins over ``If-Modified-Since`` (RFC 9110 §13.2.2); either gives 304
+  (`feeds.conditional`, which the demo server shares), and either tag matches.
 * ``Cache-Control: max-age`` is the schedule interval: nothing changes sooner.
 """
 
@@ -29,7 +30,8 @@ import stat
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
+from datetime import UTC, datetime
+from email.utils import formatdate
 
 import uvicorn
 from starlette.applications import Starlette
@@ -39,6 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .conditional import not_modified
 from .errors import FeedsError
 
 __all__ = ["CONTENT_TYPES", "HttpServer", "app"]
@@ -146,30 +149,6 @@ def _accepts_gzip(header: str) -> bool:
     return q > 0
 
 
-def _tags(header: str) -> Iterator[str]:
-    """Entity tags of If-None-Match, compared weakly as RFC 9110 §13.1.2 requires."""
-    for tag in header.split(","):
-        tag = tag.strip()
-        yield tag[2:] if tag.startswith("W/") else tag
-
-
-def _not_modified(request: Request, entity: _Entity) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = set(_tags(if_none_match))
-        return "*" in tags or bool(tags & {entity.etag, entity.gzip_etag})
-    since = request.headers.get("if-modified-since")
-    if since is None:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False  # RFC 9110 §13.1.3: an invalid date is ignored
-    if when.tzinfo is None:
-        return False
-    return int(entity.mtime) <= when.timestamp()
-
-
 def _respond(request: Request, name: str, entity: _Entity, max_age: int) -> Response:
     zipped = _accepts_gzip(request.headers.get("accept-encoding", ""))
     headers = {
@@ -180,7 +159,14 @@ def _respond(request: Request, name: str, entity: _Entity, max_age: int) -> Resp
         "Vary": "Accept-Encoding",
         **_security_headers(name),
     }
-    if _not_modified(request, entity):
+    if not_modified(
+        request.method,
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        etags=(entity.etag, entity.gzip_etag),
+        last_modified=datetime.fromtimestamp(entity.mtime, UTC),
+        now=datetime.now(UTC),
+    ):
         del headers["Content-Type"]
         return Response(status_code=304, headers=headers)
     body = entity.gzipped if zipped else entity.body

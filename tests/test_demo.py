@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import calendar
 import http.client
+import itertools
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -238,6 +239,9 @@ def test_conditional_requests_get_304(server: demo.DemoServer) -> None:
     _, headers, _ = request(server, "/oloum.rdf")
     etag, modified = headers["etag"], headers["last-modified"]
     older = format_datetime(datetime(2026, 11, 1, tzinfo=UTC), usegmt=True)
+    when = parsedate_to_datetime(modified)
+    asctime = f"{when:%a %b} {when.day:2d} {when:%H:%M:%S %Y}"  # no zone: UTC
+    tomorrow = format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
     cases = [
         ({"If-None-Match": etag}, 304),
         ({"If-None-Match": f'"other", W/{etag}'}, 304),
@@ -245,13 +249,15 @@ def test_conditional_requests_get_304(server: demo.DemoServer) -> None:
         ({"If-Modified-Since": modified}, 304),
         ({"If-Modified-Since": older}, 200),
         ({"If-Modified-Since": "yesterday"}, 200),
+        ({"If-Modified-Since": asctime}, 304),
+        ({"If-Modified-Since": tomorrow}, 200),  # past the server's clock: ignored
         ({"If-None-Match": '"other"', "If-Modified-Since": modified}, 200),  # ETag wins
     ]
-    for conditions, expected in cases:
-        status, answer, body = request(server, "/oloum.rdf", **conditions)
-        assert status == expected, conditions
+    for (conditions, expected), method in itertools.product(cases, ("GET", "HEAD")):
+        status, answer, body = request(server, "/oloum.rdf", method, **conditions)
+        assert status == expected, (method, conditions)
         assert answer["etag"] == etag
-        assert (body == b"") is (expected == 304)
+        assert body == b"" if method == "HEAD" else (body == b"") is (expected == 304)
 
 
 @pytest.mark.parametrize("path", ["/", "/sources.json", "/nope.xml", "/../demo.py", "/OLOUM.RDF"])

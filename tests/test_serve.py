@@ -282,6 +282,13 @@ def test_if_modified_since_gives_304(daemon: Daemon) -> None:
     earlier = formatdate(parsedate_to_datetime(modified).timestamp() - 86400, usegmt=True)
     assert fetch(daemon, "/all.rss", headers={"If-Modified-Since": earlier})[0] == 200
     assert fetch(daemon, "/all.rss", headers={"If-Modified-Since": "garbage"})[0] == 200
+    when = parsedate_to_datetime(modified)
+    asctime = f"{when:%a %b} {when.day:2d} {when:%H:%M:%S %Y}"  # no zone: UTC
+    assert fetch(daemon, "/all.rss", headers={"If-Modified-Since": asctime})[0] == 304
+    tomorrow = formatdate(time.time() + 86400, usegmt=True)  # past the server's clock
+    assert fetch(daemon, "/all.rss", headers={"If-Modified-Since": tomorrow})[0] == 200
+    status, _, body = fetch(daemon, "/all.rss", "HEAD", headers={"If-Modified-Since": modified})
+    assert (status, body) == (304, b"")
     # RFC 9110 §13.2.2: when If-None-Match is present, If-Modified-Since is ignored.
     both = {"If-None-Match": '"other"', "If-Modified-Since": modified}
     assert fetch(daemon, "/all.rss", headers=both)[0] == 200
