@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from feeds.arabic.matching import match_key
-from feeds.types import TOPICS, SourceConfig
+from feeds.types import TOPICS, SourceConfig, Topics
 
 __all__ = [
     "NEGATIVE",
@@ -231,8 +231,8 @@ def key_scores(title_key: str, text_key: str) -> dict[str, float]:
     return out
 
 
-def combine(per_article: Iterable[Mapping[str, float]]) -> tuple[tuple[str, ...], bool]:
-    """(topics, is_tech) of a story from its articles' `article_scores`, summed in order."""
+def combine(per_article: Iterable[Mapping[str, float]]) -> Topics:
+    """A story's topics from its articles' `article_scores`, summed in order."""
     tech: dict[str, float] = defaultdict(float)
     negative = 0.0
     for one in per_article:
@@ -243,8 +243,8 @@ def combine(per_article: Iterable[Mapping[str, float]]) -> tuple[tuple[str, ...]
                 tech[key] += value
     kept = tuple(t for _, t in sorted((-s, t) for t, s in tech.items() if s >= THRESHOLD))
     if not kept:
-        return kept, False
-    return kept, negative < sum(tech.values())
+        return Topics(kept, False)
+    return Topics(kept, negative < sum(tech.values()))
 
 
 @functools.cache

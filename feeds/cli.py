@@ -8,15 +8,13 @@ holds the lock (EX_TEMPFAIL, so cron wrappers can tell "busy" from "broken").
 from __future__ import annotations
 
 import argparse
-import atexit
 import io
 import json
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -56,25 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command() -> NoReturn:
-    """The `feeds` executable: `main`, then an exit that skips tearing the interpreter down.
-
-    A pass imports about 470 modules (numpy, lxml, httpx...), and freeing them one by one
-    after `main` returned took 0.1 to 0.2 s, every run, after all output was written. So
-    this does what matters of Python's own exit (atexit handlers: logging's flush, the
-    process pool's clean-up; the standard streams flushed) and ends the process there.
-    It exits the usual way when a thread other than this one is still running, or on an
-    interpreter without `atexit._run_exitfuncs`; `main` stays a plain function for tests.
-    """
-    code = main()
-    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
-    if threading.active_count() > 1 or run_exitfuncs is None:
-        sys.exit(code)
-    run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # A closed stream or a broken pipe: nothing more can be said on it.
-        with suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(code)
+    """The `feeds` executable (and `python -m feeds`): `main`, and its status."""
+    sys.exit(main())
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""Pure scheduling policy: when a source is next due, and when a move becomes permanent.
+"""Pure scheduling policy: when a source is next due, when a move becomes permanent, and
+what a refresh writes on its source's row (`after_fetch`, `after_error`: the decider).
 
 Nothing here does I/O or reads a clock: every function takes `now` (an aware UTC
 datetime) and, where it jitters, a `random.Random`, so a test can replay any decision.
@@ -23,7 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from feeds.types import FetchConfig
+from feeds.errors import FeedsError
+from feeds.types import KEEP, FetchConfig, FetchResult, Outcome, ParsedFeed, SourceUpdate
 
 __all__ = [
     "BACKOFF_CAP",
@@ -245,3 +247,77 @@ def _seconds(value: str | None) -> int | None:
 
 def _clamp(value: timedelta, low: timedelta, high: timedelta) -> timedelta:
     return max(low, min(value, high))
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What a successful fetch of one source came to, as `after_fetch` weighs it."""
+
+    result: FetchResult
+    outcome: Outcome
+    feed: ParsedFeed | None = None  # None: no body was parsed (304, or the same body)
+    items: int = 0
+    body_hash: str | None = None  # of the body parsed (a discovered feed's, if any)
+    discovered: str | None = None  # the feed an HTML page led to, when it did
+
+
+def after_fetch(
+    fetched: Fetched,
+    redirect: RedirectTrack,
+    *,
+    now: datetime,
+    interval: timedelta,
+    limits: FetchConfig,
+    rng: random.Random,
+) -> SourceUpdate:
+    """The source row after a fetch that succeeded (200 or 304): errors cleared, the
+    next due time from the publisher's hints, the validators and the redirect track;
+    the item count and the encoding repair when a body was parsed."""
+    result, feed = fetched.result, fetched.feed
+    due = next_due_ok(
+        now, interval=interval, headers=result.headers,
+        ttl_minutes=feed.ttl_minutes if feed else None, limits=limits, rng=rng,
+    )  # fmt: skip
+    track, adopt = track_redirect(redirect, result.permanent_redirect, now)
+    return SourceUpdate(
+        last_fetch=now, last_status=result.status, last_outcome=fetched.outcome.value,
+        last_error=None, consecutive_errors=0, next_due=due,
+        bytes=len(result.content or b""), duration=round(result.elapsed, 3),
+        validators=result.validators,
+        body_hash=fetched.body_hash if fetched.body_hash is not None else KEEP,
+        items=fetched.items if feed is not None else KEEP,
+        repair=feed.repair if feed is not None else KEEP,
+        redirect_target=track.target, redirect_seen=track.seen, redirect_since=track.since,
+        fetch_url=track.target if adopt and track.target else KEEP,
+        discovered_url=fetched.discovered or KEEP,
+    )  # fmt: skip
+
+
+def after_error(
+    err: FeedsError,
+    errors_before: int,
+    elapsed: float,
+    *,
+    now: datetime,
+    interval: timedelta,
+    limits: FetchConfig,
+    rng: random.Random,
+) -> SourceUpdate:
+    """The source row after a failed refresh: the error in words, one more consecutive
+    error, the back-off; a 410 disables the source until its config changes."""
+    errors = errors_before + 1
+    status = getattr(err, "status", None)
+    due = next_due_error(
+        now, error_kind=getattr(err, "kind", "parse"), status=status,
+        retry_after=getattr(err, "retry_after", None), consecutive_errors=errors,
+        interval=interval, limits=limits, rng=rng,
+    )  # fmt: skip
+    return SourceUpdate(
+        last_fetch=now, last_status=status, last_outcome=Outcome.ERROR.value,
+        last_error=err.message, consecutive_errors=errors, duration=round(elapsed, 3),
+        next_due=due,
+        disabled_reason="410 Gone: the publisher removed this feed" if is_gone(status) else KEEP,
+    )  # fmt: skip

@@ -3,9 +3,10 @@
 feedparser and the normalizer are pure Python and hold the GIL, so threads cannot run
 two parses at once; processes can. The pool sits behind the parse stage only: the
 pipeline hands `pipeline.parse_body` to whatever `Executor` it is given (or runs it in
-its event loop's default thread when given None), so every stage stays testable without
-a pool. What crosses the process boundary is `FetchResult`, `SourceConfig`, a datetime
-and back `ParsedFeed`/`Article` records: frozen slots dataclasses, which pickle.
+one thread of its own, off the event loop, when given None), so every stage stays
+testable without a pool. What crosses the process boundary is `FetchResult`,
+`SourceConfig`, a datetime and back `ParsedFeed`/`Article` records: frozen slots
+dataclasses, which pickle.
 
 Start method: "forkserver". A pass's process has live threads by the time the first
 body arrives (the pool's own manager thread, and whatever the event loop started), and
@@ -17,9 +18,7 @@ paid while the pass is trying to use those very cores. The forkserver imports th
 
 The processes start at the first parse, not when the pool is made: a warm pass, where
 every source answers 304, never starts them. They start all at once and import the
-parse stage while the pass is still fetching the other sources. Only the forkserver may
-start sooner, as the pass fetches a source it never read (`prepare`): its imports then
-overlap that fetch.
+parse stage while the pass is still fetching the other sources.
 
 Threshold: below `MIN_SOURCES` sources the pool's fixed cost (the forkserver's imports
 and pickling every body across) is more than a second core saves; measured in
@@ -104,28 +103,10 @@ class LazyProcessPool(Executor):
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._started = 0.0
-        self._prepared = False
 
     @property
     def started(self) -> bool:
         return self._pool is not None
-
-    def prepare(self) -> None:
-        """Start the forkserver now, if it is the start method; no worker starts yet.
-
-        For a pass about to fetch a source it never read, which will almost surely
-        send a body to parse: the forkserver's imports (about 0.3 s) then run while the
-        body is on its way, instead of after it arrived. A pass of 304s never calls it.
-        """
-        with self._lock:
-            if self._prepared or self._pool is not None:
-                return
-            self._prepared = True
-        ctx = _context()
-        if ctx.get_start_method() == "forkserver":
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
 
     def submit(  # type: ignore[override]
         self, fn: Callable[..., T], /, *args: Any, **kwargs: Any

@@ -12,8 +12,9 @@ appears here.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from typing import Final, NamedTuple
 
 # --------------------------------------------------------------------------- config
 
@@ -314,3 +315,62 @@ class PassResult:
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.sources if r.outcome is outcome)
+
+
+# --------------------------------------------------------------------------- store writes
+
+
+class Filed(NamedTuple):
+    """One clustering decision: the story an article was filed in, and whether filing
+    it created that story."""
+
+    article_id: str
+    story_id: str
+    new: bool
+
+
+class Topics(NamedTuple):
+    """A story's topics (best first) and whether it is tech news at all."""
+
+    topics: tuple[str, ...]
+    is_tech: bool
+
+
+class Keep(enum.Enum):
+    """The value of a `SourceUpdate` field that leaves its column as it is."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUpdate:
+    """What one refresh writes on its source's row (`policy.after_fetch` and
+    `policy.after_error` decide it; `Store.update_source` writes it). A field left at
+    `KEEP` leaves its column as it is."""
+
+    last_fetch: datetime | Keep = KEEP
+    last_status: int | Keep | None = KEEP
+    last_outcome: str | Keep = KEEP
+    last_error: str | Keep | None = KEEP
+    consecutive_errors: int | Keep = KEEP
+    next_due: datetime | Keep = KEEP
+    duration: float | Keep = KEEP
+    bytes: int | Keep = KEEP
+    validators: Validators | Keep = KEEP
+    body_hash: str | Keep | None = KEEP
+    items: int | Keep = KEEP
+    repair: str | Keep | None = KEEP
+    redirect_target: str | Keep | None = KEEP
+    redirect_seen: int | Keep = KEEP
+    redirect_since: datetime | Keep | None = KEEP
+    fetch_url: str | Keep = KEEP
+    discovered_url: str | Keep = KEEP
+    disabled_reason: str | Keep | None = KEEP
+
+    def changes(self) -> dict[str, object]:
+        """The fields to write, by column name."""
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {name: value for name, value in values if value is not KEEP}

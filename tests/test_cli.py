@@ -250,7 +250,7 @@ def _command(body: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_quick_exit_runs_atexit_handlers_flushes_output_and_keeps_the_code() -> None:
+def test_the_executable_runs_atexit_handlers_flushes_output_and_keeps_the_code() -> None:
     done = _command(
         "def fake_main():\n"
         "    atexit.register(print, 'atexit ran')\n"
@@ -264,7 +264,7 @@ def test_the_quick_exit_runs_atexit_handlers_flushes_output_and_keeps_the_code()
     assert done.stderr == "to stderr"
 
 
-def test_the_quick_exit_waits_for_a_thread_still_running() -> None:
+def test_the_executable_waits_for_a_thread_still_running() -> None:
     done = _command(
         "def late():\n"
         "    time.sleep(0.3)\n"

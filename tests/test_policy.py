@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from feeds.errors import FeedsError, FetchError, ParseError
 from feeds.policy import (
+    Fetched,
     RedirectTrack,
+    after_error,
+    after_fetch,
     freshness_lifetime,
     is_gone,
     next_due_error,
@@ -18,7 +22,15 @@ from feeds.policy import (
     parse_retry_after,
     track_redirect,
 )
-from feeds.types import FetchConfig
+from feeds.types import (
+    KEEP,
+    FetchConfig,
+    FetchResult,
+    Outcome,
+    ParsedFeed,
+    SourceUpdate,
+    Validators,
+)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 LIMITS = FetchConfig(min_interval=timedelta(minutes=5), max_interval=timedelta(hours=24))
@@ -279,3 +291,128 @@ def test_parse_http_date_rejects(value: str | None) -> None:
 def test_freshness_lifetime_none_without_hints() -> None:
     assert freshness_lifetime({"content-type": "application/rss+xml"}, NOW) is None
     assert freshness_lifetime({"cache-control": "max-age=60"}, NOW) == M
+
+
+# --------------------------------------------------------------------------- the decider
+
+
+def _fetched_result(
+    status: int = 200,
+    content: bytes | None = b"<rss/>",
+    headers: tuple[tuple[str, str], ...] = (),
+    moved: str | None = None,
+) -> FetchResult:
+    return FetchResult(
+        source_url="https://s.example/feed", url="https://s.example/feed", status=status,
+        content=content, headers=headers, validators=Validators('"v1"', None),
+        fetched_at=NOW, elapsed=0.4567, permanent_redirect=moved,
+    )  # fmt: skip
+
+
+NO_REDIRECT = RedirectTrack()
+
+
+def _after_fetch(fetched: Fetched, track: RedirectTrack = NO_REDIRECT) -> SourceUpdate:
+    return after_fetch(
+        fetched, track, now=NOW, interval=15 * M, limits=LIMITS, rng=random.Random(1)
+    )
+
+
+@pytest.mark.parametrize(
+    ("fetched", "expected"),
+    [
+        (
+            Fetched(_fetched_result(304, None), Outcome.NOT_MODIFIED),
+            {
+                "last_outcome": "not_modified",
+                "last_status": 304,
+                "bytes": 0,
+                "items": KEEP,
+                "repair": KEEP,
+                "body_hash": KEEP,
+            },
+        ),
+        (
+            Fetched(_fetched_result(), Outcome.UNCHANGED),
+            {"last_outcome": "unchanged", "bytes": 6, "items": KEEP, "body_hash": KEEP},
+        ),
+        (
+            Fetched(_fetched_result(), Outcome.OK, ParsedFeed(url="u", repair="cp1256"), 7, "h"),
+            {
+                "last_outcome": "ok",
+                "items": 7,
+                "repair": "cp1256",
+                "body_hash": "h",
+                "discovered_url": KEEP,
+            },
+        ),
+        (
+            Fetched(_fetched_result(), Outcome.OK, ParsedFeed(url="u"), 3, "h", "https://f/x"),
+            {"discovered_url": "https://f/x", "items": 3, "repair": None},
+        ),
+    ],
+    ids=["not-modified", "unchanged", "parsed", "discovered"],
+)
+def test_a_fetch_that_succeeded_clears_errors_and_keeps_what_it_did_not_see(
+    fetched: Fetched, expected: dict[str, object]
+) -> None:
+    update = _after_fetch(fetched)
+    assert (update.last_error, update.consecutive_errors, update.last_fetch) == (None, 0, NOW)
+    assert update.validators == Validators('"v1"', None)
+    assert update.duration == 0.457
+    assert isinstance(update.next_due, datetime) and update.next_due >= NOW + 15 * M
+    for name, value in expected.items():
+        assert getattr(update, name) == value, name
+    assert update.disabled_reason is KEEP and update.fetch_url is KEEP
+
+
+def test_a_publisher_ttl_lengthens_the_next_due_time() -> None:
+    feed = ParsedFeed(url="u", ttl_minutes=120)
+    update = _after_fetch(Fetched(_fetched_result(), Outcome.OK, feed, 1, "h"))
+    assert isinstance(update.next_due, datetime) and update.next_due >= NOW + 2 * H
+
+
+def test_a_permanent_redirect_is_tracked_then_adopted() -> None:
+    target = "https://new.example/feed"
+    fetched = Fetched(_fetched_result(moved=target), Outcome.NOT_MODIFIED)
+    first = _after_fetch(fetched)
+    assert (first.redirect_target, first.redirect_seen, first.fetch_url) == (target, 1, KEEP)
+    settled = RedirectTrack(target, 2, NOW - timedelta(days=2))
+    assert _after_fetch(fetched, settled).fetch_url == target
+    assert _after_fetch(Fetched(_fetched_result(), Outcome.OK), settled).redirect_target is None
+
+
+@pytest.mark.parametrize(
+    ("error", "before", "disabled"),
+    [
+        (FetchError("https://s.example/feed", "HTTP 500", kind="http", status=500), 0, KEEP),
+        (FetchError("https://s.example/feed", "timed out", kind="timeout"), 4, KEEP),
+        (
+            FetchError("https://s.example/feed", "HTTP 410", kind="http", status=410),
+            1,
+            "410 Gone: the publisher removed this feed",
+        ),
+        (ParseError("https://s.example/feed", "not a feed"), 0, KEEP),
+    ],
+    ids=["http-500", "fifth-timeout", "gone", "not-a-feed"],
+)
+def test_a_failed_refresh_counts_the_error_and_backs_off(
+    error: FeedsError, before: int, disabled: object
+) -> None:
+    update = after_error(
+        error, before, 1.23456, now=NOW, interval=15 * M, limits=LIMITS, rng=random.Random(1)
+    )
+    assert update.last_outcome == "error" and update.last_error == error.message
+    assert update.consecutive_errors == before + 1
+    assert update.disabled_reason == disabled
+    assert update.duration == 1.235
+    assert isinstance(update.next_due, datetime) and update.next_due > NOW
+    assert update.validators is KEEP and update.items is KEEP  # what it never saw is kept
+
+
+def test_retry_after_sets_the_next_try() -> None:
+    err = FetchError(
+        "https://s.example/feed", "HTTP 429", kind="http", status=429, retry_after=3600
+    )
+    update = after_error(err, 0, 0.1, now=NOW, interval=15 * M, limits=LIMITS, rng=random.Random(1))
+    assert isinstance(update.next_due, datetime) and update.next_due >= NOW + H

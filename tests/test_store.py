@@ -11,7 +11,7 @@ from stored import stored
 from feeds.errors import SchemaVersionError, StorageError
 from feeds.store import SCHEMA_VERSION, Store, _sqlite, is_server_url, open_store
 from feeds.store._sqlite import PAGE_SIZE
-from feeds.types import Article, DateSource, SourceConfig
+from feeds.types import Article, DateSource, Filed, SourceConfig, SourceUpdate, Topics
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 SRC = SourceConfig(url="https://a.example/feed/", name="أ")
@@ -160,15 +160,16 @@ def test_stories_keep_their_id_and_get_touched(store: Store) -> None:
     assert {r.article.id for r in store.articles_of_stories(["s1"])} == {"a0001", "a0002"}
 
 
-def test_new_stories_get_their_topics_in_the_filing_write(store: Store) -> None:
+def test_filing_leaves_the_stories_it_touches_for_classifying(store: Store) -> None:
     store.save_articles([make_article(1), make_article(2), make_article(3)], NOW)
-    store.assign([("a0001", "s1", True), ("a0002", "s2", True)], NOW, {"s1": (("ai",), True)})
-    assert store.unclassified_stories() == ["s2"]  # no topics given: the defaults
+    store.assign([Filed("a0001", "s1", True), Filed("a0002", "s2", True)], NOW)
+    assert store.unclassified_stories() == ["s1", "s2"]
+    store.set_topics({"s1": Topics(("ai",), True), "s2": Topics((), False)})
+    assert store.unclassified_stories() == []
     s1 = {s.id: s for s in store.recent_stories(10)}["s1"]
     assert (s1.topics, s1.is_tech) == (("ai",), True)
-    store.set_topics({"s2": ((), False)})
-    # Joining a story, even one named in `topics`, leaves it for classifying again.
-    store.assign([("a0003", "s1", False)], NOW, {"s1": (("mobile",), True)})
+    # Joining a classified story leaves it for classifying again.
+    store.assign([Filed("a0003", "s1", False)], NOW)
     assert store.unclassified_stories() == ["s1"]
 
 
@@ -205,7 +206,7 @@ def test_article_list_without_bodies_then_the_bodies_it_shows(store: Store) -> N
 
 
 def test_gone_source_is_reenabled_only_when_its_config_changes(store: Store) -> None:
-    store.update_source(SRC.url, disabled_reason="410 Gone")
+    store.update_source(SRC.url, SourceUpdate(disabled_reason="410 Gone"))
     store.sync_sources([SRC])
     assert store.due_sources(NOW) == []
     store.sync_sources([replace(SRC, name="اسم جديد")])
@@ -213,7 +214,7 @@ def test_gone_source_is_reenabled_only_when_its_config_changes(store: Store) -> 
 
 
 def test_due_sources_respects_next_due_unless_every(store: Store) -> None:
-    store.update_source(SRC.url, next_due=NOW + timedelta(minutes=10))
+    store.update_source(SRC.url, SourceUpdate(next_due=NOW + timedelta(minutes=10)))
     assert store.due_sources(NOW) == []
     assert len(store.due_sources(NOW, every=True)) == 1
     assert len(store.due_sources(NOW + timedelta(minutes=10))) == 1
@@ -236,7 +237,7 @@ def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
     store.path = path
     store._db = sqlite3.connect(path, timeout=0.2, isolation_level=None)
     with pytest.raises(StorageError, match="locked"):
-        store.update_source(SRC.url, items=1)
+        store.update_source(SRC.url, SourceUpdate(items=1))
     other.execute("ROLLBACK")
 
 

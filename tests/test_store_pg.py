@@ -15,7 +15,7 @@ import pytest
 
 from feeds.errors import SchemaVersionError, StorageError
 from feeds.store import SCHEMA_VERSION, Store, open_server_store, open_store
-from feeds.types import Article, DateSource, SourceConfig, Validators
+from feeds.types import Article, DateSource, SourceConfig, SourceUpdate, Validators
 
 pytestmark = pytest.mark.postgres
 
@@ -38,10 +38,10 @@ def article(n: int, source: int = 0, **kw: Any) -> Article:
 def exercise(store: Store) -> list[Any]:
     """The same calls on any store; returns everything read back."""
     store.sync_sources(SOURCES[:3])
-    store.update_source(
-        SOURCES[0].url, validators=Validators('"e"', "Mon, 01 Jan 2026 00:00:00 GMT"),
+    store.update_source(SOURCES[0].url, SourceUpdate(
+        validators=Validators('"e"', "Mon, 01 Jan 2026 00:00:00 GMT"),
         next_due=NOW + timedelta(minutes=5), duration=0.123, last_status=200, items=2,
-    )  # fmt: skip
+    ))  # fmt: skip
     store.save_articles(
         [article(1), article(2, source=1), article(3, source=2)], NOW,
         {"a0002": ('["m", "مطابقة"]', '["t", {"ai": 3.0}]')},
@@ -107,15 +107,15 @@ def test_a_queued_job_restarts_its_lease_only_while_the_source_is_still_its_to_d
     assert not any_store.restart_lease(b, owner="w1", now=later, lease=lease)
     # Refreshed meanwhile (no longer due): nobody's job runs it again.
     any_store.release(c, "w2")
-    any_store.update_source(c, next_due=later + timedelta(hours=1))
+    any_store.update_source(c, SourceUpdate(next_due=later + timedelta(hours=1)))
     assert not any_store.restart_lease(c, owner="w1", now=later, lease=lease)
     assert not any_store.restart_lease("http://x.example/", owner="w1", now=later, lease=lease)
 
 
 def test_claim_skips_sources_not_due_disabled_or_out_of_config(any_store: Store) -> None:
     any_store.sync_sources(SOURCES[:4])
-    any_store.update_source(SOURCES[0].url, next_due=NOW + timedelta(minutes=1))
-    any_store.update_source(SOURCES[1].url, disabled_reason="410 Gone")
+    any_store.update_source(SOURCES[0].url, SourceUpdate(next_due=NOW + timedelta(minutes=1)))
+    any_store.update_source(SOURCES[1].url, SourceUpdate(disabled_reason="410 Gone"))
     any_store.sync_sources(SOURCES[1:3])
     claimed = any_store.claim_due(NOW, owner="w", lease=timedelta(minutes=1), limit=10)
     assert [s.url for s in claimed] == [SOURCES[2].url]

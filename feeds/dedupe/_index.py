@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
+from feeds.types import Filed
+
 from ._bands import Bands
 from ._features import NUM_PERM, Prepared, _score
 from ._member import _MICROSECOND, Member, _equal_lanes, story_id_for
@@ -23,8 +25,6 @@ MAX_CANDIDATES = 64
 #: Copies of one article a source may post again under new guids (same link and
 #: title, within the window) that still join its story.
 REPOSTS = 2
-
-Decision = tuple[str, str, bool]  # (article id, story id, created a new story)
 
 
 class StoryIndex:
@@ -322,10 +322,11 @@ _NONE: frozenset[str] = frozenset()
 
 def assign_pending(
     stored: Iterable[Member], pending: Iterable[Member], *, window: timedelta = WINDOW
-) -> list[Decision]:
-    """Index `stored`, then assign each of `pending` in the order given: (article id,
-    story id, created new). A pass gives them oldest first, ties by id (the order the
-    store lists them in), so the same articles make the same stories anywhere.
+) -> list[Filed]:
+    """Index `stored`, then file each of `pending` in the order given (`Filed`: the
+    article, its story, and whether that story is new). A pass gives them oldest first,
+    ties by id (the order the store lists them in), so the same articles make the same
+    stories anywhere.
 
     Both may be generators, so each stored row is decoded just before it is indexed and
     each pending one just before it is filed. The collector stays paused until the index
@@ -333,6 +334,6 @@ def assign_pending(
     """
     with _collector_paused():
         index = StoryIndex(stored, window=window)
-        assigned = [(m.article_id, *index.assign(m)) for m in pending]
+        assigned = [Filed(m.article_id, *index.assign(m)) for m in pending]
         del index
     return assigned

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol, Self
 
 from ..errors import StorageError
-from ..types import Article, SourceConfig, Validators
+from ..types import Article, Filed, SourceConfig, SourceUpdate, Topics, Validators
 from . import _rows, _schema
 from ._rows import ArticleRow, MatchRow, Row, ScoreRow, SourceState, StoryRow, chunks, ts
 
@@ -191,10 +191,11 @@ class Store(abc.ABC):
             [(url, owner)],
         )
 
-    def update_source(self, url: str, **fields: Any) -> None:
-        """Set columns of one source row; datetimes and Validators are converted."""
+    def update_source(self, url: str, update: SourceUpdate) -> None:
+        """Write what a refresh decided (`policy.after_fetch` / `after_error`) on one
+        source row; the fields left at `KEEP` keep their columns."""
         values: dict[str, Any] = {}
-        for key, value in fields.items():
+        for key, value in update.changes().items():
             if isinstance(value, Validators):
                 values["etag"], values["last_modified"] = value.etag, value.last_modified
             elif isinstance(value, datetime):
@@ -379,17 +380,9 @@ class Store(abc.ABC):
 
     # ------------------------------------------------------------------ stories
 
-    def assign(
-        self,
-        assignments: Sequence[tuple[str, str, bool]],
-        now: datetime,
-        topics: Mapping[str, tuple[tuple[str, ...], bool]] | None = None,
-    ) -> None:
-        """Record (article_id, story_id, created_new) decisions; touched stories get `now`.
-
-        `topics` gives new stories their (topics, is_tech) in the same write. Every other
-        story it touches, and any of those that already existed, is left at the
-        unclassified defaults (no topics, `is_tech` 1) for `set_topics` to fill.
+    def assign(self, assignments: Sequence[Filed], now: datetime) -> None:
+        """Record clustering's decisions; the stories they touch get `now`, and are left
+        at the unclassified defaults (no topics, `is_tech` 1) for `set_topics` to fill.
 
         One transaction, the one way filing is written on every backend. A second way,
         an SQLite thread writing JSON batches while filing went on, took 0.19 s off the
@@ -401,25 +394,21 @@ class Store(abc.ABC):
         if not assignments:
             return
         stamp = ts(now)
-        topics = topics or {}
-        unclassified = ((), True)
-        rows = []
-        for sid in dict.fromkeys(s for _, s, _ in assignments):
-            names, tech = topics.get(sid, unclassified)
-            rows.append((sid, stamp, stamp, _rows.topics_text(names), int(tech)))
+        stories = dict.fromkeys(sid for _, sid, _ in assignments)
         self._write(
             # A story that exists already is touched, and left unclassified (the schema's
             # defaults) until its topics are summed again over all its articles.
-            "INSERT INTO stories (id, created, updated, topics, is_tech) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO stories (id, created, updated, topics, is_tech) "
+            "VALUES (?, ?, ?, '[]', 1) "
             "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', "
             "is_tech = 1",
-            rows,
+            [(sid, stamp, stamp) for sid in stories],
             ("UPDATE articles SET story_id = ? WHERE id = ?",
              [(sid, aid) for aid, sid, _ in assignments]),
         )  # fmt: skip
 
-    def set_topics(self, topics: dict[str, tuple[tuple[str, ...], bool]]) -> None:
-        """Set each story's (topics, is_tech)."""
+    def set_topics(self, topics: Mapping[str, Topics]) -> None:
+        """Set each story's topics and whether it is tech news."""
         self._write(
             "UPDATE stories SET topics = ?, is_tech = ? WHERE id = ?",
             [(_rows.topics_text(t), int(tech), sid) for sid, (t, tech) in topics.items()],

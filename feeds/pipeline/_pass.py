@@ -1,0 +1,114 @@
+"""The sequencer of one pass: refresh the due sources, then cluster and publish."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .. import pool
+from ..store import Store
+from ..types import Config, PassResult
+from ._cluster import cluster
+from ._paths import utc_now
+from ._publish import publish_all
+from ._refresh import Clock, Progress, Refresher
+
+if TYPE_CHECKING:
+    from ..fetch import Fetcher
+
+log = logging.getLogger("feeds.pipeline")
+
+
+def run_pass(
+    config: Config,
+    store: Store,
+    *,
+    every: bool = False,
+    now: Clock = utc_now,
+    fetcher: Fetcher | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> PassResult:
+    """Run one pass to the end (fetch, store, cluster, publish) and return what it did."""
+    return asyncio.run(
+        run_pass_async(
+            config, store, every=every, now=now, fetcher=fetcher, executor=executor,
+            progress=progress,
+        )
+    )  # fmt: skip
+
+
+async def run_pass_async(
+    config: Config,
+    store: Store,
+    *,
+    every: bool = False,
+    now: Clock = utc_now,
+    fetcher: Fetcher | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> PassResult:
+    store.sync_sources(config.sources)
+    due = store.due_sources(now(), every=every)
+    by_url = {s.url: s for s in config.sources}
+    own_fetcher = fetcher is None
+    if fetcher is None:
+        from ..fetch import Fetcher  # here, not above: the parse workers import this module
+
+        fetcher = Fetcher(config.fetch)
+    try:
+        started = now()
+        refresher = Refresher(config, store, fetcher, now, executor, progress)
+        results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
+        _release_workers(executor)
+        # In a thread: clustering and rendering are seconds of CPU that would otherwise
+        # stall the event loop, and with it the HTTP server of `feeds serve`.
+        touched, written = await asyncio.to_thread(
+            cluster_and_publish, config, store, now(), since=started
+        )
+        if config.websub_hub:  # WebSub: tell the hub which feeds just changed
+            names = (os.path.basename(path) for path in written)
+            topics = [config.base_url + n for n in names if n.endswith((".rss", ".atom", ".json"))]
+            await fetcher.ping_hub(config.websub_hub, topics)
+    finally:
+        if own_fetcher:
+            await fetcher.aclose()
+    log.info("pass done: %d stories touched", len(touched))
+    return PassResult(
+        sources=tuple(results),
+        new_articles=sum(r.new for r in results),
+        stories_published=len(touched),
+        files_written=written,
+    )
+
+
+def _release_workers(executor: Executor | None) -> None:
+    """Stop the parse pool's processes before the single-process end of the pass.
+
+    Clustering and publishing run here alone; the idle workers would only add their
+    memory to the pass's peak. A `LazyProcessPool` starts them again on its next use.
+    """
+    if isinstance(executor, pool.LazyProcessPool):
+        executor.shutdown(wait=True)
+
+
+def cluster_and_publish(
+    config: Config, store: Store, now: datetime, *, since: datetime
+) -> tuple[set[str], tuple[str, ...]]:
+    """The single-writer end of a pass: cluster what is unassigned, then publish.
+
+    Returns the stories touched at or after `since` and the files written.
+    """
+    touched = cluster(store, now, since=since)
+    written = publish_all(config, store)
+    if config.retention_days:
+        from .. import maintenance
+
+        # After publishing: retention keeps exactly the stories the feeds now show.
+        purged = maintenance.retention(store, config, now)
+        log.info("retention: %d old articles removed", purged)
+    return touched, written

@@ -1,0 +1,235 @@
+"""One source's refresh: fetch, parse (in the pool's processes on a large pass), save,
+and record the outcome on its row (what `policy.after_fetch`/`after_error` decide)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .. import policy
+from ..errors import FeedsError, FetchError, ParseError
+from ..store import SourceState, Store
+from ..types import (
+    Article,
+    Config,
+    FetchResult,
+    Outcome,
+    ParsedFeed,
+    SourceConfig,
+    SourceResult,
+)
+from ._paths import utc_now
+
+if TYPE_CHECKING:
+    from ..fetch import Fetcher
+
+log = logging.getLogger("feeds.pipeline")
+
+Clock = Callable[[], datetime]
+Progress = Callable[[SourceResult], None]
+
+#: (match_features, topic_scores) of one article, as the store keeps them.
+Derived = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What `parse_body` hands back (across a process boundary on a large pass)."""
+
+    feed: ParsedFeed  # without its entries: the articles carry what is kept of them
+    articles: tuple[Article, ...]
+    derived: tuple[Derived, ...] = ()  # one per article, in order
+    entries: int = 0  # how many entries the body had
+
+
+def derive(article: Article) -> tuple[str, str]:
+    """What clustering and classifying need of one article, as stored texts.
+
+    Computed where the article is made (in the pool's processes on a large pass), so
+    the single-process end of the pass only reads it back.
+    """
+    from .. import classify, dedupe
+
+    prepared = dedupe.Prepared.of(article.title_key, article.text_key)
+    scores = classify.key_scores(article.title_key, article.text_key)
+    return prepared.dumps(), classify.dumps_scores(scores)
+
+
+def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) -> Parsed:
+    """CPU-bound half of a source's refresh: bytes to Articles (runs in an executor)."""
+    from .. import normalize, parse
+
+    feed = parse.parse(result)
+    articles = []
+    for entry in feed.entries:
+        art = normalize.article(
+            entry, feed, source, fetched_at=result.fetched_at, first_seen=first_seen
+        )
+        if art is not None:
+            articles.append(art)
+    derived = tuple(derive(a) for a in articles)
+    # The raw entries stay here: pickling them back would double what crosses over.
+    return Parsed(replace(feed, entries=()), tuple(articles), derived, len(feed.entries))
+
+
+@functools.cache
+def _parse_thread() -> ThreadPoolExecutor:
+    """Where parsing runs without a process pool: one thread, off the event loop.
+
+    One, not the loop's default pool of up to 32: parsing holds the GIL, so more
+    threads parse no faster and only fight over it (a 200-source pass spent twice the
+    CPU doing so).
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="feeds-parse")
+
+
+async def refresh_source(
+    config: Config,
+    store: Store,
+    state: SourceState,
+    *,
+    fetcher: Fetcher,
+    now: Clock = utc_now,
+    executor: Executor | None = None,
+) -> SourceResult:
+    """Refresh one source exactly as a pass does: fetch, parse, save, record the outcome.
+
+    What a distributed worker's task runs for each source it was handed.
+    """
+    src = next((s for s in config.sources if s.url == state.url), None)
+    if src is None:  # left the config since it was claimed
+        return SourceResult(state.url, Outcome.SKIPPED)
+    return await Refresher(config, store, fetcher, now, executor, None).refresh(src, state)
+
+
+class Refresher:
+    """Fetches, parses and saves each due source; records every outcome on its row."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        now: Clock,
+        executor: Executor | None,
+        progress: Progress | None,
+    ) -> None:
+        self.config, self.store, self.fetcher, self.now = config, store, fetcher, now
+        self.executor, self.progress = executor, progress
+        self.rng = random.Random()
+        self.interval = config.schedule.interval or timedelta(minutes=15)
+
+    async def refresh_all(
+        self, due: Sequence[tuple[SourceConfig, SourceState]]
+    ) -> list[SourceResult]:
+        tasks = {asyncio.create_task(self.refresh(src, st)): src for src, st in due}
+        if not tasks:
+            return []
+        done, pending = await asyncio.wait(tasks, timeout=self.config.fetch.pass_deadline)
+        for task in pending:
+            task.cancel()
+        results = [t.result() for t in done]
+        for task in pending:
+            src = tasks[task]
+            err = FetchError(
+                src.url, "pass deadline reached before the fetch ended", kind="timeout"
+            )
+            results.append(self._failed(src, err, 0.0))
+        results.sort(key=lambda r: r.source_url)
+        return results
+
+    async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
+        started = time.monotonic()
+        try:
+            result = await self._fetch(src, state)
+            outcome = await self._process(src, state, result)
+        except (FetchError, ParseError) as e:
+            outcome = self._failed(src, e, time.monotonic() - started)
+        if self.progress:
+            self.progress(outcome)
+        return outcome
+
+    async def _fetch(self, src: SourceConfig, state: SourceState) -> FetchResult:
+        url = state.discovered_url or state.fetch_url
+        return await self.fetcher.fetch(
+            url,
+            state.validators,
+            source_url=src.url,
+            max_bytes=src.max_bytes,
+            user_agent=src.user_agent,
+        )
+
+    async def _process(
+        self, src: SourceConfig, state: SourceState, result: FetchResult
+    ) -> SourceResult:
+        if result.content is None:
+            return self._succeeded(src, state, policy.Fetched(result, Outcome.NOT_MODIFIED))
+        body_hash = hashlib.sha256(result.content).hexdigest()
+        if body_hash == state.body_hash:
+            return self._succeeded(src, state, policy.Fetched(result, Outcome.UNCHANGED))
+        parsed, discovered = await self._parse(result, src), None
+        if not parsed.entries and parsed.feed.alternates:
+            discovered = parsed.feed.alternates[0]
+            result, parsed = await self._discover(src, discovered)
+            body_hash = hashlib.sha256(result.content or b"").hexdigest()
+        derived = dict(zip((a.id for a in parsed.articles), parsed.derived, strict=True))
+        new = self.store.save_articles(parsed.articles, self.now(), derived)
+        # The body hash is of the body parsed: the discovered feed's, if any.
+        fetched = policy.Fetched(
+            result, Outcome.OK, parsed.feed, len(parsed.articles), body_hash, discovered
+        )
+        return self._succeeded(src, state, fetched, len(new))
+
+    async def _parse(self, result: FetchResult, src: SourceConfig) -> Parsed:
+        loop = asyncio.get_running_loop()
+        executor = self.executor or _parse_thread()
+        return await loop.run_in_executor(executor, parse_body, result, src, self.now())
+
+    async def _discover(self, src: SourceConfig, target: str) -> tuple[FetchResult, Parsed]:
+        """The source URL is an HTML page: fetch the first feed it links to."""
+        log.info("%s: HTML page, following its feed link %s", src.url, target)
+        result = await self.fetcher.fetch(
+            target, source_url=src.url, max_bytes=src.max_bytes, user_agent=src.user_agent
+        )
+        if result.content is None:
+            raise ParseError(src.url, f"discovered feed {target} sent no body")
+        return result, await self._parse(result, src)
+
+    def _succeeded(
+        self, src: SourceConfig, state: SourceState, fetched: policy.Fetched, new: int = 0
+    ) -> SourceResult:
+        redirect = policy.RedirectTrack(
+            state.redirect_target, state.redirect_seen, state.redirect_since
+        )
+        update = policy.after_fetch(
+            fetched, redirect, now=self.now(), interval=self.interval,
+            limits=self.config.fetch, rng=self.rng,
+        )  # fmt: skip
+        if isinstance(update.fetch_url, str):
+            log.info("%s: permanently moved to %s", state.url, update.fetch_url)
+        self.store.update_source(src.url, update)
+        result = fetched.result
+        size = len(result.content or b"")
+        return SourceResult(
+            src.url, fetched.outcome, result.status, fetched.items, new, size, result.elapsed
+        )
+
+    def _failed(self, src: SourceConfig, err: FeedsError, elapsed: float) -> SourceResult:
+        state = self.store.source(src.url)
+        update = policy.after_error(
+            err, state.consecutive_errors if state else 0, elapsed, now=self.now(),
+            interval=self.interval, limits=self.config.fetch, rng=self.rng,
+        )  # fmt: skip
+        self.store.update_source(src.url, update)
+        log.warning("%s", err)
+        status = update.last_status if isinstance(update.last_status, int) else None
+        return SourceResult(src.url, Outcome.ERROR, status, elapsed=elapsed, error=err.message)
