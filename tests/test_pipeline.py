@@ -132,7 +132,7 @@ def test_exact_duplicate_is_one_item_listing_both_sources(two_sources: Config) -
 
 def story_topics(cfg: Config) -> dict[str, tuple[tuple[str, ...], bool]]:
     with pipeline.open_for(cfg) as store:
-        ids = store.stories_updated_since(datetime(2000, 1, 1, tzinfo=UTC))
+        ids = store.stories_touched_since(datetime(2000, 1, 1, tzinfo=UTC))
         found = {s.id: (s.topics, s.is_tech) for s in store.recent_stories(len(ids))}
     assert sorted(found) == ids
     return found

@@ -156,7 +156,7 @@ def test_stories_keep_their_id_and_get_touched(store: Store) -> None:
     later = NOW + timedelta(hours=1)
     store.assign([("a0002", "s1", False)], later)
     (story,) = store.recent_stories(10)
-    assert (story.id, story.created, story.updated) == ("s1", NOW, later)
+    assert (story.id, story.created, story.touched) == ("s1", NOW, later)
     assert {r.article.id for r in store.articles_of_stories(["s1"])} == {"a0001", "a0002"}
 
 
@@ -252,9 +252,9 @@ def test_editing_an_article_marks_its_story_updated(store: Store) -> None:
     store.save_articles([make_article(1)], NOW)
     store.assign([("a0001", "s1", True)], NOW)
     later = NOW + timedelta(hours=2)
-    assert store.stories_updated_since(later) == []
+    assert store.stories_touched_since(later) == []
     store.save_articles([make_article(1, content_hash="edited")], later)
-    assert store.stories_updated_since(later) == ["s1"]
+    assert store.stories_touched_since(later) == ["s1"]
 
 
 # --------------------------------------------------------------------------- schema 3

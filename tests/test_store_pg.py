@@ -52,7 +52,7 @@ def exercise(store: Store) -> list[Any]:
     store.save_articles([article(1, content_hash="edit", title="جديد")], NOW + timedelta(hours=1))
     return [
         store.sources(), store.source(SOURCES[0].url), store.due_sources(NOW),
-        store.articles_of_stories(["s1"]), store.stories_updated_since(NOW),
+        store.articles_of_stories(["s1"]), store.stories_touched_since(NOW),
         store.recent_stories(10), store.unassigned_match_rows(),
         store.match_rows_since(NOW - timedelta(days=1)),
         store.score_rows(["s1"]), store.article_keys(["a0002", "a0003"]),

@@ -40,7 +40,7 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
         assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
         del pending
         store.assign(assigned, now)
-    touched = set(store.stories_updated_since(since))
+    touched = set(store.stories_touched_since(since))
     # Filing leaves every story it touches unclassified; a pass killed before this
     # write leaves them so, and the next pass (with its own `since`) classifies them.
     # One way to sum topics: summing the new stories' in memory, in the filing write,

@@ -349,7 +349,7 @@ class Store(abc.ABC):
             [(m, t, aid) for aid, (m, t) in sorted(derived.items())],
         )
 
-    def stories_updated_since(self, since: datetime) -> list[str]:
+    def stories_touched_since(self, since: datetime) -> list[str]:
         # Sorted here: "ORDER BY id" makes SQLite walk the whole primary key instead of
         # the `updated` index.
         rows = self._query("SELECT id FROM stories WHERE updated >= ?", (ts(since),))

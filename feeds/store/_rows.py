@@ -110,9 +110,14 @@ class ArticleRow:
 
 @dataclass(frozen=True, slots=True)
 class StoryRow:
+    """A story as the store keeps it. `created` and `touched` are the times of the
+    passes that filed its first and its latest article (the `stories.created` and
+    `stories.updated` columns; the column keeps its name for the JSON Lines exports),
+    not publication times: a published `Story.updated` is its newest article's date."""
+
     id: str
     created: datetime
-    updated: datetime
+    touched: datetime
     topics: tuple[str, ...]
     is_tech: bool
 
@@ -217,7 +222,7 @@ def story_row(r: Row) -> StoryRow:
     return StoryRow(
         id=r["id"],
         created=datetime.fromisoformat(r["created"]),
-        updated=datetime.fromisoformat(r["updated"]),
+        touched=datetime.fromisoformat(r["updated"]),
         topics=tuple(json.loads(r["topics"])),
         is_tech=bool(r["is_tech"]),
     )
