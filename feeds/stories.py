@@ -1,6 +1,7 @@
 """From stored articles to the Story records each published feed shows.
 
-`assemble` and `for_feed` are pure; `select` reads the store once per pass.
+`assemble` and `for_feed` are pure. `select` is the I/O a publish needs: the pool of
+newest stories and their articles without bodies, then the bodies of those shown.
 """
 
 from __future__ import annotations
