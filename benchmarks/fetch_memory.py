@@ -66,7 +66,7 @@ def peak_mib() -> float:
 
 
 async def measure(base: str, cap: int) -> None:
-    config = FetchConfig(timeout=60.0, max_bytes=cap)
+    config = FetchConfig(timeout=60.0, max_bytes=cap, allow_private=("127.0.0.0/8",))
     async with Fetcher(config) as fetcher:
         before = peak_mib()
         print(f"start: peak RSS {before:.1f} MiB (cap {cap} bytes)")

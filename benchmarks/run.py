@@ -257,7 +257,8 @@ def write_config(folder: Path, urls: list[str]) -> Path:
         "base_url: https://example.org/feeds/",
         f"output_dir: {folder / 'public'}",
         f"database: {folder / 'feeds.db'}",
-        "fetch: {timeout: 60, pass_deadline: 900}",
+        # The corpus is served on 127.0.0.1 to 127.0.0.32, which fetches refuse by default.
+        "fetch: {timeout: 60, pass_deadline: 900, allow_private: [127.0.0.0/8]}",
         "sources:",
         *(f"  - url: {url}\n    name: مصدر {n}" for n, url in enumerate(urls)),
         "feeds:",

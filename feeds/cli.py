@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import ConfigError, FeedsError, LockedError
+from .guard import redact
 
 __all__ = ["command", "main"]
 
@@ -174,7 +175,8 @@ def _progress() -> Callable[[Any], None] | None:
     def show(result: Any) -> None:
         nonlocal count
         count += 1
-        print(f"\r[{count}] {result.outcome.value:<12} {result.source_url[:60]:<60}",
+        url = redact(result.source_url)
+        print(f"\r[{count}] {result.outcome.value:<12} {url[:60]:<60}",
               end="", file=sys.stderr, flush=True)  # fmt: skip
 
     return show
@@ -188,7 +190,7 @@ def _report(result: Any) -> None:
     for r in result.sources:
         if r.outcome is Outcome.ERROR:
             status = f" (HTTP {r.status})" if r.status else ""
-            _err(f"{r.source_url}{status}: {r.error}")
+            _err(f"{redact(r.source_url)}{status}: {r.error}")
     ok = result.count(Outcome.OK)
     same = result.count(Outcome.NOT_MODIFIED) + result.count(Outcome.UNCHANGED)
     failed = result.count(Outcome.ERROR)
@@ -217,8 +219,8 @@ def _status_row(s: Any) -> dict[str, Any]:
         return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
 
     return {
-        "url": s.url,
-        "current_url": s.discovered_url or s.fetch_url,
+        "url": redact(s.url),
+        "current_url": redact(s.discovered_url or s.fetch_url),
         "name": s.name,
         "last_fetch": ts(s.last_fetch),
         "status": s.last_status,
@@ -263,8 +265,23 @@ def _cmd_opml_import(args: argparse.Namespace) -> int:
     found = config.parse_opml(data, name=args.file)
     added = config.add_sources(args.config, found)
     skipped = len(found) - len(added)
+    _warn_refused(args.config, added)
     print(f"{args.config}: added {len(added)} sources, skipped {skipped} already present")
     return EXIT_OK
+
+
+def _warn_refused(path: str, urls: Sequence[str]) -> None:
+    """One line per imported URL that the fetch would refuse, judged without DNS."""
+    from . import config, guard
+
+    try:
+        allowed = guard.networks(config.load(path).fetch.allow_private)
+    except ConfigError:  # `check` will say why; warn as if nothing were allowed
+        allowed = ()
+    for url in urls:
+        why = guard.url_refusal(url, allowed)
+        if why:
+            _err(f"{redact(url)}: warning: {why}: not fetched unless fetch.allow_private allows it")
 
 
 def _cmd_opml_export(args: argparse.Namespace) -> int:

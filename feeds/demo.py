@@ -10,6 +10,7 @@ server (that is `feeds.serve`): it exists so fetch sees real HTTP with real head
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import threading
@@ -241,6 +242,16 @@ def _feed_lines(feed: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _allow_lines(server_base: str) -> list[str]:
+    """Let fetches reach the demo server, and only it: loopback is refused by default."""
+    try:
+        address = ipaddress.ip_address(urlsplit(server_base).hostname or "")
+    except ValueError:
+        return []
+    network = ipaddress.ip_network(address)
+    return ["fetch:", f"  allow_private: [{_q(str(network))}]  # the demo server alone"]
+
+
 def config_text(
     server_base: str, sources: Sequence[tuple[str, str]], *, output_dir: str, database: str
 ) -> str:
@@ -261,6 +272,7 @@ def config_text(
         f"database: {_q(database)}",
         "schedule:",
         f"  interval: {_q('15m')}",
+        *_allow_lines(server_base),
         "sources:" if sources else "sources: []",
     ]
     for url, name in sources:

@@ -4,8 +4,8 @@ Every error renders as ``subject: message`` so the CLI can print it on one line:
 
     FeedsError                  base; str() == "subject: message"
     ├── ConfigError             config.yaml unreadable or invalid; holds every Problem found
-    ├── SourceError             anything about one source; subject is the source URL
-    │   ├── FetchError          network, timeout, too big, refused redirect, HTTP >= 400
+    ├── SourceError             anything about one source; subject is its URL, password masked
+    │   ├── FetchError          network, timeout, too big, refused address/redirect, HTTP >= 400
     │   └── ParseError          not a feed, or no usable entry
     ├── StorageError            the store cannot be opened, read or written
     │   └── SchemaVersionError  the database was written by a newer `feeds`
@@ -19,6 +19,8 @@ source and goes on. Anything that is not a `FeedsError` is a bug and propagates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from feeds.guard import redact
 
 __all__ = [
     "ConfigError",
@@ -73,10 +75,13 @@ class ConfigError(FeedsError):
 
 
 class SourceError(FeedsError):
-    """Something went wrong with one source; `url` is the source's configured URL."""
+    """Something went wrong with one source; `url` is the source's configured URL.
+
+    The subject shown is `url` with any password masked (``user:***@``).
+    """
 
     def __init__(self, url: str, message: str) -> None:
-        super().__init__(message, subject=url)
+        super().__init__(message, subject=redact(url))
         self.url = url
 
 

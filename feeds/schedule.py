@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from . import pipeline
 from .errors import ConfigError, FeedsError, LockedError, Problem, PublishError
+from .guard import redact
 from .store import Store
 from .types import Config, Outcome, PassResult, ScheduleConfig
 
@@ -204,7 +205,7 @@ def _log_result(result: PassResult) -> None:
     for r in result.sources:
         if r.outcome is Outcome.ERROR:
             status = f" (HTTP {r.status})" if r.status else ""
-            log.warning("%s%s: %s", r.source_url, status, r.error)
+            log.warning("%s%s: %s", redact(r.source_url), status, r.error)
     same = result.count(Outcome.NOT_MODIFIED) + result.count(Outcome.UNCHANGED)
     log.info(
         "pass: %d sources fetched: %d ok, %d not modified, %d failed; %d new articles; "

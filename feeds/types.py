@@ -44,6 +44,15 @@ class SourceConfig:
     priority: int = 0  # higher wins when picking a story's representative article
     default_tz: str | None = None  # IANA zone for naive date strings, e.g. "Asia/Riyadh"
     user_agent: str = ""  # this source only: some sites refuse clients that name themselves
+    auth: SourceAuth | None = None  # HTTP Basic credentials, read from the environment
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAuth:
+    """A source's `auth:`: the environment variables that hold its credentials."""
+
+    username_env: str
+    password_env: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,8 @@ class FetchConfig:
     min_interval: timedelta = timedelta(minutes=5)
     max_interval: timedelta = timedelta(hours=24)
     user_agent: str = ""  # empty means the built-in one
+    # Networks (CIDR) that may be fetched though loopback, private, link-local...
+    allow_private: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

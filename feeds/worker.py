@@ -40,6 +40,7 @@ from . import classify, dedupe, pipeline, stories  # noqa: F401
 from . import publish as _renderers  # noqa: F401
 from .errors import FeedsError
 from .fetch import Fetcher
+from .guard import redact
 from .store import ServerStore, is_server_url, open_server_store
 from .types import Config
 
@@ -143,7 +144,7 @@ class _Worker:
         # The lease runs from now, not from the claim: the job may have queued past it.
         now, lease = pipeline.utc_now(), self.settings.lease
         if not store.restart_lease(url, owner=owner, now=now, lease=lease):
-            log.info("%s: refreshed or claimed by another job meanwhile; skipped", url)
+            log.info("%s: refreshed or claimed by another job meanwhile; skipped", redact(url))
             return "skipped"
         state = store.source(url)
         if state is None:

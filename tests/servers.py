@@ -46,16 +46,24 @@ Paths (query strings are ignored for routing; ``hits`` counts by path alone):
 ``/garbage``                a response that is not HTTP at all
 ``/hold?s=S``               holds the request S s (default 0.3) then answers 200; the
                             server's ``max_in_flight`` records the peak concurrency
+``/redirect?to=URL``        302 to URL
+``/page?feed=URL``          an HTML page whose ``<link rel=alternate>`` names URL
+``/relative``               RSS whose item link and image are relative (``/a/1``)
 anything else               404 (still counted in ``hits``)
 ==========================  =================================================================
 
 Every request's path and lower-cased headers are appended to ``requests``.
+
+Fetches refuse loopback addresses by default (issue 20): a test or benchmark that
+fetches from these servers allows them explicitly, with `LOOPBACK` in a FetchConfig or
+`LOOPBACK_YAML` in a config file.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import html
 import socket
 import struct
 import threading
@@ -71,7 +79,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import brotli  # type: ignore[import-untyped]
 
-__all__ = ["FEED_BODY", "FEED_ETAG", "FEED_LAST_MODIFIED", "HostileServer", "hostile_server"]
+__all__ = [
+    "FEED_BODY",
+    "FEED_ETAG",
+    "FEED_LAST_MODIFIED",
+    "LOOPBACK",
+    "LOOPBACK_YAML",
+    "RELATIVE_BODY",
+    "HostileServer",
+    "hostile_server",
+]
+
+#: `fetch.allow_private` for tests: the loopback networks these servers listen on.
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+#: The same as a line of config.yaml.
+LOOPBACK_YAML = 'fetch: {allow_private: [127.0.0.0/8, "::1/128"]}'
 
 FEED_ETAG = '"v1"'
 FEED_LAST_MODIFIED = "Mon, 01 Jun 2026 10:00:00 GMT"
@@ -82,6 +104,15 @@ FEED_BODY = (
     b"<item><title>One</title><link>http://example.com/1</link><guid>1</guid></item>"
     b"</channel></rss>\n"
 )
+#: An RSS item whose links are relative, to be joined against the URL it came from.
+RELATIVE_BODY = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<rss version="2.0"><channel><title>Relative</title><link>/</link><description>d'
+    b"</description><item><title>Relative one</title><link>/a/1</link><guid>r1</guid>"
+    b"<description>&lt;p&gt;&lt;a href=&quot;/a/2&quot;&gt;more&lt;/a&gt; "
+    b"&lt;img src=&quot;/i.png&quot;&gt;&lt;/p&gt;</description></item></channel></rss>\n"
+)
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
 _MIB = 1024 * 1024
 
 
@@ -113,20 +144,22 @@ class HostileServer:
 
 @contextmanager
 def hostile_server(
-    *, endless_bytes: int = 64 * _MIB, lifetime: float = 30.0
+    *, endless_bytes: int = 64 * _MIB, lifetime: float = 30.0, host: str = "127.0.0.1"
 ) -> Iterator[HostileServer]:
-    """Serve the paths above on 127.0.0.1 until the block ends.
+    """Serve the paths above on `host` (a loopback address) until the block ends.
 
     `endless_bytes` bounds /endless; `lifetime` bounds how long any one connection may
-    be held open (the /silent and /slow handlers give up at that point).
+    be held open (the /silent and /slow handlers give up at that point). Linux routes
+    all of 127.0.0.0/8 to loopback, so a second server on 127.0.0.2 can be allowed
+    while 127.0.0.1 stays refused.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((host, 0))
     listener.listen(64)
     listener.settimeout(0.1)
     port = listener.getsockname()[1]
-    server = HostileServer(f"http://127.0.0.1:{port}", endless_bytes, lifetime)
+    server = HostileServer(f"http://{host}:{port}", endless_bytes, lifetime)
     thread = threading.Thread(target=_accept_loop, args=(listener, server), daemon=True)
     thread.start()
     try:
@@ -331,6 +364,20 @@ def _hold(conn: socket.socket, request: Request, server: HostileServer) -> None:
     _send(conn, 200, "OK", FEED_BODY)
 
 
+def _redirect_to(conn: socket.socket, request: Request, server: HostileServer) -> None:
+    _redirect(302, request.query["to"][0])(conn, request, server)
+
+
+def _page(conn: socket.socket, request: Request, server: HostileServer) -> None:
+    feed = html.escape(request.query["feed"][0])
+    body = f'<html><head><link rel="alternate" type="application/rss+xml" href="{feed}">'
+    _send(conn, 200, "OK", f"{body}</head><body>a page</body></html>".encode(), _HTML)
+
+
+def _relative(conn: socket.socket, request: Request, server: HostileServer) -> None:
+    _send(conn, 200, "OK", RELATIVE_BODY, {"Content-Type": "application/rss+xml"})
+
+
 def _not_found(conn: socket.socket, request: Request, server: HostileServer) -> None:
     _send(conn, 404, "Not Found", b"nothing here")
 
@@ -370,6 +417,9 @@ _ROUTES: dict[str, Handler] = {
     "/truncated": _truncated,
     "/garbage": _garbage,
     "/hold": _hold,
+    "/redirect": _redirect_to,
+    "/page": _page,
+    "/relative": _relative,
 }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK_YAML
 
 from feeds import cli
 
@@ -37,7 +38,7 @@ def write_config(tmp_path: Path, urls: list[str]) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(
         'title: "تجربة"\nbase_url: https://example.org/\noutput_dir: out\n'
-        "database: db/feeds.db\nsources:\n"
+        f"database: db/feeds.db\n{LOOPBACK_YAML}\nsources:\n"
         + sources
         + 'feeds:\n  - slug: all\n    title: "الكل"\n',
         encoding="utf-8",

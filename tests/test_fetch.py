@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -11,7 +12,14 @@ import httpx
 import pytest
 
 # tests/ is not a package: pytest's default "prepend" import mode puts tests/ on sys.path.
-from servers import FEED_BODY, FEED_ETAG, FEED_LAST_MODIFIED, HostileServer, hostile_server
+from servers import (
+    FEED_BODY,
+    FEED_ETAG,
+    FEED_LAST_MODIFIED,
+    LOOPBACK,
+    HostileServer,
+    hostile_server,
+)
 
 from feeds.errors import FetchError
 from feeds.fetch import ACCEPT, Fetcher, default_user_agent
@@ -20,7 +28,7 @@ from feeds.types import FetchConfig, FetchResult, Validators
 T = TypeVar("T")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CAP = 1024 * 1024
-CONFIG = FetchConfig(timeout=2.0, max_bytes=CAP)
+CONFIG = FetchConfig(timeout=2.0, max_bytes=CAP, allow_private=LOOPBACK)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +115,7 @@ def test_headers_sent(srv: HostileServer) -> None:
 
 
 def test_configured_user_agent_replaces_ours(srv: HostileServer) -> None:
-    config = FetchConfig(timeout=2.0, user_agent="custom/1.0 (+https://example.org)")
+    config = replace(CONFIG, user_agent="custom/1.0 (+https://example.org)")
     run(fetch(srv.url("/hold?s=0&probe=ua"), config))
     sent = next(r.headers for r in srv.requests if r.query.get("probe") == ["ua"])
     assert sent["user-agent"] == "custom/1.0 (+https://example.org)"
@@ -308,7 +316,9 @@ def test_no_httpx_exception_escapes(exc: Exception) -> None:
     ("concurrency", "per_host", "expected"), [(16, 2, 2), (3, 10, 3), (16, 1, 1)]
 )
 def test_concurrency_limits_hold(concurrency: int, per_host: int, expected: int) -> None:
-    config = FetchConfig(timeout=5.0, concurrency=concurrency, per_host=per_host)
+    config = FetchConfig(
+        timeout=5.0, concurrency=concurrency, per_host=per_host, allow_private=LOOPBACK
+    )
 
     async def go(server: HostileServer) -> list[FetchResult]:
         async with Fetcher(config) as fetcher:
@@ -324,7 +334,7 @@ def test_concurrency_limits_hold(concurrency: int, per_host: int, expected: int)
 def test_waiting_for_a_host_slot_does_not_eat_the_deadline() -> None:
     # 8 requests of 0.2 s through one slot take 1.6 s in all, longer than the 1 s
     # deadline; each still succeeds because its clock starts when its turn comes.
-    config = FetchConfig(timeout=1.0, per_host=1)
+    config = FetchConfig(timeout=1.0, per_host=1, allow_private=LOOPBACK)
 
     async def go(server: HostileServer) -> list[int]:
         async with Fetcher(config) as fetcher:

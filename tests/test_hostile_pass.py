@@ -92,7 +92,7 @@ def make_config(tmp_path: Path, urls: list[str]) -> Config:
     path = tmp_path / "config.yaml"
     path.write_text(
         'title: "تجربة"\nbase_url: https://example.org/\noutput_dir: out\ndatabase: feeds.db\n'
-        "fetch:\n  timeout: 3\n  max_bytes: 1MiB\n  per_host: 8\n"
+        "fetch:\n  timeout: 3\n  max_bytes: 1MiB\n  per_host: 8\n  allow_private: [127.0.0.0/8]\n"
         "sources:\n" + sources + 'feeds:\n  - slug: all\n    title: "الكل"\n',
         encoding="utf-8",
     )

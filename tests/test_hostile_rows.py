@@ -18,6 +18,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK_YAML
 
 from feeds import config
 from feeds.store import open_store
@@ -91,7 +92,7 @@ def poisoned(tmp_path: Path, httpserver: HTTPServer) -> Path:
     cfg = tmp_path / "config.yaml"
     cfg.write_text(
         "title: t\nbase_url: https://example.org/feeds/\noutput_dir: out\n"
-        "database: data/feeds.db\nschedule: {interval: 1m}\n"
+        f"database: data/feeds.db\nschedule: {{interval: 1m}}\n{LOOPBACK_YAML}\n"
         f"sources:\n  - url: {json.dumps(url)}\n    name: alpha\n"
         "feeds:\n  - slug: all\n    title: all\n",
         encoding="utf-8",

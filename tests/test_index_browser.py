@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK_YAML
 
 from feeds import config, pipeline
 
@@ -46,6 +47,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, l
             "base_url: http://127.0.0.1/feeds/",
             "output_dir: out",
             "database: feeds.db",
+            LOOPBACK_YAML,
             "sources:",
             f"  - {{url: {json.dumps(server.url_for('/alpha.rss'))}, name: ألفا تك}}",
             f"  - {{url: {json.dumps(server.url_for('/beta.atom'))}, name: بيتا}}",

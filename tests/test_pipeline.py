@@ -14,6 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK_YAML
 from stored import stored
 from werkzeug import Request, Response
 
@@ -64,6 +65,7 @@ def write_config(tmp_path: Path, sources: list[tuple[str, str]], extra: str = ""
         "base_url: https://example.org/feeds/",
         "output_dir: out",
         "database: data/feeds.db",
+        LOOPBACK_YAML,
         "sources:",
     ]
     for url, name in sources:
@@ -296,7 +298,7 @@ def test_retention_removes_old_articles_no_feed_shows(site: Site, tmp_path: Path
     path = tmp_path / "config.yaml"
     path.write_text(
         'title: "ت"\nbase_url: https://example.org/\noutput_dir: out\ndatabase: feeds.db\n'
-        f'retention_days: 1\nsources:\n  - url: "{a}"\n'
+        f'{LOOPBACK_YAML}\nretention_days: 1\nsources:\n  - url: "{a}"\n'
         'feeds:\n  - slug: all\n    title: "الكل"\n    limit: 1\n',
         encoding="utf-8",
     )

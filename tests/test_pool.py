@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK_YAML
 
 from feeds import config, pipeline, pool
 from feeds.types import Article, FetchResult, Outcome, SourceConfig, Validators
@@ -145,6 +146,7 @@ def write_config(folder: Path, urls: list[str]) -> Path:
         "base_url: https://example.org/feeds/",
         "output_dir: out",
         "database: feeds.db",
+        LOOPBACK_YAML,
         "sources:",
         *(f"  - url: {url}" for url in urls),
         "feeds:",

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK
 from werkzeug import Request, Response
 
 from feeds import serve
@@ -153,7 +154,7 @@ def write_config(
         f"schedule: {{interval: {interval}}}",
         f"serve: {{host: 127.0.0.1, port: {port}}}",
         f"websub_hub: {json.dumps(sources.server.url_for('/hub'))}",
-        "fetch: {min_interval: 1s, timeout: 10}",
+        "fetch: {min_interval: 1s, timeout: 10, allow_private: [127.0.0.0/8, '::1/128']}",
         "sources:",
         *(f"  - url: {json.dumps(sources.server.url_for(p))}" for p in paths),
         "feeds:",
@@ -510,7 +511,7 @@ def test_a_hub_outage_never_fails_the_pass(caplog: pytest.LogCaptureFixture) -> 
         await fetcher.ping_hub(hub.url_for("/hub"), [])  # nothing changed: no ping
 
     async def run() -> None:
-        async with Fetcher(FetchConfig(timeout=0.5)) as fetcher:
+        async with Fetcher(FetchConfig(timeout=0.5, allow_private=LOOPBACK)) as fetcher:
             await ping_all(fetcher)
 
     try:

@@ -93,7 +93,7 @@ def write_config(tmp_path: Path, database: str, server: FeedServer) -> Config:
         "base_url: https://example.org/feeds/",
         "output_dir: out",
         f"database: {json.dumps(database)}",
-        "fetch: {concurrency: 16, per_host: 16, timeout: 20}",
+        "fetch: {concurrency: 16, per_host: 16, timeout: 20, allow_private: [127.0.0.0/8]}",
         "sources:",
     ]
     lines += [f"  - url: {server.base}/f/{n}" for n in range(server.count)]

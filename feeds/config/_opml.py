@@ -27,6 +27,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from feeds.config._validate import read_text, url_key, url_problem
 from feeds.errors import ConfigError, Problem
+from feeds.guard import strip_userinfo
 from feeds.types import Config
 
 log = logging.getLogger("feeds.config")
@@ -62,9 +63,10 @@ def render_opml(config: Config) -> bytes:
     ET.SubElement(ET.SubElement(opml, "head"), "title").text = config.title
     body = ET.SubElement(opml, "body")
     for s in config.sources:
+        url = strip_userinfo(s.url)  # credentials stay in the config (issue 20)
         # `text` is the one attribute OPML 2.0 requires on every outline.
-        name = s.name or s.url
-        ET.SubElement(body, "outline", type="rss", text=name, title=name, xmlUrl=s.url)
+        name = s.name or url
+        ET.SubElement(body, "outline", type="rss", text=name, title=name, xmlUrl=url)
     ET.indent(opml)
     xml = ET.tostring(opml, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}\n'.encode()

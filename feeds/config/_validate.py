@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from feeds.config._access import network_problem, source_auth
 from feeds.errors import ConfigError, Problem
 from feeds.store import is_server_url
 from feeds.types import (
@@ -33,7 +34,7 @@ _TOP_KEYS = (
     *("websub_hub", "retention_days", "language", "sources", "feeds"),
 )
 _SOURCE_KEYS = (
-    "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent",
+    "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent", "auth",
 )  # fmt: skip
 _FEED_KEYS = ("slug", "title", "description", "topics", "include", "exclude", "languages", "limit")
 _FETCH_KEYS = tuple(f.name for f in dataclasses.fields(FetchConfig))
@@ -369,6 +370,7 @@ def _fetch(s: _Section | None) -> FetchConfig:
     values["min_interval"] = s.duration("min_interval")
     values["max_interval"] = s.duration("max_interval")
     values["user_agent"] = s.text("user_agent")
+    values["allow_private"] = s.texts("allow_private", network_problem)
     if (values["min_interval"] or d.min_interval) > (values["max_interval"] or d.max_interval):
         s.report(
             "max_interval" if "max_interval" in s.m else "min_interval",
@@ -400,6 +402,7 @@ def _sources(top: _Section, max_bytes: int) -> tuple[SourceConfig, ...]:
             priority=s.field("priority", "int", 0),
             default_tz=s.text("default_tz", check=_zone_problem),
             user_agent=s.text("user_agent", ""),
+            auth=source_auth(s, url),
         )
         found.append(source)
     return tuple(found)

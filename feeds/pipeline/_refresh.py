@@ -7,6 +7,7 @@ import asyncio
 import functools
 import hashlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .. import policy
 from ..errors import FeedsError, FetchError, ParseError
+from ..guard import credentials, redact
 from ..store import SourceState, Store
 from ..types import (
     Article,
@@ -166,6 +168,7 @@ class Refresher:
             source_url=src.url,
             max_bytes=src.max_bytes,
             user_agent=src.user_agent,
+            auth=credentials(src.auth, os.environ),
         )
 
     async def _process(
@@ -196,10 +199,11 @@ class Refresher:
 
     async def _discover(self, src: SourceConfig, target: str) -> tuple[FetchResult, Parsed]:
         """The source URL is an HTML page: fetch the first feed it links to."""
-        log.info("%s: HTML page, following its feed link %s", src.url, target)
+        log.info("%s: HTML page, following its feed link %s", redact(src.url), target)
         result = await self.fetcher.fetch(
-            target, source_url=src.url, max_bytes=src.max_bytes, user_agent=src.user_agent
-        )
+            target, source_url=src.url, max_bytes=src.max_bytes, user_agent=src.user_agent,
+            auth=credentials(src.auth, os.environ),
+        )  # fmt: skip
         if result.content is None:
             raise ParseError(src.url, f"discovered feed {target} sent no body")
         return result, await self._parse(result, src)
@@ -215,7 +219,7 @@ class Refresher:
             limits=self.config.fetch, rng=self.rng,
         )  # fmt: skip
         if isinstance(update.fetch_url, str):
-            log.info("%s: permanently moved to %s", state.url, update.fetch_url)
+            log.info("%s: permanently moved to %s", redact(state.url), update.fetch_url)
         self.store.update_source(src.url, update)
         result = fetched.result
         size = len(result.content or b"")

@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
@@ -55,6 +55,7 @@ class SqliteStore(Store):
         try:
             if path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+                _create_private(path)
             self._db = _connect(path)
             self._db.row_factory = sqlite3.Row
             self._setup()
@@ -152,6 +153,17 @@ class SqliteStore(Store):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as e:
             raise StorageError(_explain(e), subject=self.path) from e
+
+
+def _create_private(path: str) -> None:
+    """Make a new database file readable by its owner only (0600).
+
+    It holds the source URLs, credentials included (issue 20). SQLite gives its -wal
+    and -shm files the mode of the database file, so they are private too. A file
+    that already exists keeps the mode its operator gave it.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _connect(path: str) -> sqlite3.Connection:

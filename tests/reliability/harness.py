@@ -200,7 +200,7 @@ def write_config(folder: Path, urls: list[str], extra: str = "", limit: int = 50
     text = (
         'title: "أخبار الاختبار"\nbase_url: https://example.org/feeds/\n'
         "output_dir: out\ndatabase: db/feeds.db\n"
-        "fetch: {concurrency: 16, per_host: 16, timeout: 20}\n"
+        "fetch: {concurrency: 16, per_host: 16, timeout: 20, allow_private: [127.0.0.0/8]}\n"
         + extra
         + "sources:\n"
         + sources

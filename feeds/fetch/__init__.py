@@ -1,13 +1,25 @@
-"""Bounded, polite HTTP GET of feeds; the only module that imports httpx.
+"""Bounded, polite HTTP GET of feeds; the only package that imports httpx.
 
-Every fetch is bounded three ways, because real sources trickle, balloon and loop:
+`_connect` makes every connection (the address check), `_decode` inflates bodies in
+bounded steps. Every fetch is bounded four ways, because real sources trickle, balloon,
+loop and point inside:
 
 * time: one deadline (``FetchConfig.timeout``) covers connect, headers and body of every
   hop, so a server sending a byte every few seconds cannot defeat per-read timeouts;
-* bytes: the body is decoded here, in small steps, and the *decoded* size is capped while
+* bytes: the body is decoded in small steps, and the *decoded* size is capped while
   streaming, so a 1 KB brotli or gzip bomb is refused before it is inflated (httpx's own
   decoders inflate a whole network chunk at once, which for brotli can be gigabytes);
-* hops: at most 5 redirects, http and https only, loops refused.
+* hops: at most 5 redirects, http and https only, loops refused;
+* addresses: the network backend resolves every host name itself and connects only to
+  addresses `guard.refusal` passes (no loopback, private, link-local, metadata... unless
+  ``fetch.allow_private`` lists the network), so neither a redirect, nor an HTML page's
+  feed link, nor a name that resolves to 127.0.0.1 reaches inside (issue 20). Proxy
+  variables (HTTPS_PROXY...) are not used: through a proxy, the address finally
+  connected to could not be checked.
+
+Credentials in a source URL (``https://user:pass@host/``) or named by its ``auth:`` are
+sent as HTTP Basic only to that URL's origin, never to another host a redirect or a
+feed link leads to; every URL handed back (`FetchResult.url`) is without them.
 
 Politeness: a global and a per-host cap on requests in flight (Miniflux's
 ``POLLING_LIMIT_PER_HOST``), conditional GET, Accept / Accept-Encoding, and a User-Agent
@@ -21,24 +33,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 
-import brotli  # type: ignore[import-untyped]
 import httpx
 
+from feeds import guard
 from feeds.errors import FetchError
+from feeds.fetch._connect import (
+    PROXY_VARIABLES,
+    GuardedTransport,
+    Refused,
+    Resolver,
+    warn_proxies,
+)
+from feeds.fetch._decode import DecodeErrors, decoder
 from feeds.policy import parse_retry_after
 from feeds.types import FetchConfig, FetchResult, Validators
 
-__all__ = ["ACCEPT", "MAX_REDIRECTS", "Fetcher", "default_user_agent"]
+__all__ = [
+    "ACCEPT",
+    "MAX_REDIRECTS",
+    "Fetcher",
+    "GuardedTransport",
+    "Resolver",
+    "default_user_agent",
+]
 
 log = logging.getLogger("feeds.fetch")
 
@@ -55,8 +82,7 @@ ACCEPT_ENCODING = "gzip, deflate, br"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 _SCHEMES = frozenset({"http", "https"})
-#: Largest decoded piece produced from one step of decompression; bounds memory per step.
-_STEP = 64 * 1024
+_PORTS = {"http": 80, "https": 443}
 
 
 def default_user_agent() -> str:
@@ -65,6 +91,23 @@ def default_user_agent() -> str:
     except metadata.PackageNotFoundError:  # running from a source tree that isn't installed
         version = "0"
     return f"feeds/{version} (+{PROJECT_URL})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """What every request of one fetch carries."""
+
+    source: str  # the configured URL errors name
+    home: str  # `source` without userinfo: the one origin credentials are sent to
+    validators: Validators
+    cap: int
+    user_agent: str = ""
+    credentials: tuple[str, str] | None = None
+
+    def auth(self, url: str) -> httpx.Auth | None:
+        if self.credentials and _same_origin(url, self.home):
+            return httpx.BasicAuth(*self.credentials)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +123,9 @@ class _Hop:
 class Fetcher:
     """One shared HTTP client for a pass; use as ``async with Fetcher(cfg) as f``.
 
-    `transport` is for tests (httpx.MockTransport); `now` is the clock for
-    `FetchResult.fetched_at` and for Retry-After HTTP-dates.
+    `transport` replaces the `GuardedTransport` made from the config (tests pass an
+    httpx.MockTransport, or a GuardedTransport with their own resolver); `now` is the
+    clock for `FetchResult.fetched_at` and for Retry-After HTTP-dates.
     """
 
     def __init__(
@@ -95,11 +139,13 @@ class Fetcher:
         self._now = now
         self._slots = asyncio.Semaphore(config.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        if transport is None:
+            transport = GuardedTransport(config.allow_private, config.concurrency)
+            warn_proxies(tuple(n for n in PROXY_VARIABLES if os.environ.get(n)))
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(config.timeout),
-            limits=httpx.Limits(max_connections=config.concurrency),
             headers={
                 "User-Agent": config.user_agent or default_user_agent(),
                 "Accept": ACCEPT,
@@ -142,11 +188,14 @@ class Fetcher:
         form = {"hub.mode": "publish", "hub.url": topic}
         try:
             response = await self._client.post(hub, data=form)
-        except (httpx.HTTPError, httpx.InvalidURL) as e:
-            log.warning("%s: publish ping for %s failed: %s", hub, topic, _describe(e))
+        except (httpx.HTTPError, httpx.InvalidURL, Refused) as e:
+            log.warning(
+                "%s: publish ping for %s failed: %s", guard.redact(hub), topic, _describe(e)
+            )
             return
         if not 200 <= response.status_code < 300:
-            log.warning("%s: HTTP %d to the publish ping for %s", hub, response.status_code, topic)
+            status = response.status_code
+            log.warning("%s: HTTP %d to the publish ping for %s", guard.redact(hub), status, topic)
 
     async def fetch(
         self,
@@ -156,14 +205,20 @@ class Fetcher:
         source_url: str | None = None,
         max_bytes: int | None = None,
         user_agent: str = "",
+        auth: tuple[str, str] | None = None,
     ) -> FetchResult:
         """GET `url`, following redirects; raise `FetchError` on anything but 2xx / 304.
 
         `source_url` is the configured URL errors are reported against (defaults to
         `url`); `max_bytes` and `user_agent` override the config's for this source.
+        `auth` (user, password), else the source URL's own userinfo, is sent to the
+        source URL's origin only; userinfo in `url` itself is dropped.
         """
         source = source_url or url
+        home, userinfo = guard.split_userinfo(source)
         cap = self._config.max_bytes if max_bytes is None else max_bytes
+        ask = _Ask(source, home, validators, cap, user_agent, auth or userinfo)
+        url = guard.strip_userinfo(url)
         _require_http(source, url)
         started = time.monotonic()
         deadline: float | None = None
@@ -173,7 +228,7 @@ class Fetcher:
             async with self._slot(current):
                 if deadline is None:  # the clock starts once the first request may go out
                     deadline = asyncio.get_running_loop().time() + self._config.timeout
-                hop = await self._bounded(source, current, validators, cap, deadline, user_agent)
+                hop = await self._bounded(ask, current, deadline)
             if hop.location is None:
                 return self._result(source, current, hop, validators, started, permanent, url)
             permanent = permanent and hop.status in _PERMANENT
@@ -191,18 +246,15 @@ class Fetcher:
         async with host_slot, self._slots:
             yield
 
-    async def _bounded(
-        self,
-        source: str,
-        url: str,
-        validators: Validators,
-        cap: int,
-        deadline: float,
-        user_agent: str = "",
-    ) -> _Hop:
+    async def _bounded(self, ask: _Ask, url: str, deadline: float) -> _Hop:
+        source = ask.source
         try:
             async with asyncio.timeout_at(deadline):
-                return await self._request(source, url, validators, cap, user_agent)
+                return await self._request(ask, url)
+        except Refused as e:
+            where = "" if url == ask.home else f" for {url}"
+            message = f"refused to connect{where}: {e} (fetch.allow_private lets a network through)"
+            raise FetchError(source, message, kind="blocked") from e
         except TimeoutError as e:
             raise FetchError(
                 source, f"no complete response within {self._config.timeout:g} s", kind="timeout"
@@ -215,19 +267,18 @@ class Fetcher:
             raise FetchError(source, f"connection lost: {_describe(e)}", kind="connect") from e
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
             raise FetchError(source, f"bad URL {url!r}: {_describe(e)}", kind="url") from e
-        except (zlib.error, brotli.error) as e:
+        except DecodeErrors as e:
             raise FetchError(source, f"cannot decode body: {e}", kind="protocol") from e
         except httpx.HTTPError as e:  # RemoteProtocolError, LocalProtocolError, ...
             raise FetchError(source, f"protocol error: {_describe(e)}", kind="protocol") from e
 
-    async def _request(
-        self, source: str, url: str, validators: Validators, cap: int, user_agent: str = ""
-    ) -> _Hop:
-        sent = _conditional(validators)
-        if user_agent:
-            sent["User-Agent"] = user_agent
+    async def _request(self, ask: _Ask, url: str) -> _Hop:
+        source = ask.source
+        sent = _conditional(ask.validators)
+        if ask.user_agent:
+            sent["User-Agent"] = ask.user_agent
         request = self._client.build_request("GET", url, headers=sent)
-        response = await self._client.send(request, stream=True)
+        response = await self._client.send(request, stream=True, auth=ask.auth(url))
         try:
             headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
             status = response.status_code
@@ -239,7 +290,7 @@ class Fetcher:
             if not 200 <= status < 300:
                 self._refuse_status(source, url, status, response.headers.get("retry-after"))
                 return _Hop(status, headers)  # 304 Not Modified
-            content = await _read_capped(source, response, cap)
+            content = await _read_capped(source, response, ask.cap)
             return _Hop(status, headers, content=content)
         finally:
             await response.aclose()
@@ -248,7 +299,7 @@ class Fetcher:
         if status == 304:
             return
         wait = parse_retry_after(retry_after, self._now())
-        where = "" if url == source else f" (at {url})"
+        where = "" if url == guard.strip_userinfo(source) else f" (at {url})"
         raise FetchError(
             source, f"HTTP {status}{where}", status=status, retry_after=wait, kind="http"
         )
@@ -291,25 +342,39 @@ def _require_http(source: str, url: str) -> None:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as e:
-        raise FetchError(source, f"bad URL {url!r}: {e}", kind="url") from e
+        raise FetchError(source, f"bad URL {guard.redact(url)!r}: {e}", kind="url") from e
     if parsed.scheme not in _SCHEMES or not parsed.host:
-        raise FetchError(source, f"only http(s) URLs are fetched, not {url!r}", kind="url")
+        shown = guard.redact(url)
+        raise FetchError(source, f"only http(s) URLs are fetched, not {shown!r}", kind="url")
+
+
+def _same_origin(url: str, other: str) -> bool:
+    """RFC 6454 origins: scheme, host and port (so no credentials over a downgrade)."""
+    try:
+        a, b = httpx.URL(url), httpx.URL(other)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    return (a.scheme, a.host, a.port or _PORTS.get(a.scheme)) == (
+        b.scheme, b.host, b.port or _PORTS.get(b.scheme),
+    )  # fmt: skip
 
 
 def _next_hop(source: str, current: str, location: str, chain: list[str]) -> str:
     """Resolve Location against the current URL (RFC 9110 §10.2.2 allows relative)."""
+    shown = guard.redact(location.strip())
     try:
-        target = str(httpx.URL(current).join(location.strip()))
+        # A Location's own userinfo is dropped: credentials are the config's to give.
+        target = guard.strip_userinfo(str(httpx.URL(current).join(location.strip())))
         scheme = httpx.URL(target).scheme
     except (httpx.InvalidURL, TypeError, ValueError) as e:
-        raise FetchError(source, f"bad redirect target {location!r}", kind="redirect") from e
+        raise FetchError(source, f"bad redirect target {shown!r}", kind="redirect") from e
     if scheme not in _SCHEMES:
         # file:, ftp:, data:, javascript: ... a feed must never make us read local files.
-        raise FetchError(source, f"refused redirect to {location.strip()!r}", kind="redirect")
+        raise FetchError(source, f"refused redirect to {shown!r}", kind="redirect")
     if target in chain:
         raise FetchError(source, f"redirect loop at {target}", kind="redirect")
     chain.append(target)
-    log.debug("%s: redirected to %s", source, target)
+    log.debug("%s: redirected to %s", guard.redact(source), target)
     return target
 
 
@@ -338,125 +403,19 @@ async def _read_capped(source: str, response: httpx.Response, cap: int) -> bytes
     declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > cap:
         raise too_big
-    decoder = _decoder(source, response.headers.get("content-encoding", ""))
+    decode = decoder(guard.redact(source), response.headers.get("content-encoding", ""))
     parts: list[bytes] = []
     raw = size = 0
     async for chunk in response.aiter_raw():
         raw += len(chunk)
-        for piece in decoder.feed(chunk):
+        for piece in decode.feed(chunk):
             size += len(piece)
             if size > cap or raw > cap:
                 raise too_big
             parts.append(piece)
-    for piece in decoder.flush():
+    for piece in decode.flush():
         size += len(piece)
         if size > cap:
             raise too_big
         parts.append(piece)
     return b"".join(parts)
-
-
-# --------------------------------------------------------------------------- decoding
-
-
-class _Decoder(Protocol):
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-    def flush(self) -> Iterator[bytes]: ...
-
-
-class _Identity:
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        yield data
-
-    def flush(self) -> Iterator[bytes]:
-        yield from ()
-
-
-class _Zlib:
-    """gzip or deflate, inflated at most `_STEP` bytes at a time.
-
-    HTTP "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2) but some servers send
-    raw deflate; like browsers, retry raw when the first bytes are not a zlib header.
-    """
-
-    def __init__(self, wbits: int) -> None:
-        self._wbits = wbits
-        self._inflate = zlib.decompressobj(wbits)
-        self._started = False
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        while True:
-            try:
-                out = self._inflate.decompress(data, _STEP)
-            except zlib.error:
-                if self._started or self._wbits != zlib.MAX_WBITS:
-                    raise
-                self._wbits = -zlib.MAX_WBITS
-                self._inflate = zlib.decompressobj(self._wbits)
-                continue
-            self._started = True
-            yield out
-            data = self._inflate.unconsumed_tail
-            if self._inflate.eof or (not data and len(out) < _STEP):
-                return
-
-    def flush(self) -> Iterator[bytes]:
-        yield from self.feed(b"")
-
-
-class _Brotli:
-    """brotli, with the output of each step limited (brotli >= 1.2 `output_buffer_limit`)."""
-
-    def __init__(self) -> None:
-        self._inflate = brotli.Decompressor()
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        out = self._inflate.process(data, output_buffer_limit=_STEP)
-        yield out
-        # can_accept_more_data() turns True while output is still pending, so drain until
-        # a step yields nothing. Each pass yields bytes the caller counts against the
-        # cap, so this loop cannot spin without progress.
-        while out and not self._inflate.is_finished():
-            out = self._inflate.process(b"", output_buffer_limit=_STEP)
-            yield out
-
-    def flush(self) -> Iterator[bytes]:
-        yield from ()
-
-
-class _Chain:
-    """Several codings, applied in the order listed, so undone in reverse (RFC 9110 §8.4)."""
-
-    def __init__(self, decoders: list[_Decoder]) -> None:
-        self._decoders = decoders
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        return self._through(0, data)
-
-    def flush(self) -> Iterator[bytes]:
-        for i, decoder in enumerate(self._decoders):
-            for piece in decoder.flush():
-                yield from self._through(i + 1, piece)
-
-    def _through(self, i: int, data: bytes) -> Iterator[bytes]:
-        if i == len(self._decoders):
-            yield data
-            return
-        for piece in self._decoders[i].feed(data):
-            yield from self._through(i + 1, piece)
-
-
-def _decoder(source: str, content_encoding: str) -> _Decoder:
-    decoders: list[_Decoder] = []
-    for coding in reversed([c.strip().lower() for c in content_encoding.split(",")]):
-        if coding in ("gzip", "x-gzip"):
-            decoders.append(_Zlib(zlib.MAX_WBITS | 16))
-        elif coding == "deflate":
-            decoders.append(_Zlib(zlib.MAX_WBITS))
-        elif coding == "br":
-            decoders.append(_Brotli())
-        elif coding not in ("", "identity"):
-            # Seen in the wild: "Content-Encoding: UTF-8". Pass the bytes on; if they
-            # really were encoded, the parser will say it is not a feed.
-            log.info("%s: unknown Content-Encoding %r, reading as is", source, coding)
-    return _Chain(decoders) if decoders else _Identity()
