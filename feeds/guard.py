@@ -137,7 +137,8 @@ def url_refusal(url: str, allowed: Sequence[Network] = ()) -> str | None:
     if host == "localhost" or host.endswith(".localhost"):
         why = refusal("127.0.0.1", allowed)
         return f"{host} is a loopback name" if why else None
-    if not allowed and any(host.endswith("." + n) or host == n for n in _LOCAL_NAMES):
+    # Always named, even with networks allowed: which one it resolves into is not known.
+    if any(host.endswith("." + n) or host == n for n in _LOCAL_NAMES):
         return f"{host} is a local network name"
     return None
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from servers import HostileServer, hostile_server, port_of
 
 from feeds import config
 from feeds.store import Store, open_store
@@ -94,3 +95,18 @@ def _backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
         monkeypatch.setattr(config, "load", load_on_postgres)
     return backend
+
+
+@pytest.fixture(scope="module")
+def inside() -> Iterator[HostileServer]:
+    """A server no fetch may reach: on 127.0.0.1, refused by default (issue 20)."""
+    with hostile_server(lifetime=10.0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def allowed(inside: HostileServer) -> Iterator[HostileServer]:
+    """On 127.0.0.2, at `inside`'s port, so that only the address tells them apart;
+    ``allow_private: [127.0.0.2/32]`` lets it through (Linux routes all 127/8 to lo)."""
+    with hostile_server(lifetime=10.0, host="127.0.0.2", port=port_of(inside)) as server:
+        yield server

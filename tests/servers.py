@@ -88,6 +88,7 @@ __all__ = [
     "RELATIVE_BODY",
     "HostileServer",
     "hostile_server",
+    "port_of",
 ]
 
 #: `fetch.allow_private` for tests: the loopback networks these servers listen on.
@@ -142,20 +143,28 @@ class HostileServer:
         return self.base + path
 
 
+def port_of(server: HostileServer) -> int:
+    return int(server.base.rsplit(":", 1)[1])
+
+
 @contextmanager
 def hostile_server(
-    *, endless_bytes: int = 64 * _MIB, lifetime: float = 30.0, host: str = "127.0.0.1"
+    *,
+    endless_bytes: int = 64 * _MIB,
+    lifetime: float = 30.0,
+    host: str = "127.0.0.1",
+    port: int = 0,
 ) -> Iterator[HostileServer]:
     """Serve the paths above on `host` (a loopback address) until the block ends.
 
     `endless_bytes` bounds /endless; `lifetime` bounds how long any one connection may
     be held open (the /silent and /slow handlers give up at that point). Linux routes
     all of 127.0.0.0/8 to loopback, so a second server on 127.0.0.2 can be allowed
-    while 127.0.0.1 stays refused.
+    while 127.0.0.1 stays refused; `port` puts it on the first one's port.
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, 0))
+    listener.bind((host, port))
     listener.listen(64)
     listener.settimeout(0.1)
     port = listener.getsockname()[1]

@@ -18,7 +18,7 @@ import pytest
 
 from feeds import config
 from feeds.errors import ConfigError
-from feeds.types import TOPICS, FetchConfig, ScheduleConfig, ServeConfig
+from feeds.types import TOPICS, FetchConfig, ScheduleConfig, ServeConfig, SourceAuth
 
 DATA = Path(__file__).parent / "data" / "config"
 ROOT = Path(__file__).parent.parent
@@ -57,6 +57,7 @@ def test_problem_cases_cover_every_kind() -> None:
         "wrong_types", "bad_urls", "duplicates", "bad_slugs", "bad_regex",
         "bad_topics_languages", "bad_numbers", "bad_interval", "bad_cron",
         "schedule_both", "bad_fetch", "bad_timezone", "unsafe_tags", "many_problems",
+        "bad_allow_private", "bad_auth",
     }  # fmt: skip
     assert kinds <= {p.stem for p in PROBLEM_CASES}
     assert all(p.with_suffix(".expected").is_file() for p in PROBLEM_CASES)
@@ -159,7 +160,9 @@ def test_defaults(tmp_path: Path) -> None:
     assert feed.topics == feed.include == feed.exclude == feed.languages == ()
 
 
-def test_every_key(tmp_path: Path) -> None:
+def test_every_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEEDS_TEST_B_USER", "reader")
+    monkeypatch.setenv("FEEDS_TEST_B_PASS", "")  # set, even if empty, is enough
     path = tmp_path / "conf" / "config.yaml"
     path.parent.mkdir()
     shutil.copy(DATA / "valid" / "full.yaml", path)
@@ -178,6 +181,7 @@ def test_every_key(tmp_path: Path) -> None:
         min_interval=timedelta(seconds=90),
         max_interval=timedelta(hours=1, minutes=30),
         user_agent="feeds-test/1.0",
+        allow_private=("10.0.0.0/8", "fd00::/8", "192.168.1.10"),
     )
     assert (loaded.websub_hub, loaded.retention_days, loaded.language) == (
         "https://hub.example/",
@@ -189,6 +193,8 @@ def test_every_key(tmp_path: Path) -> None:
     assert (first.priority, first.default_tz) == (3, "Asia/Riyadh")
     assert (first.user_agent, second.user_agent) == ("Mozilla/5.0 (compatible; feeds)", "")
     assert second.max_bytes == 512 * 1024  # inherits fetch.max_bytes
+    assert (first.auth, second.auth) == (None, SourceAuth("FEEDS_TEST_B_USER", "FEEDS_TEST_B_PASS"))
+    assert "reader" not in repr(loaded)  # the config names the variables, never holds them
     (feed,) = loaded.feeds
     assert feed.topics == ("ai", "science") and feed.include == ("(?i)openai",)
     assert feed.exclude == ("(?i)sponsored", "إعلان")

@@ -293,6 +293,8 @@ def test_config_text_is_yaml_with_the_expected_keys() -> None:
     assert config["base_url"].startswith("http://")
     assert (config["output_dir"], config["database"]) == ("/srv/out", "/srv/demo.db")
     assert config["schedule"] == {"interval": "15m"}
+    # Loopback is refused unless allowed: the demo allows its own server's address only.
+    assert config["fetch"] == {"allow_private": ["127.0.0.1/32"]}
     assert [(s["url"], s["name"]) for s in config["sources"]] == list(sources)
     extra = {s["url"]: s for s in config["sources"]}
     assert extra[base + "sham-tech.xml"]["default_tz"] == "Asia/Damascus"
@@ -323,6 +325,7 @@ def test_config_text_quotes_awkward_strings_safely() -> None:
 def test_config_text_without_sources_is_an_empty_list() -> None:
     text = demo.config_text("http://h/", (), output_dir="/o", database="/d")
     assert yaml.safe_load(text)["sources"] == []
+    assert "fetch" not in yaml.safe_load(text)  # a name, not an address: nothing to allow
 
 
 def test_the_sample_week_ends_before_the_demo_day() -> None:

@@ -344,3 +344,41 @@ def test_waiting_for_a_host_slot_does_not_eat_the_deadline() -> None:
     with hostile_server() as server:
         assert run(go(server)) == [200] * 8
         assert server.max_in_flight == 1
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def authorization(server: HostileServer, probe: str) -> str | None:
+    (request,) = [r for r in server.requests if r.query.get("probe") == [probe]]
+    return request.headers.get("authorization")
+
+
+def test_userinfo_is_sent_as_basic_auth_and_left_out_of_urls(srv: HostileServer) -> None:
+    source = srv.url("/feed.xml?probe=userinfo").replace("://", "://reader:pa55@")
+    result = run(fetch(source))
+    assert authorization(srv, "userinfo") == "Basic cmVhZGVyOnBhNTU="  # reader:pa55
+    assert result.url == srv.url("/feed.xml?probe=userinfo")
+    assert result.source_url == source
+
+
+def test_credentials_go_to_the_source_origin_only(
+    inside: HostileServer, allowed: HostileServer
+) -> None:
+    # One redirect stays on the source's origin, one leaves it for another address,
+    # and one names its own user:password, which a server has no business giving.
+    same = inside.url("/redirect?to=/feed.xml%3Fprobe=same")
+    away = inside.url(f"/redirect?to={allowed.base}/feed.xml%3Fprobe=away")
+    given = allowed.url("/feed.xml%3Fprobe=given").replace("://", "://evil:pw@")
+    run(fetch(same, auth=("reader", "pa55")))
+    run(fetch(away, auth=("reader", "pa55")))
+    run(fetch(inside.url(f"/redirect?to={given}")))
+    assert authorization(inside, "same") == "Basic cmVhZGVyOnBhNTU="
+    assert authorization(allowed, "away") is None
+    assert authorization(allowed, "given") is None
+
+
+def test_a_password_in_a_bad_url_is_not_shown() -> None:
+    error = fetch_error("ftp://reader:pa55@127.0.0.1/feed.xml")
+    assert "pa55" not in str(error)
+    assert "reader:***@" in str(error)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -330,3 +332,27 @@ def test_window_rows_are_published_or_first_seen_since_once_each(store: Store) -
     store.assign([("a0001", "s1", True), ("a0002", "s2", True), ("a0003", "s3", True)], NOW)
     # In a story, and published or first seen in the window; each once, oldest first.
     assert [r.id for r in store.match_rows_since(NOW - timedelta(days=1))] == ["a0001", "a0002"]
+
+
+def test_a_new_sqlite_file_and_its_wal_are_private(tmp_path: Path) -> None:
+    # The store holds source URLs, credentials included (issue 20).
+    old = os.umask(0o022)
+    try:
+        store = open_store(str(tmp_path / "new" / "feeds.db"))
+        try:
+            store.sync_sources([SRC])
+            names = sorted(p.name for p in (tmp_path / "new").iterdir())
+            modes = {n: stat.S_IMODE((tmp_path / "new" / n).stat().st_mode) for n in names}
+        finally:
+            store.close()
+    finally:
+        os.umask(old)
+    assert modes == {"feeds.db": 0o600, "feeds.db-shm": 0o600, "feeds.db-wal": 0o600}
+
+
+def test_an_existing_sqlite_file_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.db"
+    open_store(str(path)).close()
+    path.chmod(0o640)  # the operator's choice, say for a backup group
+    open_store(str(path)).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

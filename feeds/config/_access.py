@@ -44,7 +44,7 @@ def source_auth(
         if name is not None and name not in environ:
             a.report(key, f"environment variable {name} is not set")
     if url is not None and guard.split_userinfo(url)[1] is not None:
-        s.report("auth", "the url already holds credentials (user:password@): give them once")
+        s.report("auth", "the url holds credentials already (user:password@): give them once")
     if None in names:
         return None
     return SourceAuth(username_env=names[0], password_env=names[1])

@@ -18,6 +18,7 @@ import yaml
 
 from feeds.config._access import network_problem, source_auth
 from feeds.errors import ConfigError, Problem
+from feeds.guard import redact
 from feeds.store import is_server_url
 from feeds.types import (
     TOPICS,
@@ -447,7 +448,8 @@ def url_problem(url: str) -> str | None:
         ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         ok = False
-    return None if ok and not re.search(r"\s", url) else f"must be an http(s) URL, got {url!r}"
+    shown = redact(url)
+    return None if ok and not re.search(r"\s", url) else f"must be an http(s) URL, got {shown!r}"
 
 
 def _host_problem(host: str) -> str | None:
