@@ -340,10 +340,10 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     with pipeline.pass_lock(cfg), pipeline.open_for(cfg) as store:
         problems = maintenance.doctor(store)
     for problem in problems:
-        _err(f"{cfg.database}: {problem}")
+        _err(f"{redact(cfg.database)}: {problem}")
     if problems:
         return EXIT_FATAL
-    print(f"{cfg.database}: OK (integrity check passed, vacuumed)")
+    print(f"{redact(cfg.database)}: OK (integrity check passed, vacuumed)")
     return EXIT_OK
 
 
@@ -373,7 +373,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise FeedsError(e.strerror or str(e), subject=args.file) from e
     with fh, pipeline.pass_lock(cfg), pipeline.open_for(cfg) as store:
         count = maintenance.import_jsonl(store, fh, name=args.file)
-    print(f"{cfg.database}: imported {count} rows from {args.file}")
+    print(f"{redact(cfg.database)}: imported {count} rows from {args.file}")
     return EXIT_OK
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from servers import HostileServer
 
+from feeds import guard
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cret-pw"
 PUBLISHED = ("all.rss", "all.atom", "all.json", "index.html", "feeds.opml")
@@ -213,3 +215,20 @@ def test_opml_import_warns_about_refused_urls(
     }
     tail = ": not fetched unless fetch.allow_private allows it"
     assert done.stderr.splitlines() == [f"feeds: {lines[k]}{tail}" for k in warned]
+
+
+@pytest.mark.postgres
+def test_a_database_password_is_masked_too(pg_url: str, tmp_path: Path) -> None:
+    bare, credentials = guard.split_userinfo(pg_url)
+    user, password = credentials or ("postgres", "")
+    if not password:  # the test server trusts local connections: any password will do
+        password = "db-s3cret"
+        pg_url = bare.replace("://", f"://{user}:{password}@", 1)
+    path = write_config(tmp_path, [], [source("https://a.example/feed")])
+    text = path.read_text(encoding="utf-8").replace("data/feeds.db", json.dumps(pg_url))
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    done = feeds("import", str(tmp_path / "empty.jsonl"), "-c", str(path))
+    assert done.returncode == 0, done.stderr
+    assert password not in done.stdout + done.stderr
+    assert f"{user}:***@" in done.stdout
