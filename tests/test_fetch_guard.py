@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -142,6 +144,36 @@ def test_a_dead_address_is_skipped_for_the_next(allowed: HostileServer) -> None:
     resolve = Resolver(["127.0.0.3", "127.0.0.2"])
     url = f"http://feed.test:{port_of(allowed)}/feed.xml"
     assert fetch(url, ("127.0.0.0/8",), resolve).status == 200
+
+
+@pytest.fixture
+def black_hole(allowed: HostileServer) -> Iterator[str]:
+    """127.0.0.4 at `allowed`'s port, where a connection never completes: the listener's
+    queue is full and never accepted from, so Linux drops every new SYN."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.4", port_of(allowed)))
+    listener.listen(0)
+    fillers = [socket.socket() for _ in range(3)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.4", port_of(allowed)))
+    try:
+        yield "127.0.0.4"
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+
+
+def test_a_silent_address_does_not_hold_up_the_next(
+    allowed: HostileServer, black_hole: str
+) -> None:
+    # Happy Eyeballs: 127.0.0.2 is tried 250 ms after the silent one, not after it timed
+    # out (which, at the fetch's 3 s timeout, would have failed the fetch).
+    resolve = Resolver([black_hole, "127.0.0.2"])
+    started = time.monotonic()
+    result = fetch(f"http://feed.test:{port_of(allowed)}/feed.xml", ("127.0.0.0/8",), resolve)
+    assert result.status == 200
+    assert time.monotonic() - started < 2.0
 
 
 def test_allow_private_lets_only_its_networks_through(inside: HostileServer) -> None:

@@ -39,9 +39,8 @@ class Refused(Exception):
     """A connection `guard.refusal` forbids; `fetch` turns it into FetchError("blocked")."""
 
     def __init__(self, host: str, address: str, why: str, *, literal: bool) -> None:
-        super().__init__(
-            f"{address} is {why}" if literal else f"{host} resolves to {address}, {why}"
-        )
+        # An address as the URL spells it ([::ffff:127.0.0.1], not ::ffff:7f00:1).
+        super().__init__(f"{host} is {why}" if literal else f"{host} resolves to {address}, {why}")
         self.address = address
 
 
@@ -153,9 +152,10 @@ async def _first_connected(
     todo = list(attempts)
     pending: set[asyncio.Task[httpcore.AsyncNetworkStream]] = set()
     failures: list[BaseException] = []
-    won: list[httpcore.AsyncNetworkStream] = []
+    streams: list[httpcore.AsyncNetworkStream] = []
+    keep = 0  # how many of `streams` to hand back: the winner, unless the wait was cut short
     try:
-        while not won and (todo or pending):
+        while not streams and (todo or pending):
             if todo:
                 pending.add(asyncio.ensure_future(todo.pop(0)()))
             done, pending = await asyncio.wait(
@@ -164,25 +164,27 @@ async def _first_connected(
             for task in done:
                 error = task.exception()
                 if error is None:
-                    won.append(task.result())
+                    streams.append(task.result())
                 else:
                     failures.append(error)
+        keep = min(len(streams), 1)
     finally:
         for task in pending:
             task.cancel()
         # An attempt may have connected before its cancellation was seen: close it too.
         for late in await asyncio.gather(*pending, return_exceptions=True):
             if isinstance(late, httpcore.AsyncNetworkStream):
-                won.append(late)
-        for extra in won[1:]:
+                streams.append(late)
+        for extra in streams[keep:]:
             await extra.aclose()
-    if won:
-        return won[0]
+    if keep:
+        return streams[0]
     raise failures[0]
 
 
 @functools.cache
 def warn_proxies(names: tuple[str, ...]) -> None:
+    """Once per process: `feeds serve` makes a Fetcher for every pass."""
     if names:
         log.warning(
             "%s set but not used: feeds connects directly, so that it can check the "
