@@ -27,7 +27,7 @@ from ruamel.yaml.tokens import CommentToken
 
 from feeds.config._validate import read_text, url_key, url_problem
 from feeds.errors import ConfigError, Problem
-from feeds.guard import strip_userinfo
+from feeds.guard import redact, strip_userinfo
 from feeds.types import Config
 
 log = logging.getLogger("feeds.config")
@@ -124,7 +124,7 @@ def _append_sources(seq: CommentedSeq, sources: Sequence[tuple[str, str]]) -> tu
     for url, name in sources:
         url = url.strip()
         if (problem := url_problem(url)) or url_key(url) in seen:
-            log.info("not adding %s: %s", url, problem or "already configured")
+            log.info("not adding %s: %s", redact(url), problem or "already configured")
             continue
         seen.add(url_key(url))
         entry = CommentedMap(url=url)
