@@ -15,6 +15,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
+from servers import LOOPBACK_YAML
 
 from feeds import config, pipeline
 from feeds.store import open_store
@@ -42,7 +43,7 @@ def _config(tmp_path: Path, urls: list[str]) -> config.Config:
     path = tmp_path / "config.yaml"
     path.write_text(
         "title: t\nbase_url: https://example.org/feeds/\noutput_dir: out\n"
-        "database: data/feeds.db\n"
+        f"database: data/feeds.db\n{LOOPBACK_YAML}\n"
         f"sources:\n{sources}feeds:\n  - slug: all\n    title: all\n    limit: 2000\n",
         encoding="utf-8",
     )
