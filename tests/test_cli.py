@@ -187,6 +187,43 @@ def test_opml_round_trip_keeps_comments(tmp_path: Path) -> None:
     assert export.stdout.count("xmlUrl=") == 2
 
 
+def test_opml_names_like_on_and_no_round_trip_through_check(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, ["https://a.example/feed"])
+    names = ["On", "No", "yes", "null", "1e3", "~"]
+    outlines = "".join(
+        f'<outline text="{n}" type="rss" xmlUrl="https://n{i}.example/feed"/>'
+        for i, n in enumerate(names)
+    )
+    opml = tmp_path / "in.opml"
+    opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
+    assert feeds("opml", "import", str(opml), "-c", str(cfg)).returncode == 0
+    check = feeds("check", "-c", str(cfg))
+    assert check.returncode == 0, check.stdout + check.stderr
+    export = feeds("opml", "export", "-c", str(cfg))
+    assert all(f'text="{n}"' in export.stdout for n in names)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("title: " + "[" * 50_000 + "\n", ":1: YAML syntax error: nested more than 100 levels"),
+        ("# x\n" * (2**20 // 4 + 1), ": the config file is larger than 1 MiB, the limit"),
+    ],
+    ids=["deep", "huge"],
+)
+def test_check_refuses_a_hostile_config_in_one_line(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    for command in ("check", "run"):
+        proc = feeds(command, "-c", str(cfg))
+        assert proc.returncode == 1
+        assert "Traceback" not in proc.stderr
+        assert (proc.stdout + proc.stderr).strip().count("\n") == 0
+        assert f"{cfg}{problem}" in proc.stdout + proc.stderr
+
+
 def test_help_lists_every_contract_command() -> None:
     proc = feeds("--help")
     assert proc.returncode == 0

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from feeds import config
 from feeds.errors import ConfigError
@@ -373,3 +374,83 @@ def test_add_sources_reports_a_broken_file(tmp_path: Path) -> None:
         config.add_sources(path, [("https://a.example/feed", "A")])
     with pytest.raises(ConfigError, match="cannot read"):
         config.add_sources(tmp_path / "missing.yaml", [("https://a.example/feed", "A")])
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
+@pytest.mark.parametrize(
+    ("nesting", "line"),
+    [("[" * 50_000, 2), ("\n" + "".join("  " * i + "-\n" for i in range(1, 600)), 102)],
+    ids=["50000-flow", "600-block"],
+)
+def test_deep_nesting_is_one_problem_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool, nesting: str, line: int
+) -> None:
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    path = _write(tmp_path, "deep.yaml", "# line 1\ntitle: " + nesting + "\n")
+    found = [str(p) for p in config.problems(path)]
+    if libyaml and line > 2:  # libyaml composes 600 levels, and nothing recurses after
+        assert f"{path}:3: title: expected a string, got a list" in found
+    else:
+        assert found == [f"{path}:{line}: YAML syntax error: nested more than 100 levels deep"]
+    with pytest.raises(ConfigError):
+        config.load(path)
+
+
+@pytest.mark.parametrize(
+    ("nesting", "line"),
+    [("[" * 50_000, 2), ("\n" + "".join("  " * i + "-\n" for i in range(1, 600)), 102)],
+    ids=["50000-flow", "600-block"],
+)
+def test_opml_import_into_a_deeply_nested_file_is_a_problem(
+    tmp_path: Path, nesting: str, line: int
+) -> None:
+    path = _write(tmp_path, "deep.yaml", "title: t\nx: " + nesting + "\n")
+    with pytest.raises(ConfigError) as raised:
+        config.add_sources(path, [("https://a.example/feed", "A")])
+    problem = "YAML syntax error: nested more than 100 levels deep"
+    assert str(raised.value) == f"{path}:{line}: {problem}"
+
+
+def test_a_config_over_the_size_limit_is_refused_at_once(tmp_path: Path) -> None:
+    minimal = (DATA / "valid" / "minimal.yaml").read_text(encoding="utf-8")
+    padding = "# " + "x" * 98 + "\n"
+    path = _write(tmp_path, "huge.yaml", minimal + padding * (50 * 2**20 // 100))
+    assert [str(p) for p in config.problems(path)] == [
+        f"{path}: the config file is larger than 1 MiB, the limit"
+    ]
+    with pytest.raises(ConfigError, match="larger than 1 MiB"):
+        config.add_sources(path, [("https://a.example/feed", "A")])
+
+
+def test_a_config_just_under_the_size_limit_loads(tmp_path: Path) -> None:
+    head = "title: t\nbase_url: https://example.org/\nfeeds:\n  - {slug: all, title: All}\n"
+    line = "  - {url: 'https://s%05d.example/feed', name: 'مصدر %05d'}\n"
+    count = (2**20 - len(head) - 9) // len((line % (0, 0)).encode())
+    sources = "".join(line % (i, i) for i in range(count))
+    path = _write(tmp_path, "big.yaml", head + "sources:\n" + sources)
+    assert path.stat().st_size <= 2**20
+    assert len(config.load(path).sources) == count
+
+
+YAML_1_1_WORDS = ["On", "No", "yes", "off", "null", "~", "1e3", "2024-01-01", "0x1F", "12:30", "="]
+
+
+def test_opml_names_yaml_would_not_read_as_text_are_quoted(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c.yaml", (DATA / "valid" / "minimal.yaml").read_text())
+    pairs = [(f"https://n{i}.example/feed", name) for i, name in enumerate(YAML_1_1_WORDS)]
+    assert len(config.add_sources(path, pairs)) == len(pairs)
+    assert config.problems(path) == ()
+    names = [s.name for s in config.load(path).sources[1:]]
+    assert names == YAML_1_1_WORDS
+    assert "    name: Plain name\n" in _added_plainly(tmp_path)
+
+
+def _added_plainly(tmp_path: Path) -> str:
+    """A name YAML reads as text stays unquoted, as the user would write it."""
+    path = _write(tmp_path, "plain.yaml", (DATA / "valid" / "minimal.yaml").read_text())
+    config.add_sources(path, [("https://plain.example/feed", "Plain name")])
+    return path.read_text(encoding="utf-8")

@@ -19,13 +19,15 @@ from collections.abc import Sequence
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.error import YAMLError as RoundTripError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from feeds.config._validate import read_text, url_key, url_problem
+from feeds.config._validate import compose_text, read_text, too_deep, url_key, url_problem
 from feeds.errors import ConfigError, Problem
 from feeds.guard import redact, strip_userinfo
 from feeds.types import Config
@@ -82,6 +84,7 @@ def add_sources(
     """
     file = os.fspath(path)
     text = read_text(file)
+    compose_text(file, text)  # libyaml names a syntax error or deep nesting, fast
     rt = _round_trip(text)
     try:
         data = rt.load(text)
@@ -89,6 +92,10 @@ def add_sources(
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError([Problem(file, line, "", f"YAML syntax error: {e}")]) from e
+    except RecursionError:  # ruamel's composer recurses once per level of nesting
+        deep = too_deep(text)
+        line = deep.problem_mark.line + 1 if deep.problem_mark is not None else None
+        raise ConfigError([Problem(file, line, "", f"YAML syntax error: {deep.problem}")]) from None
     if not isinstance(data, CommentedMap):
         raise ConfigError([Problem(file, None, "", "the top level must be a mapping")])
     if data.get("sources") is None:
@@ -127,13 +134,27 @@ def _append_sources(seq: CommentedSeq, sources: Sequence[tuple[str, str]]) -> tu
             log.info("not adding %s: %s", redact(url), problem or "already configured")
             continue
         seen.add(url_key(url))
-        entry = CommentedMap(url=url)
+        entry = CommentedMap(url=_text(url))
         if name.strip():
-            entry["name"] = name.strip()
+            entry["name"] = _text(name.strip())
         _move_trailing_comment(seq, entry)
         seq.append(entry)
         added.append(url)
     return tuple(added)
+
+
+_PLAIN = yaml.resolver.Resolver()
+
+
+def _text(value: str) -> str:
+    """`value`, quoted when `check` would read it plain as something else than text.
+
+    ruamel writes YAML 1.2, where `On`, `no` and `yes` are plain strings; the config is
+    read by PyYAML, which follows YAML 1.1 and reads them as booleans, so a feed titled
+    "On" made the next run exit 1.
+    """
+    tag = _PLAIN.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return value if tag == "tag:yaml.org,2002:str" else DoubleQuotedScalarString(value)
 
 
 def _move_trailing_comment(seq: CommentedSeq, entry: CommentedMap) -> None:
