@@ -191,6 +191,19 @@ def test_filing_that_cannot_write_says_so_and_leaves_nothing_half_done(
     assert stored(store, "stories") == []
 
 
+def test_a_full_disk_says_so_and_the_store_goes_on(store: Store) -> None:
+    db = store._db  # type: ignore[attr-defined]
+    db.execute("PRAGMA max_page_count = 1")  # clamped to the current size: nothing can grow
+    big = [make_article(n, content_html="<p>" + "نص " * 5000 + "</p>") for n in range(20)]
+    with pytest.raises(StorageError) as raised:
+        store.save_articles(big, NOW)
+    assert str(raised.value).startswith(f"{store.path}: the disk is full")
+    assert "no transaction is active" not in str(raised.value)
+    assert not db.in_transaction
+    db.execute("PRAGMA max_page_count = 1073741823")  # space again
+    assert len(store.save_articles(big, NOW)) == 20
+
+
 def test_article_list_without_bodies_then_the_bodies_it_shows(store: Store) -> None:
     arts = [make_article(1), make_article(2, content_html="<p>نص طويل</p>")]
     store.save_articles(arts, NOW)

@@ -139,6 +139,11 @@ class Refresher:
         done, pending = await asyncio.wait(tasks, timeout=self.config.fetch.pass_deadline)
         for task in pending:
             task.cancel()
+        # Every failure is retrieved, else asyncio prints each unretrieved one with its
+        # traceback at exit, under the error that ended the pass (a full disk: one per source).
+        failures = [e for t in done if (e := t.exception()) is not None]
+        if failures:
+            raise failures[0]
         results = [t.result() for t in done]
         for task in pending:
             src = tasks[task]

@@ -110,14 +110,15 @@ class SqliteStore(Store):
         try:
             yield _SqliteTx(self._db)
         except sqlite3.DatabaseError as e:
-            self._db.execute("ROLLBACK")
+            _rollback(self._db)
             raise StorageError(_explain(e), subject=self.path) from e
         except BaseException:
-            self._db.execute("ROLLBACK")
+            _rollback(self._db)
             raise
         try:
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as e:
+            _rollback(self._db)
             raise StorageError(_explain(e), subject=self.path) from e
 
     def _query(self, sql: str, params: Params = ()) -> list[Row]:
@@ -179,8 +180,22 @@ def _connect(path: str) -> sqlite3.Connection:
     return db
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back what is still open. SQLite itself ends the transaction on some errors
+    (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM: "Response To Errors Within A Transaction"),
+    and ROLLBACK then fails with "no transaction is active", which used to hide the
+    error that mattered (a full disk)."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.DatabaseError:
+            log.debug("rollback failed after an error", exc_info=True)
+
+
 def _explain(e: BaseException) -> str:
     text = str(e)
+    if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return f"the disk is full: cannot write the database ({text})"
     if "file is not a database" in text or "malformed" in text:
         return f"corrupt or not an SQLite database ({text}); not touched — restore a backup"
     if "locked" in text or "busy" in text:

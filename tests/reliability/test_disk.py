@@ -120,3 +120,21 @@ def test_write_fails_part_way(two_generations: CorpusServer, tmp_path: Path, aft
     _assert_failed_cleanly(proc, out, before)
     assert "no space" in proc.stderr.lower()
     _assert_recovers(cfg, tmp_path, two_generations)
+
+
+def test_database_on_a_full_disk_says_so(two_generations: CorpusServer, tmp_path: Path) -> None:
+    cfg, before = _first_then_grow(two_generations, tmp_path)
+    db = tmp_path / "db" / "feeds.db"
+    os.environ["FEEDS_FAIL_DB_FULL"] = "1"
+    try:
+        proc = run_feeds("run", "--all", "-c", str(cfg), extra_path=str(FAILING_WRITES))
+    finally:
+        del os.environ["FEEDS_FAIL_DB_FULL"]
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert f"{db}: the disk is full" in proc.stderr
+    assert "no transaction is active" not in proc.stderr and "Traceback" not in proc.stderr
+    assert snapshot(tmp_path / "out") == before
+    proc = run_feeds("run", "--all", "-c", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    assert len(check_output(tmp_path / "out")["all.json"]) == story_count(8)
