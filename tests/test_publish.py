@@ -504,6 +504,20 @@ def test_a_story_without_title_still_renders(config: Config, summary: str, expec
     assert json.loads(pub.render_json(config, ALL, [story]))["items"][0]["title"] == expected
 
 
+def test_a_story_without_link_has_no_empty_link(config: Config) -> None:
+    story = BY_CASE["english"][0]
+    other = dataclasses.replace(story.sources[0], url="", name="بلا رابط")
+    story = dataclasses.replace(story, url="", sources=(other,))
+    atom = pub.render_atom(config, ALL, [story])
+    entry = ET.fromstring(atom).find("{http://www.w3.org/2005/Atom}entry")
+    assert entry is not None
+    assert entry.findall("{http://www.w3.org/2005/Atom}link") == []
+    assert b'href=""' not in atom
+    assert feedparser.parse(atom).entries[0].get("links", []) == []
+    rss = pub.render_rss(config, ALL, [story])
+    assert b"<link></link>" not in rss and b"<link/>" not in rss.split(b"<item>")[1]
+
+
 def test_publish_sweeps_stale_temp_files_of_killed_passes(config: Config) -> None:
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -102,7 +102,8 @@ def _add_entry(fg: Any, story: Story) -> None:
     fe = fg.add_entry(order="append")
     fe.id(c.item_id(story))  # also the RSS guid, isPermaLink="false"
     fe.title(story.title)
-    fe.link(href=story.url, rel="alternate")  # written without rel, which means alternate
+    if story.url:  # an empty href would resolve to the feed itself (RFC 4287 §4.2.7.1)
+        fe.link(href=story.url, rel="alternate")  # written without rel: that means alternate
     fe.content(c.content_html(story), type="html")
     fe.summary(c.summary_html(story), type="html")  # also the RSS <description>
     fe.published(story.published)
@@ -114,7 +115,7 @@ def _add_entry(fg: Any, story: Story) -> None:
     fe.feeds.language = story.language
     fe.feeds.authors = story.authors
     fe.feeds.image = story.image
-    fe.feeds.related = tuple((r.url, c.source_label(r)) for r in c.other_sources(story))
+    fe.feeds.related = tuple((r.url, c.source_label(r)) for r in c.other_sources(story) if r.url)
 
 
 def render_rss(config: Config, feed: FeedConfig, stories: Sequence[Story]) -> bytes:
