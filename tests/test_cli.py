@@ -224,6 +224,18 @@ def test_check_refuses_a_hostile_config_in_one_line(
         assert f"{cfg}{problem}" in proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("output_dir", ["/", "/etc", "..", "db"])
+def test_every_command_refuses_a_dangerous_output_dir(tmp_path: Path, output_dir: str) -> None:
+    cfg = write_config(tmp_path, ["https://a.example/feed"])
+    cfg.write_text(cfg.read_text("utf-8").replace("output_dir: out", f"output_dir: {output_dir}"))
+    for command in ("check", "run", "status", "doctor"):
+        proc = feeds(command, "-c", str(cfg))
+        assert proc.returncode == 1, (command, proc.stdout, proc.stderr)
+        lines = (proc.stdout + proc.stderr).strip().splitlines()
+        assert len(lines) == 1 and f"{cfg}:3: output_dir: " in lines[0], (command, lines)
+    assert sorted(os.listdir(tmp_path)) == ["config.yaml"]  # nothing was created
+
+
 def test_help_lists_every_contract_command() -> None:
     proc = feeds("--help")
     assert proc.returncode == 0

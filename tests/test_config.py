@@ -454,3 +454,77 @@ def _added_plainly(tmp_path: Path) -> str:
     path = _write(tmp_path, "plain.yaml", (DATA / "valid" / "minimal.yaml").read_text())
     config.add_sources(path, [("https://plain.example/feed", "Plain name")])
     return path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- output_dir
+
+HEAD = "title: t\nbase_url: https://example.org/\n"
+TAIL = "sources:\n  - url: https://a.example/feed\nfeeds:\n  - {slug: all, title: All}\n"
+REFUSED_OUTPUT = [
+    ("root", "/", "feeds.db", "/ is a system folder"),
+    *(
+        (
+            path.strip("/").replace("/", "-"),
+            path,
+            "feeds.db",
+            f"{path.rstrip('/')} is a system folder",
+        )
+        for path in ("/etc", "/etc/feeds", "/usr/", "/var", "/sys/kernel", "/usr/lib/python3")
+    ),
+    ("config-folder", ".", "data/feeds.db", "{conf} holds the config file"),
+    ("config-parent", "..", "data/feeds.db", "{top} is above the config file"),
+    ("database-folder", "data", "data/feeds.db", "{conf}/data holds the database"),
+    ("database-below", "srv", "srv/data/feeds.db", "{conf}/srv holds the database"),
+    ("home", "'~'", "feeds.db", "{top}/home is the home folder"),
+    ("link-to-config", "link", "feeds.db", "{conf}/link (= {conf}) holds the config file"),
+]
+
+
+def _output_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, db: str) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    conf = tmp_path / "conf"
+    conf.mkdir(exist_ok=True)
+    (conf / "link").symlink_to(conf)
+    return _write(conf, "config.yaml", f"{HEAD}output_dir: {out}\ndatabase: {db}\n{TAIL}")
+
+
+@pytest.mark.parametrize(
+    ("out", "db", "message"), [c[1:] for c in REFUSED_OUTPUT], ids=[c[0] for c in REFUSED_OUTPUT]
+)
+def test_dangerous_output_dirs_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, db: str, message: str
+) -> None:
+    path = _output_case(tmp_path, monkeypatch, out, db)
+    (problem,) = config.problems(path)
+    assert (problem.line, problem.key) == (3, "output_dir")
+    expected = message.format(conf=tmp_path / "conf", top=tmp_path)
+    assert problem.message.startswith(expected), problem.message
+    with pytest.raises(ConfigError, match="output_dir"):
+        config.load(path)
+
+
+@pytest.mark.parametrize(
+    ("out", "db"),
+    [
+        ("public", "data/feeds.db"),  # the shipped config's layout
+        ("out/feeds", "../db/feeds.db"),
+        ("data/public", "data/feeds.db"),  # below the database's folder, not holding it
+        ("/var/www/html", "feeds.db"),
+        ("/srv/feeds", "feeds.db"),
+        ("public", "postgresql://feeds@db.example/feeds"),  # its lock is in output_dir
+        ("~/public", "feeds.db"),
+    ],
+)
+def test_ordinary_output_dirs_are_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, db: str
+) -> None:
+    path = _output_case(tmp_path, monkeypatch, out, db)
+    assert config.problems(path) == ()
+
+
+def test_output_dir_that_is_absent_defaults_to_a_safe_subfolder(tmp_path: Path) -> None:
+    path = _write(tmp_path, "config.yaml", HEAD + "database: public/feeds.db\n" + TAIL)
+    (problem,) = config.problems(path)
+    assert (problem.line, problem.key) == (1, "output_dir")
+    assert "holds the database" in problem.message

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from feeds.config._access import network_problem, source_auth
+from feeds.config._paths import output_dir_problem
 from feeds.errors import ConfigError, Problem
 from feeds.guard import redact
 from feeds.store import is_server_url
@@ -372,9 +373,14 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
     if r.found:
         return None
     folder = os.path.dirname(os.path.abspath(file))
-    if not is_server_url(values["database"]):
+    sqlite = not is_server_url(values["database"])
+    if sqlite:
         values["database"] = _resolve(folder, values["database"])
     values["output_dir"] = _resolve(folder, values["output_dir"])
+    database = values["database"] if sqlite else None
+    if problem := output_dir_problem(values["output_dir"], file, database):
+        top.report("output_dir", problem)
+        return None
     values["base_url"] = values["base_url"].rstrip("/") + "/"
     return Config(path=os.path.abspath(file), **values)
 
