@@ -486,6 +486,29 @@ def test_write_atomic_directory_in_the_way(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["index.html"]
 
 
+def test_a_write_failing_part_way_leaves_every_old_file(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pub.publish(config, _all_feeds(STORIES[:2]))
+    out = Path(config.output_dir)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_fsync, synced = os.fsync, []
+
+    def third_fails(fd: int) -> None:
+        synced.append(fd)
+        if len(synced) == 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", third_fails)
+    with pytest.raises(PublishError, match="No space left") as raised:
+        pub.publish(config, _all_feeds(STORIES))
+    assert raised.value.subject == str(out / "all.json")  # the third file of the pass
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp file either
+    monkeypatch.undo()
+    assert len(pub.publish(config, _all_feeds(STORIES))) > 3
+
+
 @pytest.mark.parametrize(
     ("summary", "expected"),
     [
@@ -521,13 +544,15 @@ def test_a_story_without_link_has_no_empty_link(config: Config) -> None:
 def test_publish_sweeps_stale_temp_files_of_killed_passes(config: Config) -> None:
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stale, fresh, other = out / ".all.rss.abc123.tmp", out / ".all.atom.def456.tmp", out / ".keep"
-    for path in (stale, fresh, other):
+    stale = out / ".feeds-tmp-all.rss.abc123.tmp"
+    fresh = out / ".feeds-tmp-all.atom.def456.tmp"
+    others = [out / ".keep", out / ".notes.txt.tmp", out / ".all.rss.abc123.tmp"]
+    for path in (stale, fresh, *others):
         path.write_text("partial")
     old = time.time() - 2 * 3600
-    os.utime(stale, (old, old))
-    os.utime(other, (old, old))
+    for path in (stale, *others):
+        os.utime(path, (old, old))
     pub.publish(config, [])
     assert not stale.exists()
     assert fresh.exists()  # might belong to a pass still writing
-    assert other.exists()  # not ours
+    assert all(path.read_text() == "partial" for path in others)  # not ours: an editor's

@@ -1,5 +1,6 @@
-"""Writing the published files: everything rendered first, then each file swapped in
-atomically, and only when its bytes changed (CONTRACT.md, "What is published")."""
+"""Writing the published files: everything rendered first, then every changed file
+written beside its target, then all of them swapped in (CONTRACT.md, "What is
+published"): a reader never sees a half-written file, nor a new RSS beside an old Atom."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ log = logging.getLogger("feeds.publish")
 #: Mode of a new published file: readable by the web server that serves output_dir
 #: (mkstemp would leave 0600).
 NEW_FILE_MODE = 0o644
+#: Every temp file this program writes is named ``.feeds-tmp-<name>.XXXX.tmp``, and the
+#: clean-up removes only those: output_dir may be shared, and an editor's autosave
+#: (``.notes.txt.tmp``) is not ours to delete.
+TEMP_PREFIX = ".feeds-tmp-"
 
 
 def _unchanged(path: str, data: bytes) -> bool:
@@ -58,30 +63,56 @@ def _fsync_dir(folder: str) -> None:
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> bool:
     """Replace `path` with `data` so that a reader sees the old file or the new one,
     never a mix. Returns False, touching nothing, when the file already holds `data`."""
-    target = os.fspath(path)
-    if _unchanged(target, data):
-        return False
-    folder = os.path.dirname(os.path.abspath(target))
-    tmp: str | None = None
+    return bool(write_all([(os.fspath(path), data)]))
+
+
+def write_all(files: Sequence[tuple[str, bytes]]) -> tuple[str, ...]:
+    """Replace each file whose bytes changed; returns their paths.
+
+    Every new file is written and synced first, and only then are they renamed into
+    place, one after the other: a write that fails (a disk full part-way through the
+    third file) leaves every old file as it was, and no temp file behind. Renames need
+    no space, so the set can only be torn by a rename failing, or the machine stopping,
+    in the few microseconds between the first rename and the last.
+    """
+    changed = [(path, data) for path, data in files if not _unchanged(path, data)]
+    staged: list[tuple[str, str]] = []  # (temp file, target), in the order of `files`
+    target = ""
     try:
-        fd, tmp = tempfile.mkstemp(
-            dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
-        )
+        for target, data in changed:
+            staged.append((_stage(target, data), target))
+        while staged:
+            tmp, target = staged[0]
+            os.replace(tmp, target)  # atomic on POSIX and on Windows (same volume)
+            del staged[0]
+        for folder in dict.fromkeys(os.path.dirname(os.path.abspath(p)) for p, _ in changed):
+            _fsync_dir(folder)
+    except OSError as e:
+        raise PublishError(str(e), subject=target) from e
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return tuple(path for path, _ in changed)
+
+
+def _stage(target: str, data: bytes) -> str:
+    """A synced temp file holding `data` beside `target`, with the target's mode."""
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=f"{TEMP_PREFIX}{os.path.basename(target)}.", suffix=".tmp"
+    )
+    try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
             os.fchmod(f.fileno(), _mode(target))
-        os.replace(tmp, target)  # atomic on POSIX and on Windows (same volume)
-        tmp = None
-        _fsync_dir(folder)
-    except OSError as e:
-        raise PublishError(str(e), subject=target) from e
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return True
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def _check_slug(config: Config, slug: str) -> None:
@@ -118,7 +149,7 @@ def publish(config: Config, feeds: Sequence[tuple[FeedConfig, Sequence[Story]]])
         os.makedirs(config.output_dir, exist_ok=True)
     except OSError as e:
         raise PublishError(str(e), subject=config.output_dir) from e
-    written = tuple(path for path, data in files if write_atomic(path, data))
+    written = write_all(files)
     log.info("published %d of %d files in %s", len(written), len(files), config.output_dir)
     _sweep(config.output_dir, time.time() - STALE_TEMP_SECONDS)
     return written
@@ -130,13 +161,13 @@ STALE_TEMP_SECONDS = 3600
 
 
 def _sweep(folder: str, before: float) -> None:
-    """Remove our own stale temp files (``.<name>.XXXX.tmp``) from the output folder."""
+    """Remove our own stale temp files (`TEMP_PREFIX`) from the output folder."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+        if not (entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(".tmp")):
             continue
         with contextlib.suppress(OSError):
             if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:

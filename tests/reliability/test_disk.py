@@ -106,17 +106,31 @@ def test_disk_full(two_generations: CorpusServer, tmp_path: Path, tmpfs_out: Pat
     _assert_recovers(cfg, tmp_path, two_generations)
 
 
-@pytest.mark.parametrize("after", [0, 1, 700], ids=["first-byte", "one-byte", "mid-file"])
-def test_write_fails_part_way(two_generations: CorpusServer, tmp_path: Path, after: int) -> None:
-    cfg, before = _first_then_grow(two_generations, tmp_path)
-    out = tmp_path / "out"
-    env = {"FEEDS_FAIL_DIR": str(out), "FEEDS_FAIL_AFTER": str(after)}
+def _run_with_faults(cfg: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`feeds run --all` with the faults of data/failing_writes/ that `env` turns on."""
     os.environ.update(env)
     try:
-        proc = run_feeds("run", "--all", "-c", str(cfg), extra_path=str(FAILING_WRITES))
+        return run_feeds("run", "--all", "-c", str(cfg), extra_path=str(FAILING_WRITES))
     finally:
         for key in env:
             del os.environ[key]
+
+
+@pytest.mark.parametrize(
+    ("after", "nth"),
+    [(0, 0), (1, 0), (700, 0), (700, 3)],
+    ids=["first-byte", "one-byte", "mid-file", "third-file-only"],
+)
+def test_write_fails_part_way(
+    two_generations: CorpusServer, tmp_path: Path, after: int, nth: int
+) -> None:
+    """Every file of the pass fails, or (nth=3) only the third: the two before it were
+    written whole, and still none of the old files is replaced."""
+    cfg, before = _first_then_grow(two_generations, tmp_path)
+    out = tmp_path / "out"
+    proc = _run_with_faults(
+        cfg, FEEDS_FAIL_DIR=str(out), FEEDS_FAIL_AFTER=str(after), FEEDS_FAIL_NTH=str(nth)
+    )
     _assert_failed_cleanly(proc, out, before)
     assert "no space" in proc.stderr.lower()
     _assert_recovers(cfg, tmp_path, two_generations)
@@ -125,11 +139,7 @@ def test_write_fails_part_way(two_generations: CorpusServer, tmp_path: Path, aft
 def test_database_on_a_full_disk_says_so(two_generations: CorpusServer, tmp_path: Path) -> None:
     cfg, before = _first_then_grow(two_generations, tmp_path)
     db = tmp_path / "db" / "feeds.db"
-    os.environ["FEEDS_FAIL_DB_FULL"] = "1"
-    try:
-        proc = run_feeds("run", "--all", "-c", str(cfg), extra_path=str(FAILING_WRITES))
-    finally:
-        del os.environ["FEEDS_FAIL_DB_FULL"]
+    proc = _run_with_faults(cfg, FEEDS_FAIL_DB_FULL="1")
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert f"{db}: the disk is full" in proc.stderr
