@@ -24,6 +24,7 @@ import nh3
 
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
+from feeds.arabic.visible import display_text
 from feeds.types import (
     Article,
     DateSource,
@@ -60,12 +61,14 @@ def clean_text(s: str) -> str:
     return " ".join(_FORBIDDEN.sub("", s).split())
 
 
-_INLINE_TAG = re.compile(
-    r"<!--.*?-->|</?(?:a|abbr|b|bdi|bdo|big|br|cite|code|em|font|i|mark|p|q|s|small|span"
-    r"|strong|sub|sup|u)\b[^>]*>",
-    re.IGNORECASE | re.DOTALL,
+# A tag or comment as HTML tokenizes one: "<" then a letter, "/", "!" or "?" (so that
+# "x < y > z" is text). Inline tags and comments vanish; the others separate words.
+_TAG_LIKE = re.compile(r"<!--.*?-->|<[!?/]?[A-Za-z][^<>]*>", re.DOTALL)
+_INLINE = re.compile(
+    r"<!--|</?(?:a|abbr|b|bdi|bdo|big|cite|code|em|font|i|mark|q|s|small|span|strong|sub|sup|u)\b",
+    re.IGNORECASE,
 )
-_ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
 _SEPARATOR = re.compile(r"\s+[|\-–—]\s+")
 _TITLE_LIMIT = 200
 
@@ -73,13 +76,14 @@ _TITLE_LIMIT = 200
 def clean_title(raw: str, site_name: str | None) -> str:
     """Plain-text title, without a trailing " | Site" that repeats the source's own name.
 
-    Only known inline tags are stripped, so "x < y > z" survives. Entities are decoded
-    twice when the first pass leaves entities: CMSs escape `&amp;` a second time.
+    `raw` is an HTML fragment (parse escapes a plain-text title): its tags go, its
+    entities are decoded exactly once, and markup the decoding revealed goes too, since
+    it was text to the source but would be a live tag to a reader that renders titles
+    as HTML (`&amp;lt;img onerror=…&amp;gt;`, issue 20). Bidi controls and invisible
+    characters go as `arabic.visible.display_text` says.
     """
-    s = html.unescape(_strip_inline_tags(raw))
-    if _ENTITY.search(s):
-        s = html.unescape(_strip_inline_tags(s))
-    s = clean_text(s)
+    s = _strip_tags(html.unescape(_strip_tags(raw)))
+    s = display_text(clean_text(_OPENING.sub("< ", s)))
     site = _site_key(site_name) if site_name else ""
     if site:
         for sep in _SEPARATOR.finditer(s):
@@ -95,11 +99,13 @@ def _site_key(site_name: str) -> str:
     return match_key(site_name)
 
 
-def _strip_inline_tags(s: str) -> str:
-    def space_or_nothing(m: re.Match[str]) -> str:
-        return " " if m.group().lower().startswith(("<br", "<p", "</p")) else ""
-
-    return _INLINE_TAG.sub(space_or_nothing, s)
+def _strip_tags(s: str) -> str:
+    """`s` without tags, until none is left (removing `<b>` from `<<b>img>` makes one)."""
+    while True:
+        stripped = _TAG_LIKE.sub(lambda m: "" if _INLINE.match(m[0]) else " ", s)
+        if stripped == s:
+            return s
+        s = stripped
 
 
 def _bound(s: str, limit: int) -> str:
@@ -613,7 +619,9 @@ def _image(url: str | None, base: str) -> str | None:
 
 
 def _texts(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t for t in (clean_text(v) for v in values) if t))
+    """Author names and categories: plain text, shown as written but for bidi controls
+    and invisible characters."""
+    return tuple(dict.fromkeys(t for t in (display_text(clean_text(v)) for v in values) if t))
 
 
 def _sha256(s: str) -> str:

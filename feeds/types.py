@@ -158,8 +158,9 @@ class FetchResult:
 class ParsedEntry:
     """One entry as the source feed said it, before normalization (feedparser-free).
 
-    Text fields hold what feedparser produced: `title` may contain markup or entities,
-    `summary` and `content` are HTML. `published_raw` is the source's date string,
+    Text fields hold what feedparser produced: `title`, `summary` and `content` are HTML
+    (parse escapes a title feedparser reports as plain text, so normalize decodes every
+    title once). `published_raw` is the source's date string,
     kept for the Arabic date fallback when feedparser could not read it.
     """
 

@@ -42,7 +42,7 @@ def _entry(e: Any) -> ParsedEntry:
     summary_detail = dict.get(e, "summary_detail") or {}
     return ParsedEntry(
         guid=_text(dict.get(e, "id")),
-        title=_text(dict.get(e, "title")),
+        title=_title(e),
         link=_text(_link(e)),
         summary=_text(dict.get(e, "summary")),
         content=_text(content),
@@ -56,6 +56,16 @@ def _entry(e: Any) -> ParsedEntry:
         language=_text(language or dict.get(summary_detail, "language")),
         image=_text(_image(e)),
     )
+
+
+def _title(e: Any) -> str | None:
+    """The title as an HTML fragment, as `summary` is: a title feedparser reports as
+    plain text (Atom type="text", an RSS title without markup) is escaped, so that
+    normalize decodes every title exactly once (issue 20: decoding twice turned
+    `&amp;lt;img&amp;gt;` into a live tag)."""
+    title = _text(dict.get(e, "title"))
+    kind = str(dict.get(dict.get(e, "title_detail") or {}, "type") or "text/plain")
+    return escape(title, quote=False) if title and "html" not in kind else title
 
 
 def _content(e: Any) -> tuple[str | None, str | None, str | None]:

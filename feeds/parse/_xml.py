@@ -35,6 +35,7 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
         d, retried = _retry_as_cp1256(body, headers, d)
         if retried:
             warnings.append("bytes labelled as another charset were decoded as windows-1256")
+    _restore_bare_ampersands(d, body)
     entries = tuple(_entry(e) for e in d["entries"])
     version = str(d.get("version") or "")
     if not entries and not version:
@@ -58,6 +59,44 @@ def _safe_charref(m: re.Match[bytes]) -> bytes:
         return b"&#xFFFD;"
     cp = int(digits, 16) if ref[:1] in b"xX" else int(digits)
     return b"&#xFFFD;" if 0xD800 <= cp <= 0xDFFF or cp > 0x10FFFF else m.group(0)
+
+
+# A bare `&` before a name (`AT&T`) is not XML, so feedparser reparses the feed with its
+# loose parser, which writes each reference it does not know as `&NAME;`: "AT&T" came
+# out as "AT&T;", in titles, summaries and names alike. In its output, `&NAME;` is one
+# it added when the body writes `&NAME` bare and never `&NAME;`, as a reference or as
+# escaped text (`&amp;NAME;`). The names are ASCII, so this reads any ASCII-compatible
+# encoding; a UTF-16 body keeps feedparser's text.
+_BARE_NAME = re.compile(rb"&([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9;])")
+_WRITTEN_NAME = re.compile(rb"&(?:amp;|#38;|#[xX]26;)?([A-Za-z][A-Za-z0-9]*);")
+_NAME_REF = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+
+
+def _restore_bare_ampersands(d: Any, body: bytes) -> None:
+    """Take the `;` feedparser added after a bare `&NAME` out of every text we read."""
+    names = {m.group(1) for m in _BARE_NAME.finditer(body)}
+    names -= {m.group(1) for m in _WRITTEN_NAME.finditer(body)} if names else set()
+    if not names:
+        return
+    added = frozenset(n.decode("ascii") for n in names)
+
+    def restore(holder: Any, key: str) -> None:
+        value = dict.get(holder, key)
+        if isinstance(value, str) and "&" in value:
+            fixed = _NAME_REF.sub(lambda m: m[0][:-1] if m[1] in added else m[0], value)
+            dict.__setitem__(holder, key, fixed)
+
+    restore(d["feed"], "title")
+    for e in d["entries"]:
+        for key in ("title", "summary", "author"):
+            restore(e, key)
+        for block in dict.get(e, "content") or []:
+            restore(block, "value")
+        for person in dict.get(e, "authors") or []:
+            restore(person, "name")
+        for tag in dict.get(e, "tags") or []:
+            restore(tag, "term")
+            restore(tag, "label")
 
 
 def _feedparse(body: bytes, headers: Mapping[str, str]) -> Any:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
+from ..arabic.visible import display_host, display_text
 from ..types import Config, FeedConfig, SourceRef, Story
 
 #: The feed date of an empty feed: a fixed instant, so an empty feed renders identically
@@ -54,7 +55,10 @@ def rfc3339(when: datetime) -> str:
 
 
 def _clean_source(ref: SourceRef) -> SourceRef:
-    return SourceRef(url=clean(ref.url), name=clean(ref.name), source_url=clean(ref.source_url))
+    # Source names come from the config, and `opml import` writes them from other
+    # people's OPML: the same display rule as titles (issue 20).
+    name = display_text(clean(ref.name))
+    return SourceRef(url=clean(ref.url), name=name, source_url=clean(ref.source_url))
 
 
 def _fallback_title(story: Story) -> str:
@@ -64,11 +68,15 @@ def _fallback_title(story: Story) -> str:
 
 
 def clean_story(story: Story) -> Story:
-    """The story with every text field XML-safe and every date UTC to the second."""
+    """The story with every text field XML-safe and every date UTC to the second.
+
+    Titles and author names also lose bidi controls and invisible characters here, as
+    normalize already strips them, for articles stored before it did.
+    """
     return dataclasses.replace(
         story,
         id=clean(story.id),
-        title=clean(story.title).strip() or _fallback_title(story),
+        title=display_text(clean(story.title)).strip() or _fallback_title(story),
         url=clean(story.url),
         summary_html=clean(story.summary_html),
         content_html=clean(story.content_html),
@@ -77,7 +85,7 @@ def clean_story(story: Story) -> Story:
         language=clean(story.language),
         sources=tuple(_clean_source(s) for s in story.sources),
         topics=tuple(clean(t) for t in story.topics),
-        authors=tuple(a for a in (clean(a).strip() for a in story.authors) if a),
+        authors=tuple(a for a in (display_text(clean(a)).strip() for a in story.authors) if a),
         categories=tuple(clean(c) for c in story.categories),
         image=clean(story.image) if story.image else None,
     )
@@ -137,7 +145,13 @@ def safe_href(url: str) -> str:
 
 
 def source_label(ref: SourceRef) -> str:
-    return ref.name.strip() or urlsplit(ref.url).hostname or ref.url
+    """The source's name, else its article's host, in punycode where a label could
+    pass for another (a Cyrillic а in `аpple.com`)."""
+    try:
+        host = urlsplit(ref.url).hostname
+    except ValueError:  # an unbalanced IPv6 bracket
+        host = None
+    return ref.name.strip() or (display_host(host) if host else ref.url)
 
 
 def other_sources(story: Story) -> tuple[SourceRef, ...]:
