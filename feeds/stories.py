@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from . import dedupe, normalize
+from .arabic import visible
 from .store import ArticleRow, Store, StoryRow
 from .types import Config, FeedConfig, SourceConfig, SourceRef, Story
 
@@ -109,9 +110,14 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
 
 
 def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:
-    """The stories one feed shows: topics, languages, include and exclude, then limit."""
-    include = [re.compile(p) for p in feed.include]
-    exclude = [re.compile(p) for p in feed.exclude]
+    """The stories one feed shows: topics, languages, include and exclude, then limit.
+
+    The regexes match the folded text (`arabic.visible.filter_text`): no invisible
+    characters, NFKC, Cyrillic and Greek look-alikes read as Latin, so `ca\u200bsino`
+    and a Cyrillic `cаsino` are excluded by `casino`; the patterns are folded alike.
+    """
+    include = [re.compile(visible.filter_pattern(p)) for p in feed.include]
+    exclude = [re.compile(visible.filter_pattern(p)) for p in feed.exclude]
     out = []
     for story in stories:
         if feed.topics and not set(feed.topics) & set(story.topics):
@@ -119,7 +125,7 @@ def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:
         if feed.languages and story.language not in feed.languages:
             continue
         if include or exclude:
-            text = f"{story.title} {normalize.plain_text(story.summary_html)}"
+            text = visible.filter_text(f"{story.title} {normalize.plain_text(story.summary_html)}")
             if include and not any(p.search(text) for p in include):
                 continue
             if any(p.search(text) for p in exclude):

@@ -61,6 +61,44 @@ def test_for_feed(feed: FeedConfig, expected: list[str]) -> None:
     assert [s.id for s in for_feed(feed, STORIES)] == expected
 
 
+DODGES = [
+    ("zero-width-space", "ca\u200bsino"),
+    ("soft-hyphen", "ca\u00adsino"),
+    ("cyrillic-a", "c\u0430sino"),
+    ("cyrillic-and-greek", "\u0441\u0430\u0455\u03b9n\u03bf"),
+    ("zwnj-and-word-joiner", "cas\u200ci\u2060no"),
+    ("full-width", "\uff43\uff41\uff53\uff49\uff4e\uff4f"),
+    ("mathematical-bold", "\U0001d41c\U0001d41a\U0001d42c\U0001d422\U0001d427\U0001d428"),
+    ("bidi-isolated", "\u2066casino\u2069"),
+]
+
+
+@pytest.mark.parametrize("word", [w for _, w in DODGES], ids=[i for i, _ in DODGES])
+@pytest.mark.parametrize("where", ["title", "summary"])
+def test_filters_see_through_invisible_and_look_alike_letters(word: str, where: str) -> None:
+    dodge = story(6, f"أفضل {word} اليوم", "<p>عرض</p>", ("ai",))
+    if where == "summary":
+        dodge = dataclasses.replace(dodge, title="عرض", summary_html=f"<p>أفضل {word}</p>")
+    assert for_feed(FeedConfig("x", "t", exclude=("casino",)), [*STORIES, dodge])[-1].id == "s5"
+    assert [s.id for s in for_feed(FeedConfig("x", "t", include=("(?i)CASINO",)), [dodge])] == [
+        "s6"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "title"),
+    [
+        ("казино", "казино онлайн"),  # a Cyrillic pattern still names Cyrillic text
+        ("إعلان", "إعلان: تخفيضات"),
+        ("\uff08ad\uff09", "(ad) عرض"),  # a full-width parenthesis stays a literal
+        ("ﬁnance", "finance news"),
+    ],
+)
+def test_patterns_are_folded_like_the_text(pattern: str, title: str) -> None:
+    matched = story(7, title, "<p>x</p>", ("ai",))
+    assert for_feed(FeedConfig("x", "t", include=(pattern,)), [matched]) == [matched]
+
+
 def article(aid: str, src: SourceConfig, n: int, when: datetime, title: str, body: str) -> Article:
     return Article(
         id=aid, source_url=src.url, guid=None, url=f"{src.url}/{n}",
