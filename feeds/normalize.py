@@ -25,6 +25,7 @@ import nh3
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
 from feeds.arabic.visible import display_text
+from feeds.markup import bound_markup, strip_footers, whole_elements
 from feeds.types import (
     Article,
     DateSource,
@@ -165,132 +166,12 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
     """
     prepared = _rewrite_images(_FORBIDDEN.sub("", html_text))
     clean = _nh3(prepared, base_url)
-    trimmed = _strip_footers(clean)
-    if trimmed != clean and not _whole_elements(clean[len(trimmed) :]):
+    trimmed = strip_footers(clean, plain_text)
+    if trimmed != clean and not whole_elements(clean[len(trimmed) :]):
         clean = _nh3(trimmed, base_url)  # the cut left a block open: this closes it
     else:
         clean = trimmed
     return bound_markup(clean.strip())
-
-
-#: The most sanitized HTML one article keeps, in characters: a long feature is 20 to
-#: 60 KB, and a 5 MB description would otherwise be published whole in every format.
-MAX_HTML = 200_000
-#: Elements nested deeper than this are dropped, their text kept: 10,000 nested <div>s
-#: survive sanitizing, and some readers' renderers recurse once per level.
-MAX_DEPTH = 32
-_BLOCKS = frozenset(
-    {"p", "div", "li", "ul", "ol", "blockquote", "table", "figure", "pre", "h1", "h2", "h3",
-     "h4", "h5", "h6", "tr"}
-)  # fmt: skip
-_CUT_MARK = "<p>…</p>"
-
-
-def bound_markup(clean: str, max_chars: int = MAX_HTML, max_depth: int = MAX_DEPTH) -> str:
-    """Sanitized markup with at most `max_depth` levels of elements and about
-    `max_chars` characters: cut after the last block element that fits (or, when not
-    even one does, inside the first one's text, at a space), and closed.
-
-    Works on the sanitizer's own output, whose every element is closed (void elements
-    aside), so the tags can be counted without parsing again.
-    """
-    if len(clean) <= max_chars and not _deeper_than(clean, max_depth):
-        return clean
-    out: list[str] = []
-    size = 0
-    kept: list[tuple[str, bool]] = []  # open elements: (name, written?)
-    cut: tuple[int, tuple[str, ...]] | None = None  # (len(out), names open) at a block end
-    pos = 0
-    for m in _TAG.finditer(clean):
-        text = clean[pos : m.start()]
-        if size + len(text) > max_chars:
-            return _cut(out, cut, kept, text[: max_chars - size])
-        out.append(text)
-        size += len(text)
-        pos = m.end()
-        if not _keep_tag(m, kept, max_depth):
-            continue
-        out.append(m.group())
-        size += len(m.group())
-        if m.group(1) and m.group(2).lower() in _BLOCKS:
-            cut = (len(out), tuple(n for n, w in kept if w))
-    tail = clean[pos:]
-    if size + len(tail) > max_chars:
-        return _cut(out, cut, kept, tail[: max_chars - size])
-    return "".join([*out, tail])
-
-
-def _deeper_than(clean: str, max_depth: int) -> bool:
-    """Whether sanitized markup nests elements more than `max_depth` deep.
-
-    The quick test that every article takes: a split and a loop over the tags, about
-    0.03 us per character (the full rewrite below costs ten times that).
-    """
-    depth = 0
-    for piece in clean.split("<")[1:]:
-        if piece[:1] == "/":
-            depth -= 1
-        elif piece[:3] not in _VOID_STARTS:
-            depth += 1
-            if depth > max_depth:
-                return True
-    return False
-
-
-def _keep_tag(m: re.Match[str], open_: list[tuple[str, bool]], max_depth: int) -> bool:
-    """Whether a tag is written; keeps `open_` (the open elements) up to date.
-
-    An element is written when fewer than `max_depth` of its ancestors were; since a
-    written element's ancestors are all written, that is its position in `open_`.
-    """
-    name = m.group(2).lower()
-    if name in _VOID:
-        return True
-    if m.group(1):  # a closing tag: written when its opening tag was
-        return open_.pop()[1] if open_ else False
-    write = len(open_) < max_depth
-    open_.append((name, write))
-    return write
-
-
-def _cut(
-    out: list[str],
-    at: tuple[int, tuple[str, ...]] | None,
-    open_: list[tuple[str, bool]],
-    text: str,
-) -> str:
-    if at is not None:
-        length, still_open = at
-        kept = out[:length]
-    else:  # not one block fits: the text so far, to its last whole word
-        kept, still_open = [*out, text.rsplit(" ", 1)[0]], tuple(n for n, w in open_ if w)
-    closers = "".join(f"</{n}>" for n in reversed(still_open))
-    return "".join(kept) + closers + _CUT_MARK
-
-
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
-_VOID = frozenset({"br", "hr", "img", "wbr"})
-_VOID_STARTS = frozenset({"br>", "br ", "br/", "hr>", "hr ", "hr/", "img", "wbr"})
-
-
-def _whole_elements(cut: str) -> bool:
-    """Whether `cut`, the end of a sanitized document, is a run of whole elements.
-
-    Then what remains before it is well-formed too, and needs no second sanitizing. A
-    Yoast footer (`<p>The post <a>…</a> appeared first on <a>…</a>.</p>`) is; a cut
-    that closes an element opened before it (`…</p></div>`) is not.
-    """
-    if not cut.lstrip().startswith("<"):
-        return False  # the cut began inside an element's text
-    depth = 0
-    for m in _TAG.finditer(cut):
-        name = m.group(2).lower()
-        if name in _VOID:
-            continue
-        depth += -1 if m.group(1) else 1
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 def _nh3(markup: str, base_url: str | None) -> str:
@@ -406,48 +287,6 @@ def _is_pixel(src: str, width: str | None, height: str | None) -> bool:
 
 # WordPress/Yoast: "The post X appeared first on Y." and its Arabic localisation.
 # (?:(?!<p[\s>]).) keeps a match inside the last paragraph.
-_IN_PARAGRAPH = r"(?:(?!<p[\s>]).)"
-_FOOTER = re.compile(
-    rf"(?:<p[^>]*>\s*)?(?:The post\b{_IN_PARAGRAPH}*?\bappeared first on\b"
-    rf"|ظهرت المقالة{_IN_PARAGRAPH}*?[أا]ول[اًٌ]{{1,2}}\s+على){_IN_PARAGRAPH}*?(?:</p>\s*)?\Z",
-    re.DOTALL,
-)
-_FOOTER_OPENINGS = ("The post", "ظهرت المقالة")  # where each alternative starts
-_READ_ALSO = re.compile(r"[اإأ]قر[أا]\s+[أا]يض[اًٌ]{1,2}")
-# The opening tags right before the phrase belong to the block that goes with it.
-_OPENING_RUN = re.compile(r"(?:<(?:p|h[1-6]|div|li|strong|b|em|span)\b[^>]*>\s*)+\Z")
-_LINK = re.compile(r"<a\b.*?</a>", re.DOTALL)
-_TAIL = 3000
-
-
-def _strip_footers(markup: str) -> str:
-    # The footer is searched for only near the end, where it sits (the window keeps the
-    # lazy regex linear on long articles), and from the paragraph where its opening
-    # words first appear: trying the regex at each of 3,000 positions cost more than
-    # the rest of sanitizing.
-    window = max(0, len(markup) - _TAIL)
-    found = [i for i in (markup.find(w, window) for w in _FOOTER_OPENINGS) if i >= 0]
-    if found:
-        first = min(found)
-        paragraph = markup.rfind("<p", window, first)
-        footer = _FOOTER.search(markup, paragraph if paragraph >= 0 else first)
-        if footer:
-            markup = markup[: footer.start()].rstrip()
-    matches = list(_READ_ALSO.finditer(markup))
-    if not matches:
-        return markup
-    last = matches[-1]
-    opening = _OPENING_RUN.search(markup, max(0, last.start() - 200), last.start())
-    start = opening.start() if opening else last.start()
-    tail = markup[last.end() :]
-    # Only a related-links block goes: what is left once links are removed is punctuation.
-    if len(plain_text(_LINK.sub(" ", tail)).strip(" :：-–—.،")) <= 20:
-        return markup[:start].rstrip()
-    return markup
-
-
-# --------------------------------------------------------------------------- URLs
-
 _TRACKING_KEYS = frozenset(
     {"fbclid", "gclid", "mc_cid", "mc_eid", "igshid", "ref_src", "_ga", "yclid", "amp", "msclkid"}
 )

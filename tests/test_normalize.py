@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds import markup as bounds
 from feeds import normalize
 from feeds.normalize import (
     article,
@@ -421,7 +422,7 @@ def _depth(markup: str) -> int:
 @pytest.mark.parametrize(
     ("markup", "max_chars"),
     [
-        ("<div>" * 10_000 + "نص عميق" + "</div>" * 10_000, normalize.MAX_HTML),
+        ("<div>" * 10_000 + "نص عميق" + "</div>" * 10_000, bounds.MAX_HTML),
         ("<p>" + "كلمة " * 200 + "</p>" * 1 + ("<p>" + "كلمة " * 200 + "</p>") * 5_000, 200_000),
         ("<div><p>" + "كلمة " * 100_000 + "</p></div>", 50_000),
         ("<ul>" + "<li><b>بند</b> <i>مهم</i><br>سطر</li>" * 20_000 + "</ul>", 100_000),
@@ -429,9 +430,9 @@ def _depth(markup: str) -> int:
     ids=["nested-10000", "description-5MB", "one-huge-paragraph", "huge-list"],
 )
 def test_sanitized_markup_is_bounded_in_depth_and_size(markup: str, max_chars: int) -> None:
-    out = normalize.bound_markup(normalize.sanitize_html(markup, "https://a.example/"), max_chars)
+    out = bounds.bound_markup(normalize.sanitize_html(markup, "https://a.example/"), max_chars)
     assert len(out) <= max_chars + 2_000
-    assert _depth(out) <= normalize.MAX_DEPTH
+    assert _depth(out) <= bounds.MAX_DEPTH
     assert _balanced(out)
     assert "كلمة" in out or "نص عميق" in out or "بند" in out  # the text is kept
     if len(markup) > max_chars:
@@ -441,12 +442,12 @@ def test_sanitized_markup_is_bounded_in_depth_and_size(markup: str, max_chars: i
 def test_an_ordinary_article_is_left_as_it_is() -> None:
     markup = "<div><p>نص <a href='https://a.example/x'>رابط</a></p><ul><li>بند</li></ul></div>"
     clean = normalize.sanitize_html(markup, "https://a.example/")
-    assert normalize.bound_markup(clean) == clean
+    assert bounds.bound_markup(clean) == clean
     assert "<p>…</p>" not in clean
 
 
 def test_a_five_megabyte_description_is_not_published_whole() -> None:
     body = "<p>" + "كلمة " * 200 + "</p>"
     art = build(entry(summary=body * 5_000, content=body * 5_000))
-    assert len(art.content_html) <= normalize.MAX_HTML + 2_000
-    assert len(art.summary_html) <= normalize.MAX_HTML + 2_000
+    assert len(art.content_html) <= bounds.MAX_HTML + 2_000
+    assert len(art.summary_html) <= bounds.MAX_HTML + 2_000

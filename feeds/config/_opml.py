@@ -27,7 +27,8 @@ from ruamel.yaml.error import YAMLError as RoundTripError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from feeds.config._validate import compose_text, read_text, too_deep, url_key, url_problem
+from feeds.config._validate import url_key, url_problem
+from feeds.config._yaml import compose_text, read_text, too_deep
 from feeds.errors import ConfigError, Problem
 from feeds.guard import redact, strip_userinfo
 from feeds.types import Config

@@ -12,23 +12,22 @@ import abc
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Self
 
-from ..errors import StorageError
 from ..types import Article, Filed, SourceConfig, SourceUpdate, Topics, Validators
 from . import _rows, _schema
-from ._rows import ArticleRow, MatchRow, Row, ScoreRow, SourceState, StoryRow, chunks, ts
-
-Params = Sequence[Any] | dict[str, Any]
-
-
-class Tx(Protocol):
-    """One open transaction: statements run in it and commit together."""
-
-    def execute(self, sql: str, params: Params = ()) -> list[Row]: ...
-
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
-
+from ._rows import (
+    ArticleRow,
+    MatchRow,
+    Params,
+    Row,
+    ScoreRow,
+    SourceState,
+    StoryRow,
+    Tx,
+    chunks,
+    ts,
+)
 
 # An article's columns but the large ones an article list does not need (body, matching
 # text and features), which read as empty.
@@ -467,7 +466,7 @@ class Store(abc.ABC):
         count = 0
         with self.transaction() as tx:
             for line, row in enumerate(rows, start=1):
-                table, values = _checked(line, row)
+                table, values = _rows.checked_import_row(line, row)
                 key = _schema.TABLES[table][0]
                 cols = list(values)
                 updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
@@ -493,17 +492,3 @@ class ServerStore(Store):
     @abc.abstractmethod
     def exclusive(self, name: str) -> AbstractContextManager[None]:
         """Wait for the lock named `name`, shared by every process using this database."""
-
-
-def _checked(line: int, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    values = dict(row)
-    table = values.pop("table", None)
-    if table not in _schema.TABLES:
-        raise StorageError(f"unknown table {table!r}", subject=f"line {line}")
-    key, columns = _schema.TABLES[str(table)]
-    unknown = sorted(set(values) - set(columns))
-    if unknown:
-        raise StorageError(f"unknown {table} columns {unknown}", subject=f"line {line}")
-    if key not in values:
-        raise StorageError(f"{table} row without its {key}", subject=f"line {line}")
-    return str(table), values

@@ -20,8 +20,8 @@ from psycopg.rows import dict_row
 
 from ..errors import SchemaVersionError, StorageError
 from . import _schema
-from ._base import Params, ServerStore, Tx
-from ._rows import Row
+from ._base import ServerStore
+from ._rows import Params, Row, Tx
 
 log = logging.getLogger("feeds.store")
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from ..errors import StorageError
 from ..types import (
     EARLIEST_DATE,
     Article,
@@ -22,8 +23,18 @@ from ..types import (
     Validators,
     plausible_date,
 )
+from ._schema import TABLES
 
 Row = Mapping[str, Any]
+Params = Sequence[Any] | dict[str, Any]
+
+
+class Tx(Protocol):
+    """One open transaction: statements run in it and commit together."""
+
+    def execute(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
 
 
 def ts(dt: datetime | None) -> str | None:
@@ -261,3 +272,19 @@ def config_hash(src: SourceConfig) -> str:
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def checked_import_row(line: int, row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A JSON Lines row of an export as (table, its columns); StorageError naming the line
+    when it names no table, unknown columns or no key."""
+    values = dict(row)
+    table = values.pop("table", None)
+    if table not in TABLES:
+        raise StorageError(f"unknown table {table!r}", subject=f"line {line}")
+    key, columns = TABLES[str(table)]
+    unknown = sorted(set(values) - set(columns))
+    if unknown:
+        raise StorageError(f"unknown {table} columns {unknown}", subject=f"line {line}")
+    if key not in values:
+        raise StorageError(f"{table} row without its {key}", subject=f"line {line}")
+    return str(table), values

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..errors import SchemaVersionError, StorageError
 from . import _schema
-from ._base import Params, Store, Tx
-from ._rows import Row
+from ._base import Store
+from ._rows import Params, Row, Tx
 
 log = logging.getLogger("feeds.store")
 
