@@ -23,7 +23,7 @@ import pytest
 
 from feeds import publish as pub
 from feeds.errors import PublishError
-from feeds.types import Config, FeedConfig, SourceRef, Story
+from feeds.types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
 DATA = Path(__file__).parent / "data" / "publish"
 CASES = json.loads((DATA / "stories.json").read_text(encoding="utf-8"))["stories"]
@@ -121,7 +121,10 @@ def test_item_read_back(config: Config, render: Any, case: str) -> None:
     assert entry.title == expect["title"]
     assert entry.link == story.url
     assert entry.published_parsed[:6] == story.published.timetuple()[:6]
-    assert [t.term for t in entry.get("tags", [])] == list(story.topics)
+    tags = entry.get("tags", [])
+    # Shown with its Arabic label (RSS text, Atom label); the slug stays the scheme.
+    assert [t.scheme for t in tags] == [f"urn:feeds:topic:{t}" for t in story.topics]
+    assert [t.get("label") or t.term for t in tags] == [TOPIC_LABELS[t] for t in story.topics]
     content = entry.content[0].value
     assert content.startswith(f'<div dir="{expect["dir"]}"')
     if expect["lang"]:
@@ -201,7 +204,11 @@ def test_json_feed_item(config: Config, case: str) -> None:
     assert item.get("image") == story.image
     sources = item["_feeds"]["sources"]
     assert [s["url"] for s in sources] == [s.url for s in story.sources]
-    assert all(list(s) == ["url", "name"] for s in sources)
+    assert all(list(s)[:3] == ["url", "name", "title"] for s in sources)
+    card = item["_feeds"]
+    assert card["source_count"] == len(story.sources)
+    assert card["last_updated"] == item["date_modified"]
+    assert [t["label"] for t in card["topics"]] == [TOPIC_LABELS[t] for t in story.topics]
     assert [s["name"] for s in sources] == [s.name.replace("\b", "") for s in story.sources]
 
 
