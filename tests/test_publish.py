@@ -277,7 +277,8 @@ def test_index_is_an_arabic_page_with_discovery_links(config: Config) -> None:
     alternates = {(ln["type"], ln["href"]) for ln in page.tags("link") if ln["rel"] == "alternate"}
     types = {".rss": "application/rss+xml", ".atom": "application/atom+xml"}
     types[".json"] = "application/feed+json"
-    expected = {(mime, BASE + f.slug + ext) for f in FEEDS for ext, mime in types.items()}
+    # Relative: the page works wherever output_dir is served from.
+    expected = {(mime, f.slug + ext) for f in FEEDS for ext, mime in types.items()}
     assert alternates == expected
     assert all(ln.get("title") for ln in page.tags("link"))
     subscribe = {a["href"] for a in page.tags("a")}
@@ -297,7 +298,7 @@ def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> Non
     page = _page(pub.render_index(config, _all_feeds(STORIES)))
     text = "".join(page.text)
     sections = [s["id"] for s in page.tags("section")]
-    assert sections == ["all", "ai", "security"]
+    assert sections == ["_top", "all", "ai", "security"]
     story = BY_CASE["arabic-three-sources"][0]
     assert "تغطيات أخرى" in text
     hrefs = [a["href"] for a in page.tags("a")]
@@ -306,14 +307,14 @@ def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> Non
     times = {t["datetime"] for t in page.tags("time")}
     assert "2024-05-03T08:30:00Z" in times
     assert "3 مايو 2024" in text
-    summaries = [d for d in page.tags("div") if d.get("class") == "summary"]
-    assert summaries and all(d.get("dir") == "auto" for d in summaries)
+    excerpts = [p for p in page.tags("p") if p.get("class") == "excerpt"]
+    assert excerpts and all(p.get("dir") in {"rtl", "ltr"} for p in excerpts)
 
 
 def test_index_main_section_is_the_all_feed_even_when_listed_last(config: Config) -> None:
     feeds = tuple(reversed(_all_feeds(STORIES)))
     page = _page(pub.render_index(config, feeds))
-    assert page.tags("section")[0]["id"] == "all"
+    assert page.tags("section")[1]["id"] == "all"
 
 
 def test_index_never_links_a_script_url(config: Config) -> None:
@@ -330,14 +331,17 @@ def test_index_never_links_a_script_url(config: Config) -> None:
 
 
 def test_index_shows_remote_pictures_lazily_and_without_a_referrer(config: Config) -> None:
-    picture = '<p>نص</p><img src="https://cdn.example/a.jpg" alt="صورة"><p>نص</p>'
-    story = dataclasses.replace(BY_CASE["english"][0], summary_html=picture)
-    page = pub.render_index(config, [(ALL, [story])]).decode()
-    assert '<meta name="referrer" content="no-referrer">' in page
-    assert (
-        '<img loading="lazy" referrerpolicy="no-referrer" src="https://cdn.example/a.jpg"' in page
+    picture = '<p>نص</p><img src="https://cdn.example/b.jpg" alt="صورة"><p>نص</p>'
+    story = dataclasses.replace(
+        BY_CASE["english"][0], summary_html=picture, image="https://cdn.example/a.jpg"
     )
-    assert page.count("<img") == 1
+    data = pub.render_index(config, [(ALL, [story])])
+    page = data.decode()
+    assert '<meta name="referrer" content="no-referrer">' in page
+    images = _page(data).tags("img")
+    assert [i["src"] for i in images] == ["https://cdn.example/a.jpg"]  # the card's only
+    assert images[0]["loading"] == "lazy" and images[0]["referrerpolicy"] == "no-referrer"
+    assert images[0]["width"] and images[0]["height"]
 
 
 # --------------------------------------------------------------------------- determinism
@@ -399,7 +403,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 def test_publish_writes_every_file_then_nothing(config: Config) -> None:
     written = pub.publish(config, _all_feeds(STORIES))
     out = Path(config.output_dir)
-    names = {f.slug + ext for f in FEEDS for ext in (".rss", ".atom", ".json")}
+    names = {f.slug + ext for f in FEEDS for ext in (".rss", ".atom", ".json", ".html")}
     assert {Path(p).name for p in written} == names | {"index.html", "feeds.opml"}
     assert {p.name for p in out.iterdir()} == names | {"index.html", "feeds.opml"}
     before = _snapshot(out)
@@ -420,7 +424,7 @@ def test_publish_rewrites_only_what_a_new_story_changes(config: Config) -> None:
     )
     written = {Path(p).name for p in pub.publish(config, _all_feeds((*STORIES, newer)))}
     assert written == {
-        *(slug + ext for slug in ("all", "ai") for ext in (".rss", ".atom", ".json")),
+        *(slug + ext for slug in ("all", "ai") for ext in (".rss", ".atom", ".json", ".html")),
         "index.html",
     }
     parsed = feedparser.parse(Path(config.output_dir, "ai.rss").read_bytes())

@@ -521,6 +521,8 @@ def _host_problem(host: str) -> str | None:
 
 
 def _slug_problem(slug: str) -> str | None:
+    if slug == "index":  # <slug>.html is the feed's page; index.html is the front page
+        return "'index' is reserved for the front page (index.html)"
     return None if _SLUG.fullmatch(slug) else f"must match [a-z0-9][a-z0-9_-]*, got {slug!r}"
 
 
