@@ -14,7 +14,6 @@ times ("منذ ساعتين") are left out: they would need a script, and the pa
 from __future__ import annotations
 
 import zoneinfo
-from collections import Counter
 from collections.abc import Sequence
 from datetime import tzinfo
 from html import escape
@@ -27,9 +26,11 @@ from . import _common as c
 TOP_LIMIT = 6
 LATEST_LIMIT = 20
 SECTION_LIMIT = 6
-#: The zone of the reading page's times when neither `display_timezone` nor any
-#: source's `default_tz` names one: Saudi Arabia's, UTC+3 all year (no summer time),
-#: which is also the time of most of the Gulf, of Iraq and, in summer, of Egypt.
+#: The zone of the reading page's times unless `display_timezone` names one: Saudi
+#: Arabia's, UTC+3 all year (no summer time), which is also the time of most of the
+#: Gulf and of Iraq, and of Egypt and the Levant in summer: the region most Arabic tech
+#: sites write from. A source's `default_tz` says how to read its dates, not where its
+#: readers are, so it is not used.
 DEFAULT_TIMEZONE = "Asia/Riyadh"
 
 FORMATS = (
@@ -75,11 +76,7 @@ aspect-ratio:16/9}}
 
 
 def display_zone(config: Config) -> tzinfo:
-    """`display_timezone`, else the sources' most common `default_tz` (the region the
-    config is about), else `DEFAULT_TIMEZONE`."""
-    zones = Counter(s.default_tz for s in config.sources if s.default_tz)
-    name = config.display_timezone or (zones.most_common(1)[0][0] if zones else DEFAULT_TIMEZONE)
-    return zoneinfo.ZoneInfo(name)
+    return zoneinfo.ZoneInfo(config.display_timezone or DEFAULT_TIMEZONE)
 
 
 def _head(config: Config, title: str, feeds: Sequence[FeedConfig]) -> list[str]:
