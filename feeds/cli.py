@@ -312,8 +312,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _report(result)
     print(f"feeds: demo published {len(cfg.feeds)} feeds into {out}/")
     for feed in cfg.feeds:
-        print(f"  {out}/{feed.slug}.rss  {feed.slug}.atom  {feed.slug}.json")
+        print(f"  {out}/{feed.slug}.rss  {feed.slug}.atom  {feed.slug}.json  {feed.slug}.html")
     print(f"  {out}/index.html  (open it in a browser)")
+    # The demo's self links and OPML name this address: serving the folder there makes
+    # every one of them work.
+    print(f"to view it as a reader would: python3 -m http.server -b 127.0.0.1 -d {out} 8080")
+    print("  then open http://127.0.0.1:8080/index.html")
     return EXIT_OK
 
 

@@ -3,7 +3,7 @@ and uvicorn.
 
 Only the published files are served, picked by name (never by joining a request path
 onto a folder), so ``../``, ``%2e%2e``, absolute paths and dot files cannot reach
-anything else: ``<slug>.rss|.atom|.json``, ``index.html`` (also at ``/``) and
+anything else: ``<slug>.rss|.atom|.json|.html``, ``index.html`` (also at ``/``) and
 ``feeds.opml``. Feed readers poll, so conditional requests matter more than speed:
 
 * ``ETag`` is strong and computed from the bytes (RFC 9110 §8.8.3), cached per
@@ -57,7 +57,7 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".opml": "text/x-opml",
 }
-_FEED_NAME = re.compile(r"([a-z0-9][a-z0-9_-]*)\.(rss|atom|json)")
+_FEED_NAME = re.compile(r"([a-z0-9][a-z0-9_-]*)\.(rss|atom|json|html)")
 _FIXED = frozenset({"index.html", "feeds.opml"})
 _ALLOW = "GET, HEAD"
 #: Seconds uvicorn may spend finishing responses in flight when told to stop.

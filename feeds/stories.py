@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from . import dedupe, normalize
+from . import cards, dedupe, normalize
 from .arabic import visible
 from .store import ArticleRow, Store, StoryRow
 from .types import Config, FeedConfig, SourceConfig, SourceRef, Story
@@ -42,9 +42,15 @@ def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]
     chosen = [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
     bodies = store.article_bodies(sorted({s.article_id for _, shown in chosen for s in shown}))
     return [
-        (feed, [replace(s, content_html=bodies.get(s.article_id, "")) for s in shown])
+        (feed, [_with_body(s, bodies.get(s.article_id, "")) for s in shown])
         for feed, shown in chosen
     ]
+
+
+def _with_body(story: Story, body: str) -> Story:
+    """The story with its lead article's content, and a lead image from it if none yet."""
+    image = story.image or cards.first_image(body)
+    return replace(story, content_html=body, image=image)
 
 
 def assemble(
@@ -85,10 +91,19 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
         (r for r in rows if r is not rep), key=lambda r: (r.article.published, r.article.id)
     )
     refs = tuple(
-        SourceRef(url=r.article.url, name=r.source_name, source_url=r.article.source_url)
+        SourceRef(
+            url=r.article.url,
+            name=r.source_name,
+            source_url=r.article.source_url,
+            title=r.article.title,
+            published=r.article.published,
+        )
         for r in (rep, *others)
     )
     a = rep.article
+    image = cards.lead_image(
+        (r.article.image for r in (rep, *others)), (r.article.summary_html for r in (rep, *others))
+    )
     return Story(
         id=srow.id,
         title=a.title,
@@ -104,8 +119,9 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
         topics=srow.topics,
         authors=a.authors,
         categories=a.categories,
-        image=a.image,
+        image=image,
         article_id=a.id,
+        first_seen=min(r.article.published for r in rows),
     )
 
 

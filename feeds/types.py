@@ -32,6 +32,21 @@ TOPICS = (
     "cars",
 )
 
+#: How each topic is shown to readers; the slug stays the category's scheme or domain
+#: so that readers' filters keep working.
+TOPIC_LABELS = {
+    "ai": "الذكاء الاصطناعي",
+    "mobile": "الهواتف",
+    "security": "الأمن الرقمي",
+    "gaming": "الألعاب",
+    "space": "الفضاء",
+    "apps": "الإنترنت والتطبيقات",
+    "hardware": "العتاد",
+    "business": "الشركات الناشئة والأعمال",
+    "science": "العلوم",
+    "cars": "السيارات",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
@@ -114,6 +129,10 @@ class Config:
     websub_hub: str | None = None
     retention_days: int | None = None
     language: str = "ar"
+    icon: str | None = None  # square picture of the feeds (RSS <image>, Atom <icon>, JSON)
+    logo: str | None = None  # wide picture (Atom <logo>); defaults to the icon
+    display_timezone: str | None = None  # IANA zone of the reading page's times
+    exclude: tuple[str, ...] = ()  # regexes applied to every feed, as its own `exclude`
 
 
 # --------------------------------------------------------------------------- fetch
@@ -263,6 +282,8 @@ class SourceRef:
     url: str  # the article's link
     name: str  # the source's display name
     source_url: str = ""  # the source feed's configured URL
+    title: str = ""  # the article's own headline
+    published: datetime | None = None  # the article's publication time
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +308,9 @@ class Story:
     topics: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    image: str | None = None
+    image: str | None = None  # the lead image: the first article picture found
     article_id: str = ""  # the representative article's id
+    first_seen: datetime | None = None  # the earliest publication among its articles
 
 
 # --------------------------------------------------------------------------- results

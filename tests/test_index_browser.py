@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_httpserver import HTTPServer
 from servers import LOOPBACK_YAML
 
-from feeds import config, pipeline
+from feeds import config, demo, pipeline
 
 CHROMIUM = "/usr/bin/chromium"
 DATA = Path(__file__).parent / "data" / "pipeline"
@@ -72,7 +73,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, l
 
 
 @pytest.fixture(scope="module")
-def browser(published: tuple[str, list[str]]) -> Iterator[Browser]:
+def browser(published: tuple[str, list[str]], demo_site: Path) -> Iterator[Browser]:
     # Depends on `published` so the pass (asyncio.run) happens before Playwright's sync
     # API starts its own event loop in this thread.
     if not os.path.exists(CHROMIUM):
@@ -131,3 +132,107 @@ def test_the_page_needs_no_script(published: tuple[str, list[str]], browser: Bro
     with open_page(browser, published[0], "desktop", screenshot=False) as page:
         assert page.locator("script").count() == 0
         assert page.locator('link[rel="alternate"][type="application/rss+xml"]').count() == 2
+
+
+# --------------------------------------------------------------------------- the demo's pages
+
+#: A 1×1 PNG answered for every remote picture: the test sends nothing off the machine.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+#: Where the first character (or first isolated run) of each Arabic headline is drawn,
+#: against the right edge of its heading (where a right-to-left first line starts);
+#: and its computed direction.
+FIRST_GLYPH = """a => {
+  const first = a.firstChild, range = document.createRange();
+  if (first.nodeType === Node.TEXT_NODE) { range.setStart(first, 0); range.setEnd(first, 1); }
+  else { range.selectNodeContents(first); }
+  const glyph = range.getClientRects()[0], line = a.closest("h3").getBoundingClientRect();
+  return {text: a.textContent, direction: getComputedStyle(a).direction,
+          gap: Math.abs(line.right - glyph.right)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's output folder (what `make demo` writes), published by a real pass."""
+    folder = tmp_path_factory.mktemp("demo")
+    with demo.DemoServer() as server:
+        text = demo.config_text(
+            server.base_url, server.sources(), output_dir=str(folder / "out"),
+            database=str(folder / "demo.db"),
+        )  # fmt: skip
+        (folder / "config.yaml").write_text(text, encoding="utf-8")
+        cfg = config.load(folder / "config.yaml")
+        with pipeline.open_for(cfg) as store:
+            pipeline.run_pass(cfg, store, every=True)
+    return folder / "out"
+
+
+@contextmanager
+def demo_page(browser: Browser, folder: Path, name: str, viewport: str) -> Iterator[Page]:
+    """A demo page opened from disk; remote pictures answered locally; console errors and
+    failed requests fail the test."""
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.route(
+        re.compile(r"^https?://"), lambda route: route.fulfill(body=PIXEL, content_type="image/png")
+    )
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        page.goto((folder / name).as_uri(), wait_until="load")
+        yield page
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / f"demo-{name}-{viewport}.png"), full_page=True)
+        assert problems == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("name", ["index.html", "all.html"])
+def test_no_arabic_headline_is_laid_out_left_to_right(
+    browser: Browser, demo_site: Path, name: str, viewport: str
+) -> None:
+    with demo_page(browser, demo_site, name, viewport) as page:
+        links = page.locator('article[lang="ar"] h3 a')
+        assert links.count() >= 10
+        starts_latin = 0
+        for i in range(links.count()):
+            found = links.nth(i).evaluate(FIRST_GLYPH)
+            assert found["direction"] == "rtl", found["text"]
+            assert found["gap"] <= 2, found  # its first word is at the right end
+            starts_latin += found["text"][0].isascii()
+        assert starts_latin >= 1  # the case dir="auto" got wrong is among them
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+
+
+def test_pictures_have_sizes_and_go_without_a_referrer(browser: Browser, demo_site: Path) -> None:
+    with demo_page(browser, demo_site, "index.html", "desktop") as page:
+        images = page.locator("img")
+        assert images.count() >= 10
+        for i in range(images.count()):
+            image = images.nth(i)
+            assert image.get_attribute("width") and image.get_attribute("height")
+            assert image.get_attribute("loading") == "lazy"
+            assert image.get_attribute("referrerpolicy") == "no-referrer"
+
+
+def test_front_page_repeats_no_story_and_feed_pages_show_their_whole_feed(
+    browser: Browser, demo_site: Path
+) -> None:
+    with demo_page(browser, demo_site, "index.html", "desktop") as page:
+        hrefs = page.locator("article h3 a").evaluate_all("links => links.map(a => a.href)")
+        assert len(hrefs) == len(set(hrefs))
+        assert page.locator("header nav a").count() >= 2
+        assert page.locator("main, header, footer, nav").count() == 4
+    items = json.loads((demo_site / "all.json").read_bytes())["items"]
+    with demo_page(browser, demo_site, "all.html", "mobile") as page:
+        assert page.locator("article h3 a").count() == len(items)

@@ -23,7 +23,7 @@ import pytest
 
 from feeds import publish as pub
 from feeds.errors import PublishError
-from feeds.types import Config, FeedConfig, SourceRef, Story
+from feeds.types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
 DATA = Path(__file__).parent / "data" / "publish"
 CASES = json.loads((DATA / "stories.json").read_text(encoding="utf-8"))["stories"]
@@ -121,7 +121,10 @@ def test_item_read_back(config: Config, render: Any, case: str) -> None:
     assert entry.title == expect["title"]
     assert entry.link == story.url
     assert entry.published_parsed[:6] == story.published.timetuple()[:6]
-    assert [t.term for t in entry.get("tags", [])] == list(story.topics)
+    tags = entry.get("tags", [])
+    # Shown with its Arabic label (RSS text, Atom label); the slug stays the scheme.
+    assert [t.scheme for t in tags] == [f"urn:feeds:topic:{t}" for t in story.topics]
+    assert [t.get("label") or t.term for t in tags] == [TOPIC_LABELS[t] for t in story.topics]
     content = entry.content[0].value
     assert content.startswith(f'<div dir="{expect["dir"]}"')
     if expect["lang"]:
@@ -201,7 +204,11 @@ def test_json_feed_item(config: Config, case: str) -> None:
     assert item.get("image") == story.image
     sources = item["_feeds"]["sources"]
     assert [s["url"] for s in sources] == [s.url for s in story.sources]
-    assert all(list(s) == ["url", "name"] for s in sources)
+    assert all(list(s)[:3] == ["url", "name", "title"] for s in sources)
+    card = item["_feeds"]
+    assert card["source_count"] == len(story.sources)
+    assert card["last_updated"] == item["date_modified"]
+    assert [t["label"] for t in card["topics"]] == [TOPIC_LABELS[t] for t in story.topics]
     assert [s["name"] for s in sources] == [s.name.replace("\b", "") for s in story.sources]
 
 
@@ -270,7 +277,8 @@ def test_index_is_an_arabic_page_with_discovery_links(config: Config) -> None:
     alternates = {(ln["type"], ln["href"]) for ln in page.tags("link") if ln["rel"] == "alternate"}
     types = {".rss": "application/rss+xml", ".atom": "application/atom+xml"}
     types[".json"] = "application/feed+json"
-    expected = {(mime, BASE + f.slug + ext) for f in FEEDS for ext, mime in types.items()}
+    # Relative: the page works wherever output_dir is served from.
+    expected = {(mime, f.slug + ext) for f in FEEDS for ext, mime in types.items()}
     assert alternates == expected
     assert all(ln.get("title") for ln in page.tags("link"))
     subscribe = {a["href"] for a in page.tags("a")}
@@ -290,7 +298,7 @@ def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> Non
     page = _page(pub.render_index(config, _all_feeds(STORIES)))
     text = "".join(page.text)
     sections = [s["id"] for s in page.tags("section")]
-    assert sections == ["all", "ai", "security"]
+    assert sections == ["_top", "all", "ai", "security"]
     story = BY_CASE["arabic-three-sources"][0]
     assert "تغطيات أخرى" in text
     hrefs = [a["href"] for a in page.tags("a")]
@@ -299,14 +307,14 @@ def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> Non
     times = {t["datetime"] for t in page.tags("time")}
     assert "2024-05-03T08:30:00Z" in times
     assert "3 مايو 2024" in text
-    summaries = [d for d in page.tags("div") if d.get("class") == "summary"]
-    assert summaries and all(d.get("dir") == "auto" for d in summaries)
+    excerpts = [p for p in page.tags("p") if p.get("class") == "excerpt"]
+    assert excerpts and all(p.get("dir") in {"rtl", "ltr"} for p in excerpts)
 
 
 def test_index_main_section_is_the_all_feed_even_when_listed_last(config: Config) -> None:
     feeds = tuple(reversed(_all_feeds(STORIES)))
     page = _page(pub.render_index(config, feeds))
-    assert page.tags("section")[0]["id"] == "all"
+    assert page.tags("section")[1]["id"] == "all"
 
 
 def test_index_never_links_a_script_url(config: Config) -> None:
@@ -323,14 +331,17 @@ def test_index_never_links_a_script_url(config: Config) -> None:
 
 
 def test_index_shows_remote_pictures_lazily_and_without_a_referrer(config: Config) -> None:
-    picture = '<p>نص</p><img src="https://cdn.example/a.jpg" alt="صورة"><p>نص</p>'
-    story = dataclasses.replace(BY_CASE["english"][0], summary_html=picture)
-    page = pub.render_index(config, [(ALL, [story])]).decode()
-    assert '<meta name="referrer" content="no-referrer">' in page
-    assert (
-        '<img loading="lazy" referrerpolicy="no-referrer" src="https://cdn.example/a.jpg"' in page
+    picture = '<p>نص</p><img src="https://cdn.example/b.jpg" alt="صورة"><p>نص</p>'
+    story = dataclasses.replace(
+        BY_CASE["english"][0], summary_html=picture, image="https://cdn.example/a.jpg"
     )
-    assert page.count("<img") == 1
+    data = pub.render_index(config, [(ALL, [story])])
+    page = data.decode()
+    assert '<meta name="referrer" content="no-referrer">' in page
+    images = _page(data).tags("img")
+    assert [i["src"] for i in images] == ["https://cdn.example/a.jpg"]  # the card's only
+    assert images[0]["loading"] == "lazy" and images[0]["referrerpolicy"] == "no-referrer"
+    assert images[0]["width"] and images[0]["height"]
 
 
 # --------------------------------------------------------------------------- determinism
@@ -392,7 +403,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 def test_publish_writes_every_file_then_nothing(config: Config) -> None:
     written = pub.publish(config, _all_feeds(STORIES))
     out = Path(config.output_dir)
-    names = {f.slug + ext for f in FEEDS for ext in (".rss", ".atom", ".json")}
+    names = {f.slug + ext for f in FEEDS for ext in (".rss", ".atom", ".json", ".html")}
     assert {Path(p).name for p in written} == names | {"index.html", "feeds.opml"}
     assert {p.name for p in out.iterdir()} == names | {"index.html", "feeds.opml"}
     before = _snapshot(out)
@@ -413,7 +424,7 @@ def test_publish_rewrites_only_what_a_new_story_changes(config: Config) -> None:
     )
     written = {Path(p).name for p in pub.publish(config, _all_feeds((*STORIES, newer)))}
     assert written == {
-        *(slug + ext for slug in ("all", "ai") for ext in (".rss", ".atom", ".json")),
+        *(slug + ext for slug in ("all", "ai") for ext in (".rss", ".atom", ".json", ".html")),
         "index.html",
     }
     parsed = feedparser.parse(Path(config.output_dir, "ai.rss").read_bytes())

@@ -35,6 +35,7 @@ from feeds.types import (
 _TOP_KEYS = (
     *("title", "base_url", "output_dir", "database", "schedule", "serve", "fetch"),
     *("websub_hub", "retention_days", "language", "sources", "feeds"),
+    *("icon", "logo", "display_timezone", "exclude"),
 )
 _SOURCE_KEYS = (
     "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent", "auth",
@@ -283,6 +284,10 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
         "language": top.text("language", "ar", check=_language_problem),
         "sources": _sources(top, fetch.max_bytes),
         "feeds": _feeds(top),
+        "icon": top.text("icon", check=url_problem),
+        "logo": top.text("logo", check=url_problem),
+        "display_timezone": top.text("display_timezone", check=_zone_problem),
+        "exclude": top.texts("exclude", _regex_problem),
     }
     if r.found:
         return None
@@ -296,6 +301,10 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
         top.report("output_dir", problem)
         return None
     values["base_url"] = values["base_url"].rstrip("/") + "/"
+    # The top-level `exclude:` (sponsored posts) is every feed's own first exclusion.
+    values["feeds"] = tuple(
+        dataclasses.replace(f, exclude=(*values["exclude"], *f.exclude)) for f in values["feeds"]
+    )
     return Config(path=os.path.abspath(file), **values)
 
 
@@ -426,6 +435,8 @@ def _host_problem(host: str) -> str | None:
 
 
 def _slug_problem(slug: str) -> str | None:
+    if slug == "index":  # <slug>.html is the feed's page; index.html is the front page
+        return "'index' is reserved for the front page (index.html)"
     return None if _SLUG.fullmatch(slug) else f"must match [a-z0-9][a-z0-9_-]*, got {slug!r}"
 
 

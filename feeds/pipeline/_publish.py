@@ -33,7 +33,7 @@ def publish_all(config: Config, store: Store) -> tuple[str, ...]:
 
 
 def publish_names(config: Config) -> tuple[str, ...]:
-    feeds = (f"{f.slug}.{ext}" for f in config.feeds for ext in ("rss", "atom", "json"))
+    feeds = (f"{f.slug}.{ext}" for f in config.feeds for ext in ("rss", "atom", "json", "html"))
     return (*feeds, "index.html", "feeds.opml")
 
 

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
 from ..arabic.visible import display_host, display_text
-from ..types import Config, FeedConfig, SourceRef, Story
+from ..types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
 #: The feed date of an empty feed: a fixed instant, so an empty feed renders identically
 #: on every pass instead of carrying "now".
@@ -56,9 +56,14 @@ def rfc3339(when: datetime) -> str:
 
 def _clean_source(ref: SourceRef) -> SourceRef:
     # Source names come from the config, and `opml import` writes them from other
-    # people's OPML: the same display rule as titles (issue 20).
-    name = display_text(clean(ref.name))
-    return SourceRef(url=clean(ref.url), name=name, source_url=clean(ref.source_url))
+    # people's OPML: the same display rule as titles (issue 20); so do their headlines.
+    return SourceRef(
+        url=clean(ref.url),
+        name=display_text(clean(ref.name)),
+        source_url=clean(ref.source_url),
+        title=display_text(clean(ref.title)).strip(),
+        published=utc(ref.published) if ref.published else None,
+    )
 
 
 def _fallback_title(story: Story) -> str:
@@ -88,6 +93,7 @@ def clean_story(story: Story) -> Story:
         authors=tuple(a for a in (display_text(clean(a)).strip() for a in story.authors) if a),
         categories=tuple(clean(c) for c in story.categories),
         image=clean(story.image) if story.image else None,
+        first_seen=utc(story.first_seen or story.published),
     )
 
 
@@ -142,6 +148,32 @@ def index_url(config: Config) -> str:
 def safe_href(url: str) -> str:
     """Only http(s) links go into generated HTML: a `javascript:` link would run script."""
     return url if urlsplit(url).scheme.lower() in {"http", "https"} else "#"
+
+
+def topic_label(topic: str) -> str:
+    """The Arabic name of a topic slug; an unknown slug is shown as it is."""
+    return TOPIC_LABELS.get(topic, topic)
+
+
+def topic_scheme(topic: str) -> str:
+    """The category scheme (Atom) or domain (RSS) that carries a topic's slug."""
+    return "urn:feeds:topic:" + quote(topic, safe="")
+
+
+_IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+                "gif": "image/gif", "webp": "image/webp", "avif": "image/avif",
+                "svg": "image/svg+xml"}  # fmt: skip
+
+
+def image_type(url: str) -> str:
+    """The media type an image URL's extension names; "image/jpeg" when it names none,
+    the usual format of a news picture."""
+    suffix = urlsplit(url).path.rsplit(".", 1)[-1].lower()
+    return _IMAGE_TYPES.get(suffix, "image/jpeg")
+
+
+def first_seen(story: Story) -> datetime:
+    return story.first_seen or story.published
 
 
 def source_label(ref: SourceRef) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..errors import PublishError
 from ..types import Config, FeedConfig, Story
-from ._html import render_index
+from ._html import render_pages
 from ._json import render_json
 from ._opml import render_opml
 from ._xml import render_atom, render_rss
@@ -125,7 +125,7 @@ def _check_slug(config: Config, slug: str) -> None:
 def render_all(
     config: Config, feeds: Sequence[tuple[FeedConfig, Sequence[Story]]]
 ) -> tuple[tuple[str, bytes], ...]:
-    """Every published file as (path, bytes): three per feed, then index and OPML."""
+    """Every published file as (path, bytes): three per feed, the pages, then OPML."""
     out: list[tuple[str, bytes]] = []
     for feed, stories in feeds:
         _check_slug(config, feed.slug)
@@ -133,7 +133,7 @@ def render_all(
         out.append((stem + ".rss", render_rss(config, feed, stories)))
         out.append((stem + ".atom", render_atom(config, feed, stories)))
         out.append((stem + ".json", render_json(config, feed, stories)))
-    out.append((os.path.join(config.output_dir, "index.html"), render_index(config, feeds)))
+    out += [(os.path.join(config.output_dir, n), d) for n, d in render_pages(config, feeds)]
     out.append((os.path.join(config.output_dir, "feeds.opml"), render_opml(config)))
     return tuple(out)
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..types import Config, FeedConfig, Story
+from ..types import Config, FeedConfig, SourceRef, Story
 from . import _common as c
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -35,8 +35,27 @@ def _item(story: Story) -> dict[str, Any]:
     if story.language in {"ar", "en"}:  # "mixed" is not a language tag (RFC 5646)
         item["language"] = story.language
     # Extension keys start with "_" (JSON Feed 1.1 "Extensions"); readers ignore them.
-    item["_feeds"] = {"sources": [{"url": s.url, "name": s.name} for s in story.sources]}
+    item["_feeds"] = _card(story)
     return item
+
+
+def _source(ref: SourceRef) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": ref.url, "name": ref.name, "title": ref.title}
+    if ref.published:
+        out["date_published"] = c.rfc3339(ref.published)
+    return out
+
+
+def _card(story: Story) -> dict[str, Any]:
+    """The story card: every source article (the lead first), its times and topics."""
+    return {
+        "sources": [_source(s) for s in story.sources],
+        "source_count": len(story.sources),
+        "lead": c.source_label(story.sources[0]) if story.sources else "",
+        "first_seen": c.rfc3339(c.first_seen(story)),
+        "last_updated": c.rfc3339(story.updated),
+        "topics": [{"slug": t, "label": c.topic_label(t)} for t in story.topics],
+    }
 
 
 def render_json(config: Config, feed: FeedConfig, stories: Sequence[Story]) -> bytes:
@@ -49,6 +68,9 @@ def render_json(config: Config, feed: FeedConfig, stories: Sequence[Story]) -> b
     }
     if feed.description:
         document["description"] = c.clean(feed.description)
+    if config.icon:
+        document["icon"] = config.logo or config.icon  # JSON Feed's icon is the large one
+        document["favicon"] = config.icon
     document["language"] = config.language
     if config.websub_hub:
         document["hubs"] = [{"type": "WebSub", "url": config.websub_hub}]

@@ -55,6 +55,8 @@ class _EntryExtension:
     def _media(self, item: Any) -> None:
         if self.image:
             xml_elem(f"{{{_MEDIA_NS}}}content", item, url=self.image, medium="image")
+            # Some readers show only media:thumbnail, others only media:content.
+            xml_elem(f"{{{_MEDIA_NS}}}thumbnail", item, url=self.image)
 
     def extend_rss(self, item: Any) -> Any:
         for name in self.authors:
@@ -71,6 +73,8 @@ class _EntryExtension:
         # dict), so the related links are written here.
         for href, title in self.related:
             xml_elem("link", entry, href=href, rel="related", title=title)
+        if self.image:  # the picture as an enclosure (RFC 4287 §4.2.7.2)
+            xml_elem("link", entry, href=self.image, rel="enclosure", type=c.image_type(self.image))
         self._media(entry)
         return entry
 
@@ -93,6 +97,10 @@ def _generator(config: Config, feed: FeedConfig, stories: Sequence[Story], ext: 
         fg.link(href=config.websub_hub, rel="hub")
         fg.feeds.hub = config.websub_hub
     fg.link(href=c.base(config), rel="alternate")  # last: feedgen's RSS <link> is the last one
+    if config.icon:
+        fg.icon(config.icon)
+    if config.logo or config.icon:  # feedgen also writes it as the RSS <image>
+        fg.logo(config.logo or config.icon)
     for story in stories:
         _add_entry(fg, story)
     return fg
@@ -108,8 +116,8 @@ def _add_entry(fg: Any, story: Story) -> None:
     fe.summary(c.summary_html(story), type="html")  # also the RSS <description>
     fe.published(story.published)
     fe.updated(story.updated)
-    for topic in story.topics:
-        fe.category(term=topic)
+    for topic in story.topics:  # RSS: the label, with the topic's scheme as its domain
+        fe.category(term=topic, scheme=c.topic_scheme(topic), label=c.topic_label(topic))
     if story.authors:
         fe.author([{"name": name} for name in story.authors])
     fe.feeds.language = story.language
