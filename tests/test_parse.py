@@ -420,3 +420,10 @@ def test_fast_paths_are_applied_only_to_a_tested_feedparser(
     assert _patches.apply() is False  # a release that may use its internals otherwise
     monkeypatch.setattr(feedparser, "__version__", min(_patches.TESTED))
     assert _patches.apply() is True
+
+
+def test_a_garbled_encoding_label_is_a_parse_error() -> None:
+    """feedparser raised UnicodeDecodeError on `encoding="UTF-\\xb8"` (a fuzz case)."""
+    body = b'<?xml version="1.0" encoding="UTF-\xb8"?><rss><channel><item><title>t</title>'
+    with pytest.raises(ParseError, match="cannot decode"):
+        parse(fetched(body + b"</item></channel></rss>"))

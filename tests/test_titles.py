@@ -158,9 +158,9 @@ def test_a_nameless_source_shows_its_host_in_punycode_when_it_deceives() -> None
         ),
     )  # fmt: skip
     page = publish.render_index(CONFIG, [(FEED, [story])]).decode()
-    assert "· bbc.example" in page
-    assert ">xn--pple-43d.example</a>" in page
-    assert ">xn--bbc-4q0a.example</a>" in page
+    assert '<span class="lead"><a href="https://bbc.example/1"><bdi>bbc.example</bdi>' in page
+    assert "><bdi>xn--pple-43d.example</bdi></a>" in page
+    assert "><bdi>xn--bbc-4q0a.example</bdi></a>" in page
     assert "\u0430pple" not in page.split("<main>")[1].replace('href="https://\u0430pple', "")
     atom_links = ET.fromstring(publish.render_atom(CONFIG, FEED, [story])).iter(
         "{http://www.w3.org/2005/Atom}link"

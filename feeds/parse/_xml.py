@@ -29,7 +29,10 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
     body, warnings = _neutralise_doctype(body)
     body = _CHARREF.sub(_safe_charref, body)
     headers = _response_headers(result)
-    d = _feedparse(body, headers)
+    try:
+        d = _feedparse(body, headers)
+    except (UnicodeError, LookupError) as e:  # feedparser on a garbled encoding label
+        raise ParseError(result.source_url, f"not a feed: cannot decode it ({e})") from e
     warnings.extend(_bozo_warnings(d))
     if isinstance(d.get("bozo_exception"), feedparser.CharacterEncodingOverride):
         d, retried = _retry_as_cp1256(body, headers, d)
