@@ -269,7 +269,7 @@ def _store_file(name: str, stored: Sequence[Article], pending: Sequence[Article]
             store.assign([(a.id, "s" + a.id, True) for a in stored], stored[-1].published)
             # Classified, as every story a pass files is; an unclassified story would be
             # classified again by the timed pass (`Store.unclassified_stories`).
-            pipeline._classify(store, ["s" + a.id for a in stored])
+            pipeline.classify_stories(store, ["s" + a.id for a in stored])
         store.save_articles(pending, pending[-1].published, derived)
     finally:
         store.close()

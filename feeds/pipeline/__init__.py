@@ -16,7 +16,7 @@ time.
 
 from __future__ import annotations
 
-from ._cluster import cluster
+from ._cluster import classify_stories, cluster
 from ._pass import cluster_and_publish, run_pass, run_pass_async
 from ._paths import fingerprint_path, lock_path, open_for, pass_lock, utc_now
 from ._publish import publish_all, publish_names
@@ -25,6 +25,7 @@ from ._refresh import Clock, Progress, derive, parse_body, refresh_source
 __all__ = [
     "Clock",
     "Progress",
+    "classify_stories",
     "cluster",
     "cluster_and_publish",
     "derive",

@@ -43,10 +43,12 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     touched = set(store.stories_touched_since(since))
     # Filing leaves every story it touches unclassified; a pass killed before this
     # write leaves them so, and the next pass (with its own `since`) classifies them.
-    # One way to sum topics: summing the new stories' in memory, in the filing write,
-    # saved 0.04 s of a 4.8 s cold pass (1.23 to 1.19 s of clustering, commit 9b9cf5b),
-    # far under the 10 % that would pay for keeping two paths identical.
-    _classify(store, sorted(touched.union(store.unclassified_stories())))
+    # One way to sum topics (issue 18): a second, summing the new stories' in memory for
+    # the filing write, gave the same topics and no gain worth keeping two paths
+    # identical for. benchmarks/clustering.py's stores, the cluster step's CPU, median of
+    # five interleaved runs: 0.97 s with it and 0.93 s without (1,000 new articles
+    # against 100,000), 1.94 and 1.95 s (8,000 into an empty store).
+    classify_stories(store, sorted(touched.union(store.unclassified_stories())))
     return touched
 
 
@@ -93,7 +95,7 @@ def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:
         )  # fmt: skip
 
 
-def _classify(store: Store, story_ids: Sequence[str]) -> None:
+def classify_stories(store: Store, story_ids: Sequence[str]) -> None:
     """A story's topics from its articles' stored scores (`classify.combine`)."""
     from .. import classify
 
