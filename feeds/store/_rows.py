@@ -145,7 +145,6 @@ class MatchRow:
     title_key: str
     published: datetime
     match_features: str | None
-    topic_scores: str | None = None  # `classify.dumps_scores`, for a new story's topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +166,6 @@ def match_row(r: Row) -> MatchRow:
         title_key=r["title_key"],
         published=article_date(r),
         match_features=r["match_features"],
-        topic_scores=r["topic_scores"],
     )
 
 
