@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +27,6 @@ from feeds.policy import (
     track_redirect,
 )
 from feeds.types import (
-    KEEP,
     FetchConfig,
     FetchResult,
     Outcome,
@@ -295,124 +298,107 @@ def test_freshness_lifetime_none_without_hints() -> None:
 
 # --------------------------------------------------------------------------- the decider
 
+DECIDER = json.loads((Path(__file__).parent / "data/policy/decider.json").read_text("utf-8"))
+URL = "https://a.example/feed"
+FETCHED_AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+ELAPSED = 1.23456  # seconds the refresh took: recorded to the millisecond
 
-def _fetched_result(
-    status: int = 200,
-    content: bytes | None = b"<rss/>",
-    headers: tuple[tuple[str, str], ...] = (),
-    moved: str | None = None,
-) -> FetchResult:
-    return FetchResult(
-        source_url="https://s.example/feed", url="https://s.example/feed", status=status,
-        content=content, headers=headers, validators=Validators('"v1"', None),
-        fetched_at=NOW, elapsed=0.4567, permanent_redirect=moved,
+
+class Lowest(random.Random):
+    """Jitter at its lowest value, so that each case names one due time."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+def _ago(hours: float | None) -> datetime | None:
+    return None if hours is None else FETCHED_AT - timedelta(hours=hours)
+
+
+def _fetched(case: dict[str, Any]) -> Fetched:
+    given, parsed = case["response"], case.get("parsed")
+    body = given["body"]
+    result = FetchResult(
+        source_url=URL, url=URL, status=given["status"],
+        content=None if body is None else body.encode(),
+        headers=tuple(given.get("headers", {}).items()),
+        validators=Validators(given.get("etag"), given.get("last_modified")),
+        fetched_at=FETCHED_AT, elapsed=ELAPSED,
+        permanent_redirect=given.get("permanent_redirect"),
+    )  # fmt: skip
+    if body is None:
+        return Fetched(result, Outcome.NOT_MODIFIED)
+    if parsed is None:  # the refresher parses only a body it had not seen
+        return Fetched(result, Outcome.UNCHANGED)
+    feed = ParsedFeed(url=URL, ttl_minutes=parsed.get("ttl"), repair=parsed.get("repair"))
+    sha = hashlib.sha256(body.encode()).hexdigest()
+    return Fetched(result, Outcome.OK, feed, parsed["items"], sha, parsed.get("discovered"))
+
+
+def _error(given: dict[str, Any]) -> FeedsError:
+    if "parse" in given:
+        return ParseError(URL, given["parse"])
+    return FetchError(
+        URL, given["message"], status=given["status"], retry_after=given.get("retry_after"),
+        kind=given["kind"],
     )  # fmt: skip
 
 
-NO_REDIRECT = RedirectTrack()
+def _decide(case: dict[str, Any]) -> SourceUpdate:
+    before = case.get("before", {})
+    rules: dict[str, Any] = {
+        "now": FETCHED_AT, "interval": 15 * M, "limits": FetchConfig(), "rng": Lowest(),
+    }  # fmt: skip
+    if "error" in case:
+        return after_error(_error(case["error"]), before.get("errors", 0), ELAPSED, **rules)
+    target, seen, since = before.get("redirect", (None, 0, None))
+    return after_fetch(_fetched(case), RedirectTrack(target, seen, _ago(since)), **rules)
 
 
-def _after_fetch(fetched: Fetched, track: RedirectTrack = NO_REDIRECT) -> SourceUpdate:
-    return after_fetch(
-        fetched, track, now=NOW, interval=15 * M, limits=LIMITS, rng=random.Random(1)
+def _expected(case: dict[str, Any]) -> SourceUpdate:
+    want = case["expect"]
+    written: dict[str, Any] = {
+        "last_fetch": FETCHED_AT, "last_status": want["status"],
+        "last_outcome": want["outcome"], "last_error": want.get("error"),
+        "consecutive_errors": want.get("errors", 0),
+        "next_due": FETCHED_AT + timedelta(minutes=want["due_in"]),
+        "duration": round(ELAPSED, 3),
+    }  # fmt: skip
+    if "bytes" in want:
+        written["bytes"] = want["bytes"]
+    if "validators" in want:
+        written["validators"] = Validators(*want["validators"])
+    if "redirect" in want:
+        target, seen, since = want["redirect"]
+        written.update(redirect_target=target, redirect_seen=seen, redirect_since=_ago(since))
+    if "feed" in want:
+        sha = hashlib.sha256(case["response"]["body"].encode()).hexdigest()
+        written.update(body_hash=sha, items=want["feed"][0], repair=want["feed"][1])
+    for name, column in (("fetch_url", "fetch_url"), ("discovered_url", "discovered_url"),
+                         ("disabled", "disabled_reason")):  # fmt: skip
+        if name in want:
+            written[column] = want[name]
+    return SourceUpdate(**written)
+
+
+@pytest.mark.parametrize("case", DECIDER["cases"], ids=[c["id"] for c in DECIDER["cases"]])
+def test_what_a_refresh_writes(case: dict[str, Any]) -> None:
+    assert _decide(case) == _expected(case)  # every field: what is not named is KEEP
+
+
+def test_the_decider_cases_cover_every_outcome_and_are_named_once() -> None:
+    cases = DECIDER["cases"]
+    assert len({c["id"] for c in cases}) == len(cases)
+    assert {c["expect"]["outcome"] for c in cases} == {o.value for o in Outcome} - {"skipped"}
+
+
+def test_the_decider_draws_its_jitter_from_the_generator_it_is_given() -> None:
+    case = DECIDER["cases"][0]
+    rules: dict[str, Any] = {"now": FETCHED_AT, "interval": 15 * M, "limits": FetchConfig()}
+    first, second = (
+        after_fetch(_fetched(case), RedirectTrack(), rng=random.Random(7), **rules)
+        for _ in range(2)
     )
-
-
-@pytest.mark.parametrize(
-    ("fetched", "expected"),
-    [
-        (
-            Fetched(_fetched_result(304, None), Outcome.NOT_MODIFIED),
-            {
-                "last_outcome": "not_modified",
-                "last_status": 304,
-                "bytes": 0,
-                "items": KEEP,
-                "repair": KEEP,
-                "body_hash": KEEP,
-            },
-        ),
-        (
-            Fetched(_fetched_result(), Outcome.UNCHANGED),
-            {"last_outcome": "unchanged", "bytes": 6, "items": KEEP, "body_hash": KEEP},
-        ),
-        (
-            Fetched(_fetched_result(), Outcome.OK, ParsedFeed(url="u", repair="cp1256"), 7, "h"),
-            {
-                "last_outcome": "ok",
-                "items": 7,
-                "repair": "cp1256",
-                "body_hash": "h",
-                "discovered_url": KEEP,
-            },
-        ),
-        (
-            Fetched(_fetched_result(), Outcome.OK, ParsedFeed(url="u"), 3, "h", "https://f/x"),
-            {"discovered_url": "https://f/x", "items": 3, "repair": None},
-        ),
-    ],
-    ids=["not-modified", "unchanged", "parsed", "discovered"],
-)
-def test_a_fetch_that_succeeded_clears_errors_and_keeps_what_it_did_not_see(
-    fetched: Fetched, expected: dict[str, object]
-) -> None:
-    update = _after_fetch(fetched)
-    assert (update.last_error, update.consecutive_errors, update.last_fetch) == (None, 0, NOW)
-    assert update.validators == Validators('"v1"', None)
-    assert update.duration == 0.457
-    assert isinstance(update.next_due, datetime) and update.next_due >= NOW + 15 * M
-    for name, value in expected.items():
-        assert getattr(update, name) == value, name
-    assert update.disabled_reason is KEEP and update.fetch_url is KEEP
-
-
-def test_a_publisher_ttl_lengthens_the_next_due_time() -> None:
-    feed = ParsedFeed(url="u", ttl_minutes=120)
-    update = _after_fetch(Fetched(_fetched_result(), Outcome.OK, feed, 1, "h"))
-    assert isinstance(update.next_due, datetime) and update.next_due >= NOW + 2 * H
-
-
-def test_a_permanent_redirect_is_tracked_then_adopted() -> None:
-    target = "https://new.example/feed"
-    fetched = Fetched(_fetched_result(moved=target), Outcome.NOT_MODIFIED)
-    first = _after_fetch(fetched)
-    assert (first.redirect_target, first.redirect_seen, first.fetch_url) == (target, 1, KEEP)
-    settled = RedirectTrack(target, 2, NOW - timedelta(days=2))
-    assert _after_fetch(fetched, settled).fetch_url == target
-    assert _after_fetch(Fetched(_fetched_result(), Outcome.OK), settled).redirect_target is None
-
-
-@pytest.mark.parametrize(
-    ("error", "before", "disabled"),
-    [
-        (FetchError("https://s.example/feed", "HTTP 500", kind="http", status=500), 0, KEEP),
-        (FetchError("https://s.example/feed", "timed out", kind="timeout"), 4, KEEP),
-        (
-            FetchError("https://s.example/feed", "HTTP 410", kind="http", status=410),
-            1,
-            "410 Gone: the publisher removed this feed",
-        ),
-        (ParseError("https://s.example/feed", "not a feed"), 0, KEEP),
-    ],
-    ids=["http-500", "fifth-timeout", "gone", "not-a-feed"],
-)
-def test_a_failed_refresh_counts_the_error_and_backs_off(
-    error: FeedsError, before: int, disabled: object
-) -> None:
-    update = after_error(
-        error, before, 1.23456, now=NOW, interval=15 * M, limits=LIMITS, rng=random.Random(1)
-    )
-    assert update.last_outcome == "error" and update.last_error == error.message
-    assert update.consecutive_errors == before + 1
-    assert update.disabled_reason == disabled
-    assert update.duration == 1.235
-    assert isinstance(update.next_due, datetime) and update.next_due > NOW
-    assert update.validators is KEEP and update.items is KEEP  # what it never saw is kept
-
-
-def test_retry_after_sets_the_next_try() -> None:
-    err = FetchError(
-        "https://s.example/feed", "HTTP 429", kind="http", status=429, retry_after=3600
-    )
-    update = after_error(err, 0, 0.1, now=NOW, interval=15 * M, limits=LIMITS, rng=random.Random(1))
-    assert isinstance(update.next_due, datetime) and update.next_due >= NOW + H
+    assert first == second  # the same seed: the same due time
+    assert isinstance(first.next_due, datetime)
+    assert FETCHED_AT + 15 * M <= first.next_due <= FETCHED_AT + 15 * M * 1.1
