@@ -52,13 +52,16 @@ def _renderer_digest() -> str:
     """A digest of the code that turns stories into bytes: an upgrade republishes.
 
     Read from the files, without importing them: a pass that publishes nothing never
-    imports the renderers."""
+    imports the renderers. A file that cannot be read is an error, not an empty text:
+    a digest that silently left a renderer out would not change when that renderer did
+    (the files moved once already, when pipeline became a package)."""
     package = os.path.dirname(os.path.dirname(__file__))
     folder = os.path.join(package, "publish")
     files = [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(".py")]
     digest = hashlib.sha256()
     for path in (*files, os.path.join(package, "stories.py")):
-        digest.update(_read(path) or b"")
+        with open(path, "rb") as fh:
+            digest.update(fh.read())
     return digest.hexdigest()
 
 
