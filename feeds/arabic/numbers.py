@@ -7,8 +7,10 @@ tokens of a matching key (`feeds.arabic.matching.match_key`) into two kinds:
 
 - model tokens (strings): a number that names a product ("s25", "9a", "gb300", "17" of
   "iPhone 17"), which must agree between two articles about one product;
-- values (floats): an amount, with its multiplier applied (6000.0, 5e11) and a bare
-  fraction as a percentage (خمس = 20.0), which two articles may or may not both quote.
+- values: an amount with its multiplier applied (6000.0, 5e11), a bare fraction as a
+  percentage (خمس = 20.0), each with its kind: "%" for a share, "$" for money (any
+  currency), "" otherwise; two articles may or may not both quote one. A share and a
+  head count are not comparable ("5%" and "3600 موظف" can be one story).
 
 Pure: no I/O; the word tables are small and live here.
 """
@@ -20,7 +22,10 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-__all__ = ["NUMBER_WORDS", "Quantities", "quantities", "same_value", "split_scripts"]
+__all__ = [
+    "NUMBER_WORDS", "Quantities", "Value", "comparable", "quantities", "same_value",
+    "split_scripts",
+]  # fmt: skip
 
 # Number words after match_key's folding (ة -> ه, ى -> ي, أ/إ/آ -> ا).
 _UNITS = {
@@ -75,6 +80,11 @@ _UNIT_SUFFIXES = frozenset(
 # Not ال: "الربع الثاني" is a quarter of the year, "بالمئة" a percent sign.
 # Series names spelt in Arabic before a model number: "زد فولد 7" is "Z Fold7".
 _SERIES = frozenset("فولد فليب نوت تاب ووتش واتش رايزن اكسينوس تينسور هيليو ديمنسيتي".split())
+_PERCENT_WORDS = frozenset({"المئه", "المائه", "بالمئه", "بالمائه", "percent"})
+_CURRENCIES = frozenset(
+    """دولار دولارا دولارات يورو ريال ريالا ريالات درهم دراهم جنيه جنيها جنيهات دينار
+    دينارا ين يوان روبيه ليره dollars dollar euros euro usd""".split()
+)
 _PROCLITICS = ("وب", "و", "ف", "ب", "ل", "ك")
 # After a product's name a number is its model ("آيفون 17 برو") unless a unit follows.
 _UNIT_WORDS = frozenset(
@@ -91,11 +101,15 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 
+#: (kind, amount): ("%", 17.0), ("$", 5e11), ("", 6000.0)
+Value = tuple[str, float]
+
+
 class Quantities(NamedTuple):
     """What `quantities` reads of a key: model tokens and values, each in text order."""
 
     models: tuple[str, ...]
-    values: tuple[float, ...]
+    values: tuple[Value, ...]
 
 
 def split_scripts(word: str) -> list[str]:
@@ -132,7 +146,7 @@ def quantities(words: Sequence[str], products: Sequence[bool] = ()) -> Quantitie
     a number after a Latin word ("RTX 5090"). Years (1900-2099) are neither.
     """
     models: list[str] = []
-    values: list[float] = []
+    values: list[Value] = []
     i, n = 0, len(words)
     while i < n:
         i = _read(words, products, i, models, values)
@@ -140,7 +154,7 @@ def quantities(words: Sequence[str], products: Sequence[bool] = ()) -> Quantitie
 
 
 def _read(
-    words: Sequence[str], products: Sequence[bool], i: int, models: list[str], values: list[float]
+    words: Sequence[str], products: Sequence[bool], i: int, models: list[str], values: list[Value]
 ) -> int:
     """Read the figure starting at token i, if any; the index of the next token."""
     word = words[i]
@@ -157,18 +171,18 @@ def _read(
         models.extend(p + words[i + 1] for p in _LETTER_NAMES[bare])  # إس 25 -> s25
         return i + 2
     if bare in _DUALS:
-        values.append(_DUALS[bare])
+        values.append((_kind(words, i, i + 1), _DUALS[bare]))
         return i + 1
     if bare in _FRACTIONS:
         return _read_fraction(words, i, bare, values)
     number, j = _number_words(words, i)
     if number is not None:
-        return _scaled(words, j, number, values)
+        return _scaled(words, i, j, number, values)
     return i + 1
 
 
 def _read_digits(
-    words: Sequence[str], products: Sequence[bool], i: int, models: list[str], values: list[float]
+    words: Sequence[str], products: Sequence[bool], i: int, models: list[str], values: list[Value]
 ) -> int:
     word = words[i]
     if not _NUMBER.fullmatch(word) and not _GROUPED.fullmatch(word):
@@ -193,7 +207,7 @@ def _read_digits(
         if following not in _MULTIPLIERS and following not in _UNIT_WORDS:
             models.append(word)  # آيفون 17, RTX 5090
             return j
-    return _scaled(words, j, float(word.replace(".", "", word.count(".") - 1)), values)
+    return _scaled(words, i, j, float(word.replace(".", "", word.count(".") - 1)), values)
 
 
 def _is_group(word: str) -> bool:
@@ -208,15 +222,15 @@ def _latin_word(word: str) -> bool:
     return (word.isascii() and word.isalpha()) or word in _SERIES
 
 
-def _latin_model(word: str, models: list[str], values: list[float]) -> None:
+def _latin_model(word: str, models: list[str], values: list[Value]) -> None:
     """A Latin token holding digits: a model ("s25", "gb300", "fold7" -> "7") or, with a
     multiplier or unit suffix, a value ("10bn", "3nm")."""
     for m in _MODEL.finditer(word):
         prefix, digits, suffix = m.groups()
         if not prefix and suffix in _SUFFIX_MULTIPLIERS:
-            values.append(float(digits) * _SUFFIX_MULTIPLIERS[suffix])
+            values.append(("", float(digits) * _SUFFIX_MULTIPLIERS[suffix]))
         elif not prefix and suffix in _UNIT_SUFFIXES:
-            values.append(float(digits))
+            values.append(("", float(digits)))
         elif not (prefix or suffix) and _YEAR.fullmatch(digits):
             continue
         else:
@@ -225,15 +239,16 @@ def _latin_model(word: str, models: list[str], values: list[float]) -> None:
             models.append((prefix if len(prefix) <= 2 else "") + digits + suffix)
 
 
-def _read_fraction(words: Sequence[str], i: int, fraction: str, values: list[float]) -> int:
+def _read_fraction(words: Sequence[str], i: int, fraction: str, values: list[Value]) -> int:
     share = _FRACTIONS[fraction]
     nxt = _bare(words[i + 1]) if i + 1 < len(words) else ""
     if nxt in _MULTIPLIERS and nxt not in _VAGUE:
-        values.append(_round(share * _MULTIPLIERS[nxt]))  # نصف تريليون, ربع مليار
+        amount = _round(share * _MULTIPLIERS[nxt])  # نصف تريليون, ربع مليار
+        values.append((_kind(words, i, i + 2), amount))
         return i + 2
     if fraction == _FIVE_OR_FIFTH and not _definite(words[i + 1] if i + 1 < len(words) else ""):
-        return _scaled(words, i + 1, 5.0, values)  # خمس سنوات
-    values.append(_round(share * 100))
+        return _scaled(words, i, i + 1, 5.0, values)  # خمس سنوات
+    values.append(("%", _round(share * 100)))
     return i + 1
 
 
@@ -261,14 +276,27 @@ def _number_words(words: Sequence[str], i: int) -> tuple[float | None, int]:
     return float(number), i + 1
 
 
-def _scaled(words: Sequence[str], j: int, number: float, values: list[float]) -> int:
-    """Append `number`, times the multiplier at token j if there is one."""
+def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Value]) -> int:
+    """Append the number read from tokens i to j, times the multiplier at token j if
+    there is one, with its kind."""
     nxt = _bare(words[j]) if j < len(words) else ""
     if nxt in _MULTIPLIERS:
-        values.append(_round(number * _MULTIPLIERS[nxt]))
-        return j + 1
-    values.append(number)
+        number, j = _round(number * _MULTIPLIERS[nxt]), j + 1
+    values.append((_kind(words, i, j), number))
     return j
+
+
+def _kind(words: Sequence[str], i: int, j: int) -> str:
+    """"%" when a percent sign or word follows token j - 1 or "نسبة" comes before token
+    i; "$" when a currency follows; "" otherwise."""
+    nxt = words[j] if j < len(words) else ""
+    if nxt == "%" or _bare(nxt) in _PERCENT_WORDS or (
+        nxt == "في" and j + 1 < len(words) and words[j + 1] in _PERCENT_WORDS
+    ):
+        return "%"
+    if _bare(nxt) in _CURRENCIES:
+        return "$"
+    return "%" if i > 0 and _bare(words[i - 1]) in ("نسبه", "بنسبه") else ""
 
 
 def _round(value: float) -> float:
@@ -276,6 +304,12 @@ def _round(value: float) -> float:
     return float(f"{value:.6g}")
 
 
-def same_value(a: float, b: float) -> bool:
-    """Whether two amounts are one figure: equal within 3% ("نحو 600 مليار" and 589)."""
-    return abs(a - b) <= 0.03 * max(abs(a), abs(b))
+def comparable(a: Value, b: Value) -> bool:
+    """Whether two values are of one kind (a kind not known is any kind)."""
+    return a[0] == b[0] or not a[0] or not b[0]
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Whether two values are one figure: comparable and equal within 3% ("نحو 600
+    مليار" and 589 مليار)."""
+    return comparable(a, b) and abs(a[1] - b[1]) <= 0.03 * max(abs(a[1]), abs(b[1]))

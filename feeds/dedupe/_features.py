@@ -22,7 +22,7 @@ import numpy as np
 
 from feeds.arabic.matching import strip_clitics
 from feeds.arabic.modality import modality
-from feeds.arabic.numbers import quantities, split_scripts
+from feeds.arabic.numbers import Value, quantities, split_scripts
 from feeds.arabic.skeleton import skeleton
 from feeds.classify import PhraseTable, read_table
 
@@ -82,7 +82,7 @@ class _Canon(NamedTuple):
     tokens: tuple[str, ...]  # aliases folded to "@id", clitics stripped
     ids: frozenset[str]  # entity ids, parents included
     models: frozenset[str]  # model tokens ("s25", "9a", "17" of "iPhone 17")
-    values: tuple[float, ...]  # amounts and shares (6000.0, 5e11, 20.0)
+    values: tuple[Value, ...]  # amounts and shares (("", 6000.0), ("$", 5e11), ("%", 20.0))
 
 
 def _words(key: str) -> tuple[str, ...]:
@@ -127,8 +127,8 @@ def figures(key: str) -> frozenset[str]:
     return _canon(key).models
 
 
-def values(key: str) -> tuple[float, ...]:
-    """Amounts and shares in a matching key, as numbers ("6 آلاف" is 6000.0)."""
+def values(key: str) -> tuple[Value, ...]:
+    """Amounts and shares in a matching key, as (kind, number): "6 آلاف" is ("", 6000.0)."""
     return _canon(key).values
 
 
@@ -232,8 +232,12 @@ class _Features:
         return self._residual
 
 
-def _as_numbers(models: frozenset[str]) -> tuple[float, ...]:
-    return tuple(sorted(float(m) for m in models if m.replace(".", "", 1).isdigit()))
+def _as_numbers(models: frozenset[str]) -> tuple[Value, ...]:
+    return tuple(sorted(("", float(m)) for m in models if m.replace(".", "", 1).isdigit()))
+
+
+def _values(stored: list[list[object]]) -> tuple[Value, ...]:
+    return tuple((str(kind), float(amount)) for kind, amount in stored)  # type: ignore[arg-type]
 
 
 def _signals(title: tuple[str, ...]) -> frozenset[str]:
@@ -343,9 +347,9 @@ class Prepared:
     title_ids: frozenset[str]
     ids: frozenset[str]
     figures: frozenset[str]  # the title's model tokens: two titles' must not clash
-    values: tuple[float, ...]  # the title's amounts and shares
+    values: tuple[Value, ...]  # the title's amounts and shares
     lead_figures: frozenset[str]  # model tokens of the lead (which starts with the title)
-    lead_values: tuple[float, ...]
+    lead_values: tuple[Value, ...]
     signature: bytes  # NUM_PERM MinHash values, little-endian uint32
 
     @classmethod
@@ -384,7 +388,7 @@ class Prepared:
         _, title, lead, title_ids, ids, figs, vals, lead_figs, lead_vals, sig = data
         return cls(
             tuple(title), lead, frozenset(title_ids), frozenset(ids), frozenset(figs),
-            tuple(vals), frozenset(lead_figs), tuple(lead_vals), binascii.a2b_base64(sig),
+            _values(vals), frozenset(lead_figs), _values(lead_vals), binascii.a2b_base64(sig),
         )  # fmt: skip
 
     def signals(self) -> frozenset[str]:

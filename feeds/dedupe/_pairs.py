@@ -20,36 +20,41 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from feeds.arabic.modality import Modality
-from feeds.arabic.numbers import same_value
+from feeds.arabic.numbers import Value, comparable, same_value
 from feeds.classify import read_table
 
 if TYPE_CHECKING:
     from ._features import _Features
 
-__all__ = ["FEATURES", "PairModel", "guarded", "model", "pair_features", "probability"]
+__all__ = [
+    "CHEAP", "FEATURES", "TEXT", "PairModel", "guarded", "model", "pair_features",
+    "probability",
+]  # fmt: skip
 
-#: The pair features, in the order of the weight table.
-FEATURES = (
-    "title_grams",  # Jaccard of the titles' character 4-grams (aliases folded)
-    "words",  # Dice of the content words of title + lead
-    "residual",  # the same without entity tokens: what they say about the entity
+#: The features that need no text overlap, then those that do (`_cheap`, `_text`).
+CHEAP = (
     "shared_title_ids",  # both titles name one entity
+    "two_title_ids",  # both titles name the same two companies or more
     "ids_jaccard",  # Jaccard of the entities of title + lead
     "no_entities",  # neither names a known entity
-    "two_title_ids",  # both titles name the same two entities or more
     "models_agree",  # the titles share a model token
     "lead_models_agree",  # title + lead share one
-    "figures_agree",  # a title's figure is in the other's title or lead
-    "figures_clash",  # both titles give figures and neither's is in the other's text
+    "figures_agree",  # a title's amount is in the other's title or lead
+    "lead_figures_agree",  # the leads share an amount past a dozen ("CVE-2026-13370")
+    "figures_clash",  # both titles give amounts of one kind, and neither's is in the other
     "other_subject",  # the titles lead with different companies, not both named
     "leak_mismatch",  # one title is a leak or rumour, the other is not
     "speculation_mismatch",  # one title says "may"/"report", the other does not
-    "latin_unshared",  # a title's Latin word (a name) the other article never uses
     "both_hedged",  # two leaks or reports: about one product, often two stories
 )
-# The features whose weight is positive and that cost set intersections: the scorer
-# bounds them first and skips the intersections when even the bound falls short.
-_TEXT = ("title_grams", "words", "residual", "latin_unshared")
+TEXT = (
+    "title_grams",  # Jaccard of the titles' character 4-grams (aliases folded)
+    "words",  # Dice of the content words of title + lead
+    "title_words",  # Dice of the titles' content words
+    "residual",  # Dice of title + lead words without entity tokens
+    "latin_unshared",  # a title's Latin word (a name) the other never uses, in any script
+)
+FEATURES = CHEAP + TEXT
 
 
 class PairModel(NamedTuple):
@@ -58,6 +63,11 @@ class PairModel(NamedTuple):
     weights: tuple[float, ...]
     bias: float
     threshold: float
+
+    @property
+    def logit(self) -> float:
+        """The threshold as a log-odds: the weighted sum that links."""
+        return math.log(self.threshold / (1 - self.threshold))
 
 
 @functools.cache
@@ -95,17 +105,22 @@ def _dice(x: frozenset[str], y: frozenset[str]) -> float:
     return 2 * len(x & y) / ((len(x) + len(y)) or 1)
 
 
-def _values_in(values: Sequence[float], others: Sequence[float]) -> bool:
+def _values_in(values: Sequence[Value], others: Sequence[Value]) -> bool:
     return any(same_value(v, w) for v in values for w in others)
 
 
 def _figures_in(a: _Features, b: _Features) -> bool:
-    """Whether a figure of `a`'s title is in `b`'s title or lead, a model number
-    matching an amount ("برو 3" is an amount, "Pro 3" a model)."""
-    if not a.figures.isdisjoint(b.lead_figures):
+    """Whether an amount in `a`'s title is in `b`'s title or lead, a bare model number
+    matching an amount ("برو 3" is an amount, "Pro 3" a model). Two model tokens that
+    agree are `models_agree`: they name the product, not a fact about it."""
+    if _values_in(a.values, b.lead_values) or _values_in(a.values, b.lead_model_numbers):
         return True
-    values = (*a.values, *a.model_numbers)
-    return _values_in(values, b.lead_values) or _values_in(a.values, b.lead_model_numbers)
+    return _values_in(a.model_numbers, b.lead_values)
+
+
+def _distinctive(values: Sequence[Value]) -> list[Value]:
+    """The amounts too large to recur by chance (leads are full of "3", "5", "12")."""
+    return [v for v in values if v[1] > 12]
 
 
 def _other_subject(a: _Features, b: _Features) -> bool:
@@ -116,41 +131,63 @@ def _other_subject(a: _Features, b: _Features) -> bool:
     return a.subject not in b.title_roots or b.subject not in a.title_roots
 
 
-def cheap_features(a: _Features, b: _Features) -> dict[str, float]:
-    """The features that need no text overlap."""
+def _cheap(a: _Features, b: _Features) -> list[float]:
+    """The `CHEAP` features, in order."""
     agree = _figures_in(a, b) or _figures_in(b, a)
-    both = bool(a.values or a.figures) and bool(b.values or b.figures)
-    return {
-        "shared_title_ids": float(not a.title_ids.isdisjoint(b.title_ids)),
-        "two_title_ids": float(len(a.title_roots & b.title_roots) > 1),
-        "ids_jaccard": _jaccard(a.ids, b.ids),
-        "no_entities": float(not a.ids and not b.ids),
-        "models_agree": float(not a.figures.isdisjoint(b.figures)),
-        "lead_models_agree": float(not a.lead_figures.isdisjoint(b.lead_figures)),
-        "figures_agree": float(agree),
-        "figures_clash": float(both and not agree),
-        "other_subject": float(_other_subject(a, b)),
-        "leak_mismatch": float((a.modality is Modality.LEAK) != (b.modality is Modality.LEAK)),
-        "speculation_mismatch": float((a.modality in _HEDGED) != (b.modality in _HEDGED)),
-        "both_hedged": float(a.modality in _HEDGED and b.modality in _HEDGED),
-    }
+    # Titles that quote figures of different kinds (a share, a head count) do not clash.
+    both = any(comparable(v, w) for v in a.values for w in b.values)
+    leak_a, leak_b = a.modality is Modality.LEAK, b.modality is Modality.LEAK
+    hedged_a, hedged_b = a.modality in _HEDGED, b.modality in _HEDGED
+    return [
+        float(not a.title_ids.isdisjoint(b.title_ids)),
+        float(len(a.title_roots & b.title_roots) > 1),
+        _jaccard(a.ids, b.ids),
+        float(not a.ids and not b.ids),
+        float(not a.figures.isdisjoint(b.figures)),
+        float(not a.lead_figures.isdisjoint(b.lead_figures)),
+        float(agree),
+        float(_values_in(_distinctive(a.lead_values), b.lead_values)),
+        float(both and not agree),
+        float(_other_subject(a, b)),
+        float(leak_a != leak_b),
+        float(hedged_a != hedged_b),
+        float(hedged_a and hedged_b),
+    ]
 
 
-def text_features(a: _Features, b: _Features) -> dict[str, float]:
-    return {
-        "title_grams": _jaccard(a.grams, b.grams),
-        "words": _dice(a.words, b.words),
-        "residual": _dice(a.residual, b.residual),
-        "latin_unshared": float(not b.names(a.latin) or not a.names(b.latin)),
-    }
+def _text(a: _Features, b: _Features) -> list[float]:
+    """The `TEXT` features, in order."""
+    return [
+        _jaccard(a.grams, b.grams),
+        _dice(a.words, b.words),
+        _dice(a.signals, b.signals),
+        _dice(a.residual, b.residual),
+        float(not b.names(a.latin) or not a.names(b.latin)),
+    ]
+
+
+def _bounds(a: _Features, b: _Features) -> list[float]:
+    """An upper bound of each `TEXT` feature from set sizes alone: an overlap is at most
+    the smaller set (a Jaccard at most min / max, a Dice at most 2 min / sum)."""
+    ga, gb = len(a.grams), len(b.grams)
+    return [
+        min(ga, gb) / (max(ga, gb) or 1),
+        _dice_bound(len(a.words), len(b.words)),
+        _dice_bound(len(a.signals), len(b.signals)),
+        _dice_bound(len(a.residual), len(b.residual)),
+        1.0,
+    ]
+
+
+def _dice_bound(x: int, y: int) -> float:
+    return 2 * min(x, y) / ((x + y) or 1)
 
 
 def pair_features(a: _Features, b: _Features) -> tuple[float, ...] | None:
     """The pair's features in `FEATURES` order, or None when a hard guard fails."""
     if guarded(a, b):
         return None
-    found = {**cheap_features(a, b), **text_features(a, b)}
-    return tuple(found[f] for f in FEATURES)
+    return (*_cheap(a, b), *_text(a, b))
 
 
 def probability(a: _Features, b: _Features) -> float:
@@ -158,12 +195,12 @@ def probability(a: _Features, b: _Features) -> float:
     if guarded(a, b):
         return 0.0
     m = model()
-    weights = dict(zip(FEATURES, m.weights, strict=True))
-    z = m.bias + sum(weights[k] * v for k, v in cheap_features(a, b).items())
-    need = math.log(m.threshold / (1 - m.threshold))
-    # Each overlap is at most the smaller set over the larger (Dice: 2 min / sum).
-    bound = z + sum(max(0.0, weights[k]) for k in _TEXT)
-    if bound < need:
+    cheap, text = m.weights[: len(CHEAP)], m.weights[len(CHEAP) :]
+    z = m.bias + sum(w * v for w, v in zip(cheap, _cheap(a, b), strict=True))
+    # Most candidates fall short even with every overlap at its bound: their set
+    # intersections are never computed.
+    bound = sum(max(0.0, w) * v for w, v in zip(text, _bounds(a, b), strict=True))
+    if z + bound < m.logit:
         return 0.0
-    z += sum(weights[k] * v for k, v in text_features(a, b).items())
-    return 1 / (1 + math.exp(-z)) if z >= need else 0.0
+    z += sum(w * v for w, v in zip(text, _text(a, b), strict=True))
+    return 1 / (1 + math.exp(-z)) if z >= m.logit else 0.0
