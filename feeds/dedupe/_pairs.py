@@ -88,6 +88,11 @@ def guarded(a: _Features, b: _Features) -> bool:
         return True
     if a.ids and b.ids and a.ids.isdisjoint(b.ids):
         return True
+    if min(len(a.signals), len(b.signals)) < 3 and a.ids.isdisjoint(b.ids):
+        # A title of one or two content words names a topic, not an event (a tag
+        # page's "البتراء" against a post about Petra): without an entity in common,
+        # as in the exact tier, it says too little to link.
+        return True
     # a leak and the announcement it anticipated are two stories (issue 19)
     return {a.modality, b.modality} == _LEAK_AND_LAUNCH
 
