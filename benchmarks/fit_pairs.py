@@ -27,10 +27,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import storyset  # noqa: E402
+import storyset
 
-from feeds import dedupe  # noqa: E402
-from feeds.dedupe import _pairs  # noqa: E402
+from feeds import dedupe
+from feeds.dedupe import _pairs
 
 OUT = Path(__file__).resolve().parent.parent / "feeds" / "data" / "pair_weights.tsv"
 SETS = ("tune", "clustering")
@@ -117,8 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report(1 / (1 + np.exp(-(x @ w + b))), y)
     lines = [
         "# Pair scorer weights (feeds/dedupe/_pairs.py), written by benchmarks/fit_pairs.py",
-        f"# fitted on {', '.join(names)}: {len(y)} pairs, {int(y.sum())} positive, "
-        f"l2 {args.l2}",
+        f"# fitted on {', '.join(names)}: {len(y)} pairs, {int(y.sum())} positive, l2 {args.l2}",
         *(f"{name}\t{weight:.4f}" for name, weight in zip(_pairs.FEATURES, w, strict=True)),
         f"bias\t{b:.4f}",
         f"threshold\t{args.threshold}",

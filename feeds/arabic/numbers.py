@@ -40,10 +40,8 @@ _TENS = {
     "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90,
 }  # fmt: skip
 _HUNDREDS = {"مئه": 100, "مائه": 100, "مئتي": 200, "مائتي": 200, "مئتين": 200, "مائتين": 200}
-_HUNDREDS.update(
-    {f"{u}{h}": n * 100 for u, n in (("ثلاث", 3), ("اربع", 4), ("خمس", 5), ("ست", 6),
-     ("سبع", 7), ("ثمان", 8), ("تسع", 9)) for h in ("مئه", "مائه")}  # fmt: skip
-)
+_HUNDRED_UNITS = {"ثلاث": 3, "اربع": 4, "خمس": 5, "ست": 6, "سبع": 7, "ثمان": 8, "تسع": 9}
+_HUNDREDS.update({f"{u}{h}": n * 100 for u, n in _HUNDRED_UNITS.items() for h in ("مئه", "مائه")})
 # Multipliers; a dual ("مليوني", "ألفين") stands alone for two of them.
 _MULTIPLIERS = {
     "الف": 1e3, "الاف": 1e3, "الفا": 1e3, "مليون": 1e6, "ملايين": 1e6, "مليونا": 1e6,
@@ -75,25 +73,27 @@ _ALSO_WORDS = frozenset({"ايه", "اي"})
 # Latin suffixes: a multiplier (10bn) or a unit (3nm, 5000mah) make a value, not a model.
 _SUFFIX_MULTIPLIERS = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12}
 _UNIT_SUFFIXES = frozenset(
-    "nm mm cm km mah gb tb mb mp hz khz mhz ghz w kw mw gw kwh mwh fps ms".split()
+    "nm mm cm km mah gb tb mb mp hz khz mhz ghz w kw mw gw kwh mwh fps ms".split()  # noqa: SIM905
 )
 # Not ال: "الربع الثاني" is a quarter of the year, "بالمئة" a percent sign.
 # Series names spelt in Arabic before a model number: "زد فولد 7" is "Z Fold7".
-_SERIES = frozenset("فولد فليب نوت تاب ووتش واتش رايزن اكسينوس تينسور هيليو ديمنسيتي".split())
+_SERIES = frozenset(
+    "فولد فليب نوت تاب ووتش واتش رايزن اكسينوس تينسور هيليو ديمنسيتي".split()  # noqa: SIM905
+)
 _PERCENT_WORDS = frozenset({"المئه", "المائه", "بالمئه", "بالمائه", "percent"})
 _CURRENCIES = frozenset(
     """دولار دولارا دولارات يورو ريال ريالا ريالات درهم دراهم جنيه جنيها جنيهات دينار
-    دينارا ين يوان روبيه ليره dollars dollar euros euro usd""".split()
+    دينارا ين يوان روبيه ليره dollars dollar euros euro usd""".split()  # noqa: SIM905
 )
 _PROCLITICS = ("وب", "و", "ف", "ب", "ل", "ك")
 # After a product's name a number is its model ("آيفون 17 برو") unless a unit follows.
 _UNIT_WORDS = frozenset(
     """نانومتر ملم مم سم ميجابكسل ميغابكسل ميجا ميغا هرتز واط وات بوصه انش جيجابايت
     جيجا غيغابايت تيرابايت ميجاواط ميغاواط مللي ملي امبير ساعه ساعات دقيقه دقائق يوم
-    يوما ايام سنه سنوات عاما شهر اشهر دولار دولارا يورو ريال درهم جنيه""".split()
+    يوما ايام سنه سنوات عاما شهر اشهر دولار دولارا يورو ريال درهم جنيه""".split()  # noqa: SIM905
 )
 
-_MIXED = re.compile(r"[0-9.]+|[a-z+#]+|[^\sa-z0-9.+#]+")
+_MIXED = re.compile(r"[a-z0-9.+#]+|[^\sa-z0-9.+#]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+")  # 18.000 and 1.234.567: thousands groups
 _MODEL = re.compile(r"([a-z]*)(\d+(?:\.\d+)?)([a-z]*)")
@@ -114,7 +114,7 @@ class Quantities(NamedTuple):
 
 def split_scripts(word: str) -> list[str]:
     """A token cut where Arabic letters meet Latin letters or digits ("ب10", "وamd")."""
-    if not _ARABIC.search(word) or word.isalpha() and not any(c < "\u0600" for c in word):
+    if not _ARABIC.search(word) or (word.isalpha() and not any(c < "\u0600" for c in word)):
         return [word]
     return _MIXED.findall(word)
 
@@ -203,10 +203,10 @@ def _read_digits(
         return j + 1
     if _YEAR.fullmatch(word) and following not in _MULTIPLIERS:
         return j
-    if j == i + 1 and i > 0 and (_get(products, i - 1) or _latin_word(words[i - 1])):
-        if following not in _MULTIPLIERS and following not in _UNIT_WORDS:
-            models.append(word)  # آيفون 17, RTX 5090
-            return j
+    named = i > 0 and (_get(products, i - 1) or _latin_word(words[i - 1]))
+    if j == i + 1 and named and following not in _MULTIPLIERS and following not in _UNIT_WORDS:
+        models.append(word)  # آيفون 17, RTX 5090
+        return j
     return _scaled(words, i, j, float(word.replace(".", "", word.count(".") - 1)), values)
 
 
@@ -287,11 +287,13 @@ def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Va
 
 
 def _kind(words: Sequence[str], i: int, j: int) -> str:
-    """"%" when a percent sign or word follows token j - 1 or "نسبة" comes before token
-    i; "$" when a currency follows; "" otherwise."""
+    """The kind of the value read from tokens i to j: "%" when a percent sign or word
+    follows or "نسبة" comes before, "$" when a currency follows, "" otherwise."""
     nxt = words[j] if j < len(words) else ""
-    if nxt == "%" or _bare(nxt) in _PERCENT_WORDS or (
-        nxt == "في" and j + 1 < len(words) and words[j + 1] in _PERCENT_WORDS
+    if (
+        nxt == "%"
+        or _bare(nxt) in _PERCENT_WORDS
+        or (nxt == "في" and j + 1 < len(words) and words[j + 1] in _PERCENT_WORDS)
     ):
         return "%"
     if _bare(nxt) in _CURRENCIES:
@@ -305,8 +307,11 @@ def _round(value: float) -> float:
 
 
 def comparable(a: Value, b: Value) -> bool:
-    """Whether two values are of one kind (a kind not known is any kind)."""
-    return a[0] == b[0] or not a[0] or not b[0]
+    """Whether two values are of one kind. A share is always marked (%, في المئة,
+    نسبة), so it compares only with a share; an amount of no known kind may be money."""
+    if a[0] == b[0]:
+        return True
+    return "%" not in (a[0], b[0]) and not (a[0] and b[0])
 
 
 def same_value(a: Value, b: Value) -> bool:

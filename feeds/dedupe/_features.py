@@ -12,7 +12,6 @@ import binascii
 import functools
 import hashlib
 import json
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,20 +30,12 @@ from ._pairs import probability
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
 SHINGLE = 5  # characters; n = 5 keeps precision on long near-verbatim text (5c)
-# Rewrite-tier thresholds on (title 4-gram Jaccard + title/lead word Dice) / 2. Rewritten
-# Arabic headlines of one story score only 0.1-0.4 (research/arabic.md 5b), so the
-# thresholds are low and the guards do the separating; the more the two articles agree
-# on specifics, the less text overlap is needed.
-LINK_FIGURES = 0.12  # they share an entity and a number or model number
-LINK_ENTITY = 0.15  # they share an entity
-LINK_BARE = 0.30  # neither names a known entity
-LINK_OTHER_SUBJECT = 0.35  # the titles lead with different companies
 
 
 # Latin words of product lines and headlines that name no one ("Galaxy S25 Ultra").
 _LATIN_COMMON = frozenset(
     """pro max ultra plus mini air lite edge new the and for with from series beta app
-    update official leak ai""".split()
+    update official leak ai""".split()  # noqa: SIM905
 )
 # Regulators and governments: named first in a headline about the company they act on.
 _REGULATORS = frozenset(["eu"])
@@ -141,9 +132,9 @@ class _Features:
     """
 
     __slots__ = (
-        "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title", "_words", "figures", "ids",
-        "lead_figures", "lead_model_numbers", "lead_values", "model_numbers", "modality", "subject", "title_ids",
-        "title_roots", "values",
+        "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title", "_words",
+        "figures", "ids", "lead_figures", "lead_model_numbers", "lead_values", "modality",
+        "model_numbers", "subject", "title_ids", "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
@@ -198,7 +189,6 @@ class _Features:
             self._words = self.signals.union(words)
         return self._words
 
-
     @property
     def latin(self) -> frozenset[str]:
         """The title's Latin words that name something (not a model token or "pro")."""
@@ -220,7 +210,10 @@ class _Features:
         """Whether this article uses every one of the Latin names, in either script."""
         words = self.words
         for name in latin:
-            if name not in words and (len(form := skeleton(name)) < 2 or form not in self.skeletons):
+            if name in words:
+                continue
+            form = skeleton(name)
+            if len(form) < 2 or form not in self.skeletons:
                 return False
         return True
 
@@ -237,6 +230,8 @@ def _as_numbers(models: frozenset[str]) -> tuple[Value, ...]:
 
 
 def _values(stored: list[list[object]]) -> tuple[Value, ...]:
+    if not stored:  # most titles and many leads: no tuple to build
+        return ()
     return tuple((str(kind), float(amount)) for kind, amount in stored)  # type: ignore[arg-type]
 
 
