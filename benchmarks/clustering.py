@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from feeds import pipeline
 from feeds.arabic.matching import match_key
 from feeds.dedupe import Member, Prepared, assign_pending
+from feeds.pipeline import _cluster
 from feeds.store import SCHEMA_VERSION, MatchRow, open_store
 from feeds.types import Article, DateSource, SourceConfig
 
@@ -269,7 +270,7 @@ def _store_file(name: str, stored: Sequence[Article], pending: Sequence[Article]
             store.assign([(a.id, "s" + a.id, True) for a in stored], stored[-1].published)
             # Classified, as every story a pass files is; an unclassified story would be
             # classified again by the timed pass (`Store.unclassified_stories`).
-            pipeline._classify(store, ["s" + a.id for a in stored])
+            _cluster._classify(store, ["s" + a.id for a in stored])
         store.save_articles(pending, pending[-1].published, derived)
     finally:
         store.close()
