@@ -49,6 +49,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from feeds.types import Article
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -84,20 +88,15 @@ class SetError(ValueError):
 # --------------------------------------------------------------------------- the product
 
 
-def cluster(rows: Sequence[Row]) -> dict[str, str]:
-    """Row id -> story id, after one pass's clustering over all of `rows` in a new store.
-
-    Every call into feeds' internals is here, so that a change to their signatures is
-    mended in one place. The pass's clock is an hour after the newest row.
-    """
-    from feeds import normalize, pipeline
-    from feeds.store import open_store
+def make_articles(rows: Sequence[Row]) -> tuple[list[Article], dict[str, str]]:
+    """The rows as a pass makes them (`normalize.article`), and article id -> row id."""
+    from feeds import normalize
     from feeds.types import ParsedEntry, ParsedFeed, SourceConfig
 
     now = max(r.published for r in rows) + timedelta(hours=1)
     sources = {r.source_url: SourceConfig(url=r.source_url, name=r.source) for r in rows}
     row_of: dict[str, str] = {}
-    articles = []
+    out = []
     for r in rows:
         entry = ParsedEntry(
             title=r.title, link=r.canonical_url, summary=html.escape(r.summary),
@@ -110,12 +109,30 @@ def cluster(rows: Sequence[Row]) -> dict[str, str]:
         if made.id in row_of:  # one source's URL twice: the store would keep one article
             raise SetError(f"{r.id}: the same article as {row_of[made.id]}")
         row_of[made.id] = r.id
-        articles.append(made)
+        out.append(made)
+    return out, row_of
+
+
+def cluster(rows: Sequence[Row]) -> dict[str, str]:
+    """Row id -> story id, after one pass's clustering over all of `rows` in a new store.
+
+    Every call into feeds' internals is here and in `make_articles`, so that a change to
+    their signatures is mended in one place. The pass's clock is an hour after the
+    newest row.
+    """
+    from feeds import pipeline
+    from feeds.store import open_store
+    from feeds.types import SourceConfig
+
+    now = max(r.published for r in rows) + timedelta(hours=1)
+    sources = {r.source_url: SourceConfig(url=r.source_url, name=r.source) for r in rows}
+    made, row_of = make_articles(rows)
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(str(Path(folder) / "feeds.db"))
         try:
             store.sync_sources(list(sources.values()))
-            store.save_articles(articles, now, {a.id: pipeline.derive(a) for a in articles})
+            derived = {a.id: pipeline.derive(a) for a in made}
+            store.save_articles(made, now, derived)
             pipeline.cluster(store, now, since=now)
             unfiled = [r.id for r in store.unassigned_match_rows()]
             filed = store.match_rows_since(min(r.published for r in rows))

@@ -102,7 +102,10 @@ _TAG = re.compile(r"<[^>]*>")
 # step 12: everything that is not a letter, digit, or a token-internal + # . is a space
 # ("_" is a \w character: it is made a space first, with str.replace, which leaves the
 # regex one character class instead of two alternatives at every character.)
-_PUNCT = re.compile(r"[^\w+#.]")
+_PUNCT = re.compile(r"[^\w+#.%]")
+# A percent sign (ASCII or Arabic ٪) is a token of its own: "17%" is "17 %", so that
+# figures know a share from a head count ("5%" against "3600 موظف").
+_PERCENT = re.compile(r"\s*[%\u066a]+\s*")
 # A run of dots not inside a token. The look-ahead only lets the search skip, in C, to
 # the next dot: without it the look-behind was tried at every character (5x slower).
 _LOOSE_DOTS = re.compile(r"(?=\.)(?:(?<!\w)\.+|\.+(?!\w))")
@@ -119,6 +122,8 @@ def match_key(text: str) -> str:
         text = _DECIMAL_SEP.sub(".", text)
         text = _THOUSANDS_SEP.sub("", text)
     text = text.casefold()
+    if "%" in text or "\u066a" in text:
+        text = _PERCENT.sub(" % ", text)
     text = _PUNCT.sub(" ", text.replace("_", " "))
     text = _LOOSE_DOTS.sub(" ", text)
     return " ".join(text.split())  # only " " is left of white space

@@ -11,10 +11,13 @@ Tiers, cheapest first (research/arabic.md 5c):
 2. Wire copies: MinHash LSH over character 5-grams of the title key plus lead; an
    estimated Jaccard >= `WIRE_JACCARD` links two articles.
 3. Rewrites: candidates from the LSH and from shared rare title tokens (day-bucketed
-   postings, so "rare" means rare around that date) are scored on title character
-   4-grams and title+lead words, after brand aliases (aliases.tsv) are folded to one id.
-   Guards: numbers and model numbers in the titles must agree when both titles have
-   some, and brand/product entities must overlap when both sides have some.
+   postings, so "rare" means rare around that date) are scored by a logistic pair
+   model (`_pairs`, weights fitted offline and shipped in pair_weights.tsv) over text
+   overlap, shared entities (aliases.tsv folded to one id), figures read as values
+   (`feeds.arabic.numbers`), which company each title leads with, and what each title
+   claims (`feeds.arabic.modality`). Guards: model numbers in the titles must agree
+   when both titles have some, brand/product entities must overlap when both sides
+   have some, and a leak never links with an announcement.
 
 The fuzzy tiers never link two articles of the same source, or two articles further
 apart than the window. An article joins the story whose member it matches best, and
@@ -29,7 +32,7 @@ the preparation until scoring replaces it by `_Features`, the overlaps compared)
 text keys) and the store keeps it beside the article (`articles.match_features`, the
 JSON text of `Prepared.dumps`), so rebuilding the index from stored articles recomputes
 none of it. A stored text is valid while it starts with the tag `_features._tag`: a
-digest of the format version ("prep2"), `NUM_PERM`, `SHINGLE`, `LEAD_CHARS`, the MinHash
+digest of the format version ("prep3"), `NUM_PERM`, `SHINGLE`, `LEAD_CHARS`, the MinHash
 scheme and the whole alias table. `Prepared.current` checks the tag, `Prepared.loads`
 refuses a text without it, and the pass recomputes any missing or stale text from the
 stored keys and writes it back before clustering (`pipeline`'s backfill). So editing
@@ -44,10 +47,6 @@ from __future__ import annotations
 
 from ._features import (
     LEAD_CHARS,
-    LINK_BARE,
-    LINK_ENTITY,
-    LINK_FIGURES,
-    LINK_OTHER_SUBJECT,
     NUM_PERM,
     SHINGLE,
     Prepared,
@@ -60,10 +59,6 @@ from ._representative import representative
 
 __all__ = [
     "LEAD_CHARS",
-    "LINK_BARE",
-    "LINK_ENTITY",
-    "LINK_FIGURES",
-    "LINK_OTHER_SUBJECT",
     "LSH_THRESHOLD",
     "NUM_PERM",
     "SHINGLE",

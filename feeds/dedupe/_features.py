@@ -12,40 +12,40 @@ import binascii
 import functools
 import hashlib
 import json
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from feeds.arabic.matching import strip_clitics
+from feeds.arabic.modality import modality
+from feeds.arabic.numbers import Value, quantities, split_scripts
+from feeds.arabic.skeleton import skeleton
 from feeds.classify import PhraseTable, read_table
+
+from ._pairs import probability
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
 SHINGLE = 5  # characters; n = 5 keeps precision on long near-verbatim text (5c)
-# Rewrite-tier thresholds on (title 4-gram Jaccard + title/lead word Dice) / 2. Rewritten
-# Arabic headlines of one story score only 0.1-0.4 (research/arabic.md 5b), so the
-# thresholds are low and the guards do the separating; the more the two articles agree
-# on specifics, the less text overlap is needed.
-LINK_FIGURES = 0.12  # they share an entity and a number or model number
-LINK_ENTITY = 0.15  # they share an entity
-LINK_BARE = 0.30  # neither names a known entity
-LINK_OTHER_SUBJECT = 0.35  # the titles lead with different companies
 
 
-_FIGURE = re.compile(r"[a-z]*\d+(?:\.\d+)?[a-z]*")
-_YEAR = re.compile(r"(?:19|20)\d\d")
-# A whole whitespace-separated word holding a digit; the look-behind starts a match only
-# at a word's start, so a long word without digits costs one scan, not one per character.
-_NUMERIC = re.compile(r"(?<!\S)\S*\d\S*")
+# Latin words of product lines and headlines that name no one ("Galaxy S25 Ultra").
+_LATIN_COMMON = frozenset(
+    """pro max ultra plus mini air lite edge new the and for with from series beta app
+    update official leak ai""".split()  # noqa: SIM905
+)
+# Regulators and governments: named first in a headline about the company they act on.
+_REGULATORS = frozenset(["eu"])
 _STOP = frozenset(
     """في من على الى إلى عن مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ان او أو ما لا لم لن
     قد كما حيث خلال عبر حول بين ضمن عند منذ حتى ثم كل اي وفي ومن وعلى وهو وهي هو هي بها به لها
     له فيها منها عليها انها انه كان كانت يكون تكون اكثر اقل جديد جديده جدد رسميا رسمي رسميه
     تعلن اعلن اعلنت يعلن تطلق اطلق اطلقت تكشف كشف كشفت عن تقدم قدمت تبدا بدات تعتزم شركه
-    شركات عملاق اليوم امس الان وفق بحسب حسب نحو يوم اسبوع عام العام مع الى""".split()  # noqa: SIM905
+    شركات عملاق اليوم امس الان وفق بحسب حسب نحو يوم اسبوع عام العام مع الى دولار دولارا
+    يورو مليون مليار ملايين مليارات الف الاف""".split()  # noqa: SIM905
 )
 
 
@@ -67,40 +67,60 @@ def _aliases() -> tuple[PhraseTable, Mapping[str, str]]:
 _strip = functools.lru_cache(maxsize=1 << 16)(strip_clitics)
 
 
-def _canon(key: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
-    """(tokens with aliases folded to "@id", entity ids with parents, figures)."""
+class _Canon(NamedTuple):
+    """What `_canon` reads of a matching key."""
+
+    tokens: tuple[str, ...]  # aliases folded to "@id", clitics stripped
+    ids: frozenset[str]  # entity ids, parents included
+    models: frozenset[str]  # model tokens ("s25", "9a", "17" of "iPhone 17")
+    values: tuple[Value, ...]  # amounts and shares (("", 6000.0), ("$", 5e11), ("%", 20.0))
+
+
+def _words(key: str) -> tuple[str, ...]:
+    """The key's words, cut where Arabic meets Latin or digits ("ب10", "وamd")."""
+    words = key.split()
+    if any(len(split_scripts(w)) > 1 for w in words):
+        return tuple(part for w in words for part in split_scripts(w))
+    return tuple(words)
+
+
+def _canon(key: str) -> _Canon:
     table, parents = _aliases()
-    words = tuple(key.split())
+    words = _words(key)
     hits = table.find(words)
     out: list[str] = []
+    marked: list[str] = []  # the words, each hit one "@id" token, for `quantities`
+    products: list[bool] = []
     ids = {h.value for h in hits}
     i = 0
     for hit in hits:
         out.extend(map(_strip, words[i : hit.start]))
+        marked.extend(words[i : hit.start])
+        products.extend([False] * (hit.start - i))
         out.append("@" + hit.value)
+        marked.append("@" + hit.value)
+        products.append(True)
         i = hit.end
     out.extend(map(_strip, words[i:]))
-    figs: set[str] = set()
-    # Figures come from the words outside the hits that hold a digit: few words do, so
-    # those are found in one pass over the key instead of one search per word.
-    numeric = set(_NUMERIC.findall(key))
-    if numeric:
-        inside = {j for h in hits for j in range(h.start, h.end)}
-        for j, word in enumerate(words):
-            if word in numeric and j not in inside:
-                figs.update(f for f in _FIGURE.findall(word) if not _YEAR.fullmatch(f))
+    marked.extend(words[i:])
+    found = quantities(marked, products)
     ids.update([parents[x] for x in ids if x in parents])
-    return tuple(out), frozenset(ids), frozenset(figs)
+    return _Canon(tuple(out), frozenset(ids), frozenset(found.models), found.values)
 
 
 def entities(key: str) -> frozenset[str]:
     """Canonical brand/product ids named in a matching key (parents included)."""
-    return _canon(key)[1]
+    return _canon(key).ids
 
 
 def figures(key: str) -> frozenset[str]:
-    """Numbers, amounts and model numbers in a matching key ("17", "s25", "10.5"), no years."""
-    return _canon(key)[2]
+    """Model tokens in a matching key ("17" of "آيفون 17", "s25", "9a"); no amounts."""
+    return _canon(key).models
+
+
+def values(key: str) -> tuple[Value, ...]:
+    """Amounts and shares in a matching key, as (kind, number): "6 آلاف" is ("", 6000.0)."""
+    return _canon(key).values
 
 
 class _Features:
@@ -112,8 +132,9 @@ class _Features:
     """
 
     __slots__ = (
-        "_grams", "_lead", "_signals", "_title", "_words", "figures", "ids", "subject",
-        "title_ids",
+        "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title", "_words",
+        "figures", "ids", "lead_figures", "lead_model_numbers", "lead_values", "modality",
+        "model_numbers", "subject", "title_ids", "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
@@ -122,11 +143,21 @@ class _Features:
         self._signals: frozenset[str] | None = None
         self._grams: frozenset[str] | None = None
         self._words: frozenset[str] | None = None
+        self._residual: frozenset[str] | None = None
+        self._skeletons: frozenset[str] | None = None
         self.title_ids = prepared.title_ids
         self.ids = prepared.ids
         self.figures = prepared.figures
-        # the company the title leads with (root of its first entity)
+        self.values = prepared.values
+        self.lead_figures = prepared.lead_figures
+        self.lead_values = prepared.lead_values
+        # the model tokens that are bare numbers, as amounts ("17" of "آيفون 17")
+        self.model_numbers = _as_numbers(prepared.figures)
+        self.lead_model_numbers = _as_numbers(prepared.lead_figures)
+        # the company the title leads with (root of its first entity), and every root
         self.subject = _subject(prepared.title)
+        self.title_roots = frozenset([_root(i) for i in prepared.title_ids])
+        self.modality = modality(prepared.title)
 
     @property
     def signals(self) -> frozenset[str]:
@@ -158,10 +189,62 @@ class _Features:
             self._words = self.signals.union(words)
         return self._words
 
+    @property
+    def latin(self) -> frozenset[str]:
+        """The title's Latin words that name something (not a model token or "pro")."""
+        return frozenset(
+            [t for t in self._title if t.isascii() and t.isalpha() and len(t) > 2
+             and t not in _LATIN_COMMON]
+        )  # fmt: skip
+
+    @property
+    def skeletons(self) -> frozenset[str]:
+        """Consonant skeletons of the Arabic words of title + lead (`arabic.skeleton`)."""
+        if self._skeletons is None:
+            self._skeletons = frozenset(
+                [skeleton(w) for w in self.words if w[0] != "@" and not w.isascii()]
+            )
+        return self._skeletons
+
+    def names(self, latin: frozenset[str]) -> bool:
+        """Whether this article uses every one of the Latin names, in either script."""
+        words = self.words
+        for name in latin:
+            if name in words:
+                continue
+            form = skeleton(name)
+            if len(form) < 2 or form not in self.skeletons:
+                return False
+        return True
+
+    @property
+    def residual(self) -> frozenset[str]:
+        """`words` without entity tokens: what the two say about the entity."""
+        if self._residual is None:
+            self._residual = frozenset([w for w in self.words if w[0] != "@"])
+        return self._residual
+
+
+def _as_numbers(models: frozenset[str]) -> tuple[Value, ...]:
+    return tuple(sorted(("", float(m)) for m in models if m.replace(".", "", 1).isdigit()))
+
+
+def _values(stored: list[list[object]]) -> tuple[Value, ...]:
+    if not stored:  # most titles and many leads: no tuple to build
+        return ()
+    return tuple((str(kind), float(amount)) for kind, amount in stored)  # type: ignore[arg-type]
+
 
 def _signals(title: tuple[str, ...]) -> frozenset[str]:
     """The title's content words (not interned: the title tuple keeps them anyway)."""
     return frozenset([t for t in title if len(t) > 1 and t not in _STOP])
+
+
+def _root(ident: str) -> str:
+    parents = _aliases()[1]
+    while ident in parents:
+        ident = parents[ident]
+    return ident
 
 
 def _subject(title: tuple[str, ...]) -> str | None:
@@ -170,14 +253,11 @@ def _subject(title: tuple[str, ...]) -> str | None:
     Arabic headlines open with their subject ("شاومي تطلق ..."). Two titles that lead
     with different companies are usually different events even when they mention each
     other ("Xiaomi 17 ships with Snapdragon 8" vs "Qualcomm announces Snapdragon 8").
+    A regulator is not a subject: "المفوضية الأوروبية تغرم آبل" is about Apple.
     """
-    parents = _aliases()[1]
     for token in title[:3]:
-        if token.startswith("@"):
-            ident = token[1:]
-            while ident in parents:
-                ident = parents[ident]
-            return ident
+        if token.startswith("@") and token[1:] not in _REGULATORS:
+            return _root(token[1:])
     return None
 
 
@@ -241,7 +321,7 @@ def _tag() -> str:
     the alias table and of the format's version ("prep2") and parameters. Bump the
     version whenever `Prepared.of` would make something else from the same keys."""
     table = "\n".join("\t".join(r) for r in read_table("aliases.tsv"))
-    spec = f"prep2 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_SCHEME}\n{table}"
+    spec = f"prep3 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_SCHEME}\n{table}"
     return hashlib.sha1(spec.encode()).hexdigest()[:12]
 
 
@@ -261,23 +341,31 @@ class Prepared:
     lead: str
     title_ids: frozenset[str]
     ids: frozenset[str]
-    figures: frozenset[str]
+    figures: frozenset[str]  # the title's model tokens: two titles' must not clash
+    values: tuple[Value, ...]  # the title's amounts and shares
+    lead_figures: frozenset[str]  # model tokens of the lead (which starts with the title)
+    lead_values: tuple[Value, ...]
     signature: bytes  # NUM_PERM MinHash values, little-endian uint32
 
     @classmethod
     def of(cls, title_key: str, text_key: str) -> Prepared:
-        title, title_ids, figs = _canon(title_key)
-        lead, lead_ids, _ = _canon(_lead(text_key))
+        title = _canon(title_key)
+        lead = _canon(_lead(text_key))
         return cls(
-            title, " ".join(lead), title_ids, title_ids | lead_ids, figs,
+            title.tokens, " ".join(lead.tokens), title.ids, title.ids | lead.ids,
+            title.models, title.values, lead.models, lead.values,
             _signature(title_key, text_key),
         )  # fmt: skip
 
     def dumps(self) -> str:
         """A JSON text for the store; `loads` refuses it once the alias table changes."""
         sig = base64.b64encode(self.signature).decode("ascii")
-        parts = [list(self.title), self.lead, sorted(self.title_ids), sorted(self.ids)]
-        return json.dumps([_tag(), *parts, sorted(self.figures), sig], ensure_ascii=False)
+        parts = [
+            list(self.title), self.lead, sorted(self.title_ids), sorted(self.ids),
+            sorted(self.figures), list(self.values), sorted(self.lead_figures),
+            list(self.lead_values),
+        ]  # fmt: skip
+        return json.dumps([_tag(), *parts, sig], ensure_ascii=False)
 
     @staticmethod
     def current(text: str | None) -> bool:
@@ -290,12 +378,12 @@ class Prepared:
         if not text:
             return None
         data = json.loads(text)
-        if not isinstance(data, list) or len(data) != 7 or data[0] != _tag():
+        if not isinstance(data, list) or len(data) != 10 or data[0] != _tag():
             return None
-        _, title, lead, title_ids, ids, figs, sig = data
+        _, title, lead, title_ids, ids, figs, vals, lead_figs, lead_vals, sig = data
         return cls(
             tuple(title), lead, frozenset(title_ids), frozenset(ids), frozenset(figs),
-            binascii.a2b_base64(sig),
+            _values(vals), frozenset(lead_figs), _values(lead_vals), binascii.a2b_base64(sig),
         )  # fmt: skip
 
     def signals(self) -> frozenset[str]:
@@ -307,33 +395,6 @@ class Prepared:
 
 
 def _score(a: _Features, b: _Features) -> float:
-    """Rewrite-tier score of two articles, 0.0 when a guard fails or it is too low."""
-    # isdisjoint, not `&`: no set is built for the guards, which end most comparisons.
-    if a.figures and b.figures and a.figures.isdisjoint(b.figures):
-        return 0.0
-    if a.title_ids and b.title_ids and a.title_ids.isdisjoint(b.title_ids):
-        return 0.0
-    if a.ids and b.ids and a.ids.isdisjoint(b.ids):
-        return 0.0
-    if a.subject and b.subject and a.subject != b.subject:
-        need = LINK_OTHER_SUBJECT
-    elif not a.ids.isdisjoint(b.ids):
-        need = LINK_ENTITY if a.figures.isdisjoint(b.figures) else LINK_FIGURES
-    elif len(a.signals & b.signals) < 2:
-        # No entity in common: one shared title word (often a generic one, "خوارزمية")
-        # plus a boilerplate lead is not a story; rewrites share several title words.
-        return 0.0
-    else:
-        need = LINK_BARE
-    # The overlaps can be no larger than the smaller set: when even that bound falls
-    # short, skip the set intersections (most candidates from the postings end here).
-    a_grams, b_grams, a_words, b_words = a.grams, b.grams, a.words, b.words
-    ga, gb, wa, wb = len(a_grams), len(b_grams), len(a_words), len(b_words)
-    bound = (min(ga, gb) / (max(ga, gb) or 1) + 2 * min(wa, wb) / ((wa + wb) or 1)) / 2
-    if bound < need:
-        return 0.0
-    shared = len(a_grams & b_grams)
-    title = shared / ((ga + gb - shared) or 1)  # the union's size, without building it
-    words = 2 * len(a_words & b_words) / ((wa + wb) or 1)
-    score = (title + words) / 2
-    return score if score >= need else 0.0
+    """Rewrite-tier score of two articles: the link's probability (`_pairs`), or 0.0
+    when a guard fails or it falls below the model's threshold."""
+    return probability(a, b)

@@ -1,0 +1,320 @@
+"""Figures in a matching key, as values: amounts and model numbers compared by meaning.
+
+Headlines of one story write the same figure many ways: "6 آلاف", "ستة آلاف" and "6000";
+"18 ألف", "18,000" (the key has "18 000") and "ثمانية عشر ألف"; "نصف تريليون" and "500
+مليار"; "خُمس" and "20%"; "إس ٢٥" and "S25"; "9 إيه" and "9a". `quantities` reads the
+tokens of a matching key (`feeds.arabic.matching.match_key`) into two kinds:
+
+- model tokens (strings): a number that names a product ("s25", "9a", "gb300", "17" of
+  "iPhone 17"), which must agree between two articles about one product;
+- values: an amount with its multiplier applied (6000.0, 5e11), a bare fraction as a
+  percentage (خمس = 20.0), each with its kind: "%" for a share, "$" for money (any
+  currency), "" otherwise; two articles may or may not both quote one. A share and a
+  head count are not comparable ("5%" and "3600 موظف" can be one story).
+
+Pure: no I/O; the word tables are small and live here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+__all__ = [
+    "NUMBER_WORDS", "Quantities", "Value", "comparable", "quantities", "same_value",
+    "split_scripts",
+]  # fmt: skip
+
+# Number words after match_key's folding (ة -> ه, ى -> ي, أ/إ/آ -> ا).
+_UNITS = {
+    "اثنان": 2, "اثنين": 2, "اثنتين": 2, "اثنتان": 2, "ثلاث": 3,
+    "ثلاثه": 3, "اربع": 4, "اربعه": 4, "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7,
+    "ثمان": 8, "ثماني": 8, "ثمانيه": 8, "تسع": 9, "تسعه": 9, "عشر": 10, "عشره": 10,
+    "اثنا": 2, "اثني": 2,
+}  # fmt: skip
+_TENS = {
+    "عشرون": 20, "عشرين": 20, "ثلاثون": 30, "ثلاثين": 30, "اربعون": 40, "اربعين": 40,
+    "خمسون": 50, "خمسين": 50, "ستون": 60, "ستين": 60, "سبعون": 70, "سبعين": 70,
+    "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90,
+}  # fmt: skip
+_HUNDREDS = {"مئه": 100, "مائه": 100, "مئتي": 200, "مائتي": 200, "مئتين": 200, "مائتين": 200}
+_HUNDRED_UNITS = {"ثلاث": 3, "اربع": 4, "خمس": 5, "ست": 6, "سبع": 7, "ثمان": 8, "تسع": 9}
+_HUNDREDS.update({f"{u}{h}": n * 100 for u, n in _HUNDRED_UNITS.items() for h in ("مئه", "مائه")})
+# Multipliers; a dual ("مليوني", "ألفين") stands alone for two of them.
+_MULTIPLIERS = {
+    "الف": 1e3, "الاف": 1e3, "الفا": 1e3, "مليون": 1e6, "ملايين": 1e6, "مليونا": 1e6,
+    "مليار": 1e9, "مليارات": 1e9, "مليارا": 1e9, "بليون": 1e9, "تريليون": 1e12,
+    "تريليونات": 1e12, "million": 1e6, "millions": 1e6, "billion": 1e9, "billions": 1e9,
+    "trillion": 1e12, "thousand": 1e3,
+}  # fmt: skip
+_DUALS = {
+    "الفين": 2e3, "الفان": 2e3, "مليوني": 2e6, "مليونين": 2e6, "مليونان": 2e6,
+    "ملياري": 2e9, "مليارين": 2e9, "ملياران": 2e9, "تريليوني": 2e12, "تريليونين": 2e12,
+}  # fmt: skip
+# A plural multiplier alone ("آلاف الموظفين", "ملايين المغاربة") is no figure.
+_VAGUE = frozenset({"الاف", "ملايين", "مليارات", "تريليونات", "millions", "billions"})
+# Fractions: of a multiplier ("ربع مليار") they scale it; alone they are a share, as a
+# percentage ("خمس الوظائف" = 20%).
+_FRACTIONS = {"نصف": 0.5, "ثلث": 1 / 3, "ربع": 0.25, "خمس": 0.2}
+# خمس is also "five" (خمس سنوات); it is the fraction before a definite or possessed noun.
+_FIVE_OR_FIFTH = "خمس"
+_POSSESSED = ("ها", "هم", "هن", "ه", "نا", "كم")
+# Latin letters as Arabic spells them beside a model number ("إس 25", "9 إيه", "5 جي").
+# Words that are also common Arabic words (في "in", ان "that", او "or") are left out.
+_LETTER_NAMES: dict[str, tuple[str, ...]] = {
+    "اس": ("s",), "ايه": ("a",), "اي": ("e", "a"), "بي": ("b",), "جي": ("g",),
+    "اكس": ("x",), "زد": ("z",), "ام": ("m",), "تي": ("t",), "دي": ("d",), "سي": ("c",),
+    "كيو": ("q",), "ار": ("r",), "اتش": ("h",), "يو": ("u",), "كي": ("k",),
+}  # fmt: skip
+# Letter names that are also words after a number (Egyptian إيه "what", أي "any").
+_ALSO_WORDS = frozenset({"ايه", "اي"})
+# Latin suffixes: a multiplier (10bn) or a unit (3nm, 5000mah) make a value, not a model.
+_SUFFIX_MULTIPLIERS = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12}
+_UNIT_SUFFIXES = frozenset(
+    "nm mm cm km mah gb tb mb mp hz khz mhz ghz w kw mw gw kwh mwh fps ms".split()  # noqa: SIM905
+)
+# Not ال: "الربع الثاني" is a quarter of the year, "بالمئة" a percent sign.
+# Series names spelt in Arabic before a model number: "زد فولد 7" is "Z Fold7".
+_SERIES = frozenset(
+    "فولد فليب نوت تاب ووتش واتش رايزن اكسينوس تينسور هيليو ديمنسيتي".split()  # noqa: SIM905
+)
+_PERCENT_WORDS = frozenset({"المئه", "المائه", "بالمئه", "بالمائه", "percent"})
+_CURRENCIES = frozenset(
+    """دولار دولارا دولارات يورو ريال ريالا ريالات درهم دراهم جنيه جنيها جنيهات دينار
+    دينارا ين يوان روبيه ليره dollars dollar euros euro usd""".split()  # noqa: SIM905
+)
+_PROCLITICS = ("وب", "و", "ف", "ب", "ل", "ك")
+# After a product's name a number is its model ("آيفون 17 برو") unless a unit follows.
+_UNIT_WORDS = frozenset(
+    """نانومتر ملم مم سم ميجابكسل ميغابكسل ميجا ميغا هرتز واط وات بوصه انش جيجابايت
+    جيجا غيغابايت تيرابايت ميجاواط ميغاواط مللي ملي امبير ساعه ساعات دقيقه دقائق يوم
+    يوما ايام سنه سنوات عاما شهر اشهر دولار دولارا يورو ريال درهم جنيه""".split()  # noqa: SIM905
+)
+
+_MIXED = re.compile(r"[a-z0-9.+#]+|[^\sa-z0-9.+#]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+")  # 18.000 and 1.234.567: thousands groups
+_MODEL = re.compile(r"([a-z]*)(\d+(?:\.\d+)?)([a-z]*)")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
+#: (kind, amount): ("%", 17.0), ("$", 5e11), ("", 6000.0)
+Value = tuple[str, float]
+
+
+class Quantities(NamedTuple):
+    """What `quantities` reads of a key: model tokens and values, each in text order."""
+
+    models: tuple[str, ...]
+    values: tuple[Value, ...]
+
+
+def split_scripts(word: str) -> list[str]:
+    """A token cut where Arabic letters meet Latin letters or digits ("ب10", "وamd")."""
+    if not _ARABIC.search(word) or (word.isalpha() and not any(c < "\u0600" for c in word)):
+        return [word]
+    return _MIXED.findall(word)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _bare(word: str) -> str:
+    """`word` without a proclitic when that leaves a number word ("بنصف", "وستة")."""
+    if word in _NUMBER_WORDS:
+        return word
+    for prefix in _PROCLITICS:
+        if word.startswith(prefix) and word[len(prefix) :] in _NUMBER_WORDS:
+            return word[len(prefix) :]
+    return word
+
+
+_NUMBER_WORDS = frozenset(
+    [*_UNITS, *_TENS, *_HUNDREDS, *_MULTIPLIERS, *_DUALS, *_FRACTIONS, *_LETTER_NAMES]
+)
+#: The words `quantities` may read a figure from, bare (a key without a digit and
+#: without any of these, clitics aside, has no figure).
+NUMBER_WORDS = _NUMBER_WORDS
+
+
+def quantities(words: Sequence[str], products: Sequence[bool] = ()) -> Quantities:
+    """Model tokens and values of the tokens of a matching key.
+
+    `products[i]` says that token i ends a product's name (an alias hit such as
+    "iPhone"): a bare number after it is the product's model number ("آيفون 17"), as is
+    a number after a Latin word ("RTX 5090"). Years (1900-2099) are neither.
+    """
+    models: list[str] = []
+    values: list[Value] = []
+    i, n = 0, len(words)
+    while i < n:
+        i = _read(words, products, i, models, values)
+    return Quantities(tuple(dict.fromkeys(models)), tuple(dict.fromkeys(values)))
+
+
+def _read(
+    words: Sequence[str], products: Sequence[bool], i: int, models: list[str], values: list[Value]
+) -> int:
+    """Read the figure starting at token i, if any; the index of the next token."""
+    word = words[i]
+    if word[0] == "@":  # a brand or product (its name may hold digits: "جي 42")
+        return i + 1
+    if word[0].isdigit():
+        return _read_digits(words, products, i, models, values)
+    if word.isascii():
+        if any(c.isdigit() for c in word):
+            _latin_model(word, models, values)
+        return i + 1
+    bare = _bare(word)
+    if bare in _LETTER_NAMES and i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1]):
+        models.extend(p + words[i + 1] for p in _LETTER_NAMES[bare])  # إس 25 -> s25
+        return i + 2
+    if bare in _DUALS:
+        values.append((_kind(words, i, i + 1), _DUALS[bare]))
+        return i + 1
+    if bare in _FRACTIONS:
+        return _read_fraction(words, i, bare, values)
+    number, j = _number_words(words, i)
+    if number is not None:
+        return _scaled(words, i, j, number, values)
+    return i + 1
+
+
+def _read_digits(
+    words: Sequence[str], products: Sequence[bool], i: int, models: list[str], values: list[Value]
+) -> int:
+    word = words[i]
+    if not _NUMBER.fullmatch(word) and not _GROUPED.fullmatch(word):
+        _latin_model(word, models, values)  # "9a", "16e"
+        return i + 1
+    j = i + 1
+    following = _bare(words[j]) if j < len(words) else ""
+    if _GROUPED.fullmatch(word) and following not in _MULTIPLIERS:
+        word = word.replace(".", "")  # 18.000 شريحة is 18000; 1.500 مليار is 1.5e9
+    # "18,000" is "18 000" in the key: three-digit groups after a short number join it
+    while word.isdigit() and len(word) <= 3 and j < len(words) and _is_group(words[j]):
+        word, j = word + words[j], j + 1
+    following = _bare(words[j]) if j < len(words) else ""
+    if following in _LETTER_NAMES and following not in _MULTIPLIERS:
+        models.extend(word + s for s in _LETTER_NAMES[following])  # 9 إيه -> 9a
+        if following in _ALSO_WORDS:
+            models.append(word)  # "ويندوز 10.. إيه المطلوب": "what", not a letter
+        return j + 1
+    if _YEAR.fullmatch(word) and following not in _MULTIPLIERS:
+        return j
+    named = i > 0 and (_get(products, i - 1) or _latin_word(words[i - 1]))
+    if j == i + 1 and named and following not in _MULTIPLIERS and following not in _UNIT_WORDS:
+        models.append(word)  # آيفون 17, RTX 5090
+        return j
+    return _scaled(words, i, j, float(word.replace(".", "", word.count(".") - 1)), values)
+
+
+def _is_group(word: str) -> bool:
+    return len(word) == 3 and word.isdigit()
+
+
+def _get(flags: Sequence[bool], i: int) -> bool:
+    return i < len(flags) and flags[i]
+
+
+def _latin_word(word: str) -> bool:
+    return (word.isascii() and word.isalpha()) or word in _SERIES
+
+
+def _latin_model(word: str, models: list[str], values: list[Value]) -> None:
+    """A Latin token holding digits: a model ("s25", "gb300", "fold7" -> "7") or, with a
+    multiplier or unit suffix, a value ("10bn", "3nm")."""
+    for m in _MODEL.finditer(word):
+        prefix, digits, suffix = m.groups()
+        if not prefix and suffix in _SUFFIX_MULTIPLIERS:
+            values.append(("", float(digits) * _SUFFIX_MULTIPLIERS[suffix]))
+        elif not prefix and suffix in _UNIT_SUFFIXES:
+            values.append(("", float(digits)))
+        elif not (prefix or suffix) and _YEAR.fullmatch(digits):
+            continue
+        else:
+            # A series name before the number is dropped ("fold7", "rtx5090" name the
+            # model as "Fold 7" and "RTX 5090" do); one or two letters are the model's.
+            models.append((prefix if len(prefix) <= 2 else "") + digits + suffix)
+
+
+def _read_fraction(words: Sequence[str], i: int, fraction: str, values: list[Value]) -> int:
+    share = _FRACTIONS[fraction]
+    nxt = _bare(words[i + 1]) if i + 1 < len(words) else ""
+    if nxt in _MULTIPLIERS and nxt not in _VAGUE:
+        amount = _round(share * _MULTIPLIERS[nxt])  # نصف تريليون, ربع مليار
+        values.append((_kind(words, i, i + 2), amount))
+        return i + 2
+    if fraction == _FIVE_OR_FIFTH and not _definite(words[i + 1] if i + 1 < len(words) else ""):
+        return _scaled(words, i, i + 1, 5.0, values)  # خمس سنوات
+    values.append(("%", _round(share * 100)))
+    return i + 1
+
+
+def _definite(word: str) -> bool:
+    return word.startswith(("ال", "لل")) or (len(word) > 3 and word.endswith(_POSSESSED))
+
+
+def _number_words(words: Sequence[str], i: int) -> tuple[float | None, int]:
+    """A number written in words from token i ("ستة", "ثمانيه عشر", "ثلاثمئه")."""
+    bare = _bare(words[i])
+    if bare in _HUNDREDS:
+        return float(_HUNDREDS[bare]), i + 1
+    if bare in _TENS:
+        return float(_TENS[bare]), i + 1
+    if bare not in _UNITS or bare in _LETTER_NAMES:
+        return None, i
+    number = _UNITS[bare]
+    nxt = _bare(words[i + 1]) if i + 1 < len(words) else ""
+    if number < 10 and nxt in ("عشر", "عشره"):
+        return float(number + 10), i + 2  # ثمانية عشر
+    if nxt == "و" and i + 2 < len(words) and _bare(words[i + 2]) in _TENS:
+        return float(number + _TENS[_bare(words[i + 2])]), i + 3
+    if nxt in _TENS:  # "خمسه وعشرين": the و is a clitic of the tens
+        return float(number + _TENS[nxt]), i + 2
+    return float(number), i + 1
+
+
+def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Value]) -> int:
+    """Append the number read from tokens i to j, times the multiplier at token j if
+    there is one, with its kind."""
+    nxt = _bare(words[j]) if j < len(words) else ""
+    if nxt in _MULTIPLIERS:
+        number, j = _round(number * _MULTIPLIERS[nxt]), j + 1
+    values.append((_kind(words, i, j), number))
+    return j
+
+
+def _kind(words: Sequence[str], i: int, j: int) -> str:
+    """The kind of the value read from tokens i to j: "%" when a percent sign or word
+    follows or "نسبة" comes before, "$" when a currency follows, "" otherwise."""
+    nxt = words[j] if j < len(words) else ""
+    if (
+        nxt == "%"
+        or _bare(nxt) in _PERCENT_WORDS
+        or (nxt == "في" and j + 1 < len(words) and words[j + 1] in _PERCENT_WORDS)
+    ):
+        return "%"
+    if _bare(nxt) in _CURRENCIES:
+        return "$"
+    return "%" if i > 0 and _bare(words[i - 1]) in ("نسبه", "بنسبه") else ""
+
+
+def _round(value: float) -> float:
+    """Six significant digits: 1/3 of 100 and 0.25e9 compare equal however computed."""
+    return float(f"{value:.6g}")
+
+
+def comparable(a: Value, b: Value) -> bool:
+    """Whether two values are of one kind. A share is always marked (%, في المئة,
+    نسبة), so it compares only with a share; an amount of no known kind may be money."""
+    if a[0] == b[0]:
+        return True
+    return "%" not in (a[0], b[0]) and not (a[0] and b[0])
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Whether two values are one figure: comparable and equal within 3% ("نحو 600
+    مليار" and 589 مليار)."""
+    return comparable(a, b) and abs(a[1] - b[1]) <= 0.03 * max(abs(a[1]), abs(b[1]))

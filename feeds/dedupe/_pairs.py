@@ -1,0 +1,223 @@
+"""The rewrite tier's pair scorer: a logistic model over a handful of pair features.
+
+Two articles that tell one story in other words share little text (rewritten Arabic
+headlines score 0.1-0.4 on any overlap), so no one threshold on overlap separates them
+from two stories about one product. Each pair is described by a few features (text
+overlap, shared entities and figures, which company the titles lead with, a leak
+against an announcement) and the link's probability is a logistic function of them,
+with weights fitted offline on the labelled tuning sets (`benchmarks/fit_pairs.py`)
+and shipped in feeds/data/pair_weights.tsv. Nothing is fitted at run time.
+
+Hard guards come first and end most comparisons: two titles whose model numbers clash
+("S25" against "S24"), or whose entities are disjoint, never link.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from feeds.arabic.modality import Modality
+from feeds.arabic.numbers import Value, comparable, same_value
+from feeds.classify import read_table
+
+if TYPE_CHECKING:
+    from ._features import _Features
+
+__all__ = [
+    "CHEAP", "FEATURES", "TEXT", "PairModel", "guarded", "model", "pair_features",
+    "probability",
+]  # fmt: skip
+
+#: The features that need no text overlap, then those that do (`_cheap`, `_text`).
+CHEAP = (
+    "shared_title_ids",  # both titles name one entity
+    "two_title_ids",  # both titles name the same two companies or more
+    "ids_jaccard",  # Jaccard of the entities of title + lead
+    "no_entities",  # neither names a known entity
+    "models_agree",  # the titles share a model token
+    "lead_models_agree",  # title + lead share one
+    "figures_agree",  # a title's amount is in the other's title or lead
+    "lead_figures_agree",  # the leads share an amount past a dozen ("CVE-2026-13370")
+    "figures_clash",  # both titles give amounts of one kind, and neither's is in the other
+    "other_subject",  # the titles lead with different companies, not both named
+    "leak_mismatch",  # one title is a leak or rumour, the other is not
+    "speculation_mismatch",  # one title says "may"/"report", the other does not
+    "both_hedged",  # two leaks or reports: about one product, often two stories
+)
+TEXT = (
+    "title_grams",  # Jaccard of the titles' character 4-grams (aliases folded)
+    "words",  # Dice of the content words of title + lead
+    "title_words",  # Dice of the titles' content words
+    "residual",  # Dice of title + lead words without entity tokens
+    "latin_unshared",  # a title's Latin word (a name) the other never uses, in any script
+)
+FEATURES = CHEAP + TEXT
+
+
+class PairModel(NamedTuple):
+    """Weights (in `FEATURES` order), intercept, and the probability that links."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    @property
+    def logit(self) -> float:
+        """The threshold as a log-odds: the weighted sum that links."""
+        return math.log(self.threshold / (1 - self.threshold))
+
+
+@functools.cache
+def model() -> PairModel:
+    """The shipped weights (feeds/data/pair_weights.tsv: name, weight)."""
+    rows = {row[0]: float(row[1]) for row in read_table("pair_weights.tsv")}
+    missing = [f for f in (*FEATURES, "bias", "threshold") if f not in rows]
+    if missing:
+        raise ValueError(f"pair_weights.tsv lacks {', '.join(missing)}")
+    return PairModel(tuple(rows[f] for f in FEATURES), rows["bias"], rows["threshold"])
+
+
+def guarded(a: _Features, b: _Features) -> bool:
+    """Whether a hard guard keeps the pair apart (the common ones first, with isdisjoint:
+    no set is built for them)."""
+    if a.figures and b.figures and a.figures.isdisjoint(b.figures):
+        return True
+    if a.title_ids and b.title_ids and a.title_ids.isdisjoint(b.title_ids):
+        return True
+    if a.ids and b.ids and a.ids.isdisjoint(b.ids):
+        return True
+    if a.ids.isdisjoint(b.ids) and _bare(a, b):
+        # No entity in common, and the titles say too little to link: a title of one
+        # or two content words names a topic, not an event (a Hugo tag page's "البحر
+        # الميت" against a post about the Dead Sea), and one shared title word over a
+        # lead of boilerplate is not a story unless title and lead share several words
+        # (on the tuning sets such pairs of one story share 6 or more, others 3 or fewer).
+        return True
+    # a leak and the announcement it anticipated are two stories (issue 19)
+    return {a.modality, b.modality} == _LEAK_AND_LAUNCH
+
+
+_BARE_WORDS = 5
+
+
+def _bare(a: _Features, b: _Features) -> bool:
+    if min(len(a.signals), len(b.signals)) < 3:
+        return True
+    return len(a.signals & b.signals) < 2 and len(a.words & b.words) < _BARE_WORDS
+
+
+_LEAK_AND_LAUNCH = {Modality.LEAK, Modality.OFFICIAL}
+_HEDGED = (Modality.LEAK, Modality.SPECULATIVE)
+
+
+def _jaccard(x: frozenset[str], y: frozenset[str]) -> float:
+    shared = len(x & y)
+    return shared / ((len(x) + len(y) - shared) or 1)
+
+
+def _dice(x: frozenset[str], y: frozenset[str]) -> float:
+    return 2 * len(x & y) / ((len(x) + len(y)) or 1)
+
+
+def _values_in(values: Sequence[Value], others: Sequence[Value]) -> bool:
+    return any(same_value(v, w) for v in values for w in others)
+
+
+def _figures_in(a: _Features, b: _Features) -> bool:
+    """Whether an amount in `a`'s title is in `b`'s title or lead, a bare model number
+    matching an amount ("برو 3" is an amount, "Pro 3" a model). Two model tokens that
+    agree are `models_agree`: they name the product, not a fact about it."""
+    if _values_in(a.values, b.lead_values) or _values_in(a.values, b.lead_model_numbers):
+        return True
+    return _values_in(a.model_numbers, b.lead_values)
+
+
+def _distinctive(values: Sequence[Value]) -> list[Value]:
+    """The amounts too large to recur by chance (leads are full of "3", "5", "12")."""
+    return [v for v in values if v[1] > 12]
+
+
+def _other_subject(a: _Features, b: _Features) -> bool:
+    """The titles lead with different companies, and neither title names the other's:
+    "هيوماين تتعاقد مع إنفيديا" and "Nvidia تزود HUMAIN" name the same two."""
+    if not (a.subject and b.subject) or a.subject == b.subject:
+        return False
+    return a.subject not in b.title_roots or b.subject not in a.title_roots
+
+
+def _cheap(a: _Features, b: _Features) -> list[float]:
+    """The `CHEAP` features, in order."""
+    agree = _figures_in(a, b) or _figures_in(b, a)
+    # Titles that quote figures of different kinds (a share, a head count) do not clash.
+    both = any(comparable(v, w) for v in a.values for w in b.values)
+    leak_a, leak_b = a.modality is Modality.LEAK, b.modality is Modality.LEAK
+    hedged_a, hedged_b = a.modality in _HEDGED, b.modality in _HEDGED
+    return [
+        float(not a.title_ids.isdisjoint(b.title_ids)),
+        float(len(a.title_roots & b.title_roots) > 1),
+        _jaccard(a.ids, b.ids),
+        float(not a.ids and not b.ids),
+        float(not a.figures.isdisjoint(b.figures)),
+        float(not a.lead_figures.isdisjoint(b.lead_figures)),
+        float(agree),
+        float(_values_in(_distinctive(a.lead_values), b.lead_values)),
+        float(both and not agree),
+        float(_other_subject(a, b)),
+        float(leak_a != leak_b),
+        float(hedged_a != hedged_b),
+        float(hedged_a and hedged_b),
+    ]
+
+
+def _text(a: _Features, b: _Features) -> list[float]:
+    """The `TEXT` features, in order."""
+    return [
+        _jaccard(a.grams, b.grams),
+        _dice(a.words, b.words),
+        _dice(a.signals, b.signals),
+        _dice(a.residual, b.residual),
+        float(not b.names(a.latin) or not a.names(b.latin)),
+    ]
+
+
+def _bounds(a: _Features, b: _Features) -> list[float]:
+    """An upper bound of each `TEXT` feature from set sizes alone: an overlap is at most
+    the smaller set (a Jaccard at most min / max, a Dice at most 2 min / sum)."""
+    ga, gb = len(a.grams), len(b.grams)
+    return [
+        min(ga, gb) / (max(ga, gb) or 1),
+        _dice_bound(len(a.words), len(b.words)),
+        _dice_bound(len(a.signals), len(b.signals)),
+        _dice_bound(len(a.residual), len(b.residual)),
+        1.0,
+    ]
+
+
+def _dice_bound(x: int, y: int) -> float:
+    return 2 * min(x, y) / ((x + y) or 1)
+
+
+def pair_features(a: _Features, b: _Features) -> tuple[float, ...] | None:
+    """The pair's features in `FEATURES` order, or None when a hard guard fails."""
+    if guarded(a, b):
+        return None
+    return (*_cheap(a, b), *_text(a, b))
+
+
+def probability(a: _Features, b: _Features) -> float:
+    """The link's probability, or 0.0 when a guard fails or it falls below threshold."""
+    if guarded(a, b):
+        return 0.0
+    m = model()
+    cheap, text = m.weights[: len(CHEAP)], m.weights[len(CHEAP) :]
+    z = m.bias + sum(w * v for w, v in zip(cheap, _cheap(a, b), strict=True))
+    # Most candidates fall short even with every overlap at its bound: their set
+    # intersections are never computed.
+    bound = sum(max(0.0, w) * v for w, v in zip(text, _bounds(a, b), strict=True))
+    if z + bound < m.logit:
+        return 0.0
+    z += sum(w * v for w, v in zip(text, _text(a, b), strict=True))
+    return 1 / (1 + math.exp(-z)) if z >= m.logit else 0.0
