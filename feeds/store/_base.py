@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 from ..types import Article, Filed, SourceConfig, SourceUpdate, Topics, Validators
 from . import _rows, _schema
+from ._ops import OpsRecords
 from ._rows import (
     ArticleRow,
     MatchRow,
@@ -38,7 +39,7 @@ _LISTED = ", ".join(
 )
 
 
-class Store(abc.ABC):
+class Store(OpsRecords, abc.ABC):
     """Sources, articles and stories: SQLite (a path) or PostgreSQL (a URL).
 
     `feeds.store.open_store` opens the backend a `database:` value names. Every method

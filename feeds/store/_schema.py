@@ -128,6 +128,33 @@ UPDATE articles SET story_id = NULL WHERE id IN (
 """
 
 
+# What the operator's health checks, metrics and status page read (feeds.health): when
+# the last pass of each runner ended, and each source's last success and last new
+# article, which its own row forgets at the next failure. Filled from what is known.
+_SCHEMA_OPS = """
+CREATE TABLE pass_log (
+    runner TEXT PRIMARY KEY,
+    pass_id TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    duration REAL NOT NULL,
+    sources INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE source_health (
+    url TEXT PRIMARY KEY,
+    last_success TEXT,
+    last_new TEXT
+);
+INSERT INTO source_health (url, last_new)
+    SELECT source_url, max(first_seen) FROM articles GROUP BY source_url;
+INSERT INTO source_health (url, last_success)
+    SELECT url, last_fetch FROM sources
+    WHERE last_outcome IN ('ok', 'not_modified', 'unchanged') AND last_fetch IS NOT NULL
+    ON CONFLICT (url) DO UPDATE SET last_success = excluded.last_success
+"""
+
+
 def statements(script: str, dialect: Dialect) -> list[str]:
     if dialect == "postgresql":
         # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
@@ -155,7 +182,7 @@ def _script(script: str) -> Migration:
 
 MIGRATIONS: tuple[Migration, ...] = tuple(
     map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6))
-)
+) + tuple(map(_script, (_SCHEMA_OPS,)))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Every table in foreign-key order (a row's parents come first), with its key and columns.
