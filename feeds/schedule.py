@@ -30,7 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import health, logs, pipeline
+from . import health, logs, pipeline, sdnotify
 from .errors import ConfigError, FeedsError, LockedError, Problem, PublishError
 from .guard import redact
 from .store import Store
@@ -262,15 +262,20 @@ async def _main(config: Config) -> int:
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:  # first, so a signal during start-up is a clean stop too
         loop.add_signal_handler(sig, _on_signal, stop, daemon)
+    notifier = sdnotify.Notifier()
+    stop_notice = loop.create_task(_notice_stop(stop, notifier))
     try:
         _preflight(config)
         servers = await _start_http(config, daemon.operator)
+        notifier.ready(f"ticking every {_period(config.schedule, datetime.now(UTC)):g} s")
         try:
             await _run_ticks(config, daemon, tick_trigger, stop)
         finally:
             for http in servers:
                 await http.stop()
             daemon.operator.close()
+            await notifier.close()
+            stop_notice.cancel()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
@@ -296,6 +301,12 @@ async def _run_ticks(
     finally:
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs via call_soon: let it
+
+
+async def _notice_stop(stop: asyncio.Event, notifier: sdnotify.Notifier) -> None:
+    """STOPPING=1 as soon as a signal starts the clean stop (the drain may take 20 s)."""
+    await stop.wait()
+    notifier.stopping()
 
 
 def _on_signal(stop: asyncio.Event, daemon: Daemon) -> None:

@@ -36,7 +36,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 # A worker is long-lived: it imports the clustering and publishing stages now rather
 # than on its first publish (a pass imports them on first use, see feeds.pipeline).
-from . import classify, dedupe, health, logs, pipeline, stories  # noqa: F401
+from . import classify, dedupe, health, logs, pipeline, sdnotify, stories  # noqa: F401
 from . import publish as _renderers  # noqa: F401
 from .errors import FeedsError
 from .fetch import Fetcher
@@ -243,10 +243,12 @@ async def run_async(config: Config, settings: WorkerSettings, *, name: str | Non
     http = None
     if config.metrics is not None and config.metrics.port is not None:
         http = await worker.operator.start_http()
+    notifier = sdnotify.Notifier()
     try:
         async with app.open_async():
             await _apply_schema(app, store)
             options: dict[str, Any] = {"queues": list(settings.queues)} if settings.queues else {}
+            notifier.ready(f"worker {name}")
             await app.run_worker_async(
                 name=name,
                 concurrency=settings.concurrency,
@@ -255,6 +257,8 @@ async def run_async(config: Config, settings: WorkerSettings, *, name: str | Non
                 **options,
             )
     finally:
+        notifier.stopping()  # procrastinate took the signal and finished its jobs
+        await notifier.close()
         if http is not None:
             await http.stop()
         worker.operator.close()
