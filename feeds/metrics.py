@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -63,11 +64,20 @@ class Metrics:
         self.stories = Counter(
             "feeds_stories_published", "Stories created or changed by a pass", registry=r
         )
+        self.telegram = Counter(
+            "feeds_telegram_messages", "Telegram messages, by what became of them",
+            ["action"], registry=r,
+        )  # fmt: skip
         self.last_pass = Gauge(
             "feeds_process_last_pass_timestamp_seconds",
             "When this process last finished a pass",
             registry=r,
         )
+
+    def observe_telegram(self, counts: Any) -> None:
+        """A pass's `telegram.Counts`."""
+        for action in ("sent", "edited", "failed", "unknown"):
+            self.telegram.labels(action).inc(getattr(counts, action))
 
     def observe_source(self, result: SourceResult) -> None:
         if result.outcome is Outcome.SKIPPED:

@@ -94,8 +94,11 @@ class Operator:
         finished: datetime,
         runner: str = health.PASS,
         count_sources: bool = True,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Record, count and report a finished pass (blocking: call it off the loop)."""
+        """Record, count and report a finished pass (blocking: call it off the loop).
+
+        `should_stop` tells the Telegram poster to leave the rest for the next pass."""
         try:
             health.record(
                 store, result, runner=runner, pass_id=pass_id, started=started, finished=finished
@@ -109,6 +112,22 @@ class Operator:
             status_page.write(store, self.config, finished)
         except FeedsError as e:
             log.error("could not write the status page: %s", e)
+        if self.config.telegram is not None:
+            self._telegram(store, should_stop)
+
+    def _telegram(self, store: Store, should_stop: Callable[[], bool]) -> None:
+        from . import telegram
+
+        try:
+            counts = telegram.post_pass(self.config, store, now=self._now, should_stop=should_stop)
+        except FeedsError as e:  # the store refused: the next pass tries again
+            log.error("Telegram: %s", e)
+            return
+        if counts is not None and self.metrics is not None:
+            self.metrics.observe_telegram(counts)
+        if counts is not None and (counts.sent or counts.edited or counts.failed):
+            log.info("Telegram: %d sent, %d edited, %d failed, %d unknown",
+                     counts.sent, counts.edited, counts.failed, counts.unknown)  # fmt: skip
 
     def failed_pass(self, started: datetime, finished: datetime) -> None:
         if self.metrics is not None:

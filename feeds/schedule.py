@@ -183,7 +183,7 @@ class Daemon:
                 _log_result(result, (finished - started).total_seconds())
                 await asyncio.to_thread(
                     self.operator.after_pass, store, result, pass_id=pass_id,
-                    started=started, finished=finished,
+                    started=started, finished=finished, should_stop=lambda: self.stopping,
                 )  # fmt: skip
         except LockedError as e:
             log.info("tick skipped: %s", e)

@@ -155,6 +155,33 @@ INSERT INTO source_health (url, last_success)
 """
 
 
+# What the Telegram poster (feeds.telegram) sent where. A channel's `added` is when it
+# was first seen: stories filed before it are its backlog, not news. A post's row is
+# written before the Bot API call ('sending') and after it ('sent', with the message
+# id to edit); a row left 'sending' by a crash is never sent again. `marker` is the
+# store's change marker when a channel was last left with nothing to do.
+_SCHEMA_TELEGRAM = """
+CREATE TABLE telegram_channels (
+    chat TEXT NOT NULL,
+    topic BIGINT NOT NULL DEFAULT 0,
+    added TEXT NOT NULL,
+    marker TEXT,
+    PRIMARY KEY (chat, topic)
+);
+CREATE TABLE telegram_posts (
+    chat TEXT NOT NULL,
+    topic BIGINT NOT NULL DEFAULT 0,
+    story_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    message_id BIGINT,
+    digest TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (chat, topic, story_id)
+)
+"""
+
+
 def statements(script: str, dialect: Dialect) -> list[str]:
     if dialect == "postgresql":
         # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
@@ -182,7 +209,7 @@ def _script(script: str) -> Migration:
 
 MIGRATIONS: tuple[Migration, ...] = tuple(
     map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6))
-) + tuple(map(_script, (_SCHEMA_OPS,)))
+) + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Every table in foreign-key order (a row's parents come first), with its key and columns.
