@@ -355,3 +355,28 @@ def test_feeds_run_posts_with_the_token_from_the_environment(
     again = run_feeds("run", "--all", "-c", d.config.path)  # no token now: said, and nothing sent
     assert again.returncode == 0 and "FEEDS_TEST_TG is not set" in again.stderr
     assert len(bot.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("feed", "top", "problem"),
+    [
+        ('{chat: "@arabtech"}', "", "feeds: a feed names a telegram channel: telegram.token_env"),
+        ('{chat: "arab tech"}', "telegram: {token_env: T}\n", "feeds[0].telegram.chat: must be"),
+        ("{chat: -1001234, topic: 0}", "telegram: {token_env: T}\n", "topic: must be at least 1"),
+        ('{chat: "@arabtech"}', "telegram: {token_env: T, max_per_pass: 0}\n", "max_per_pass"),
+    ],
+    ids=["no-token-env", "bad-chat", "bad-topic", "bad-cap"],
+)
+def test_telegram_keys_are_checked(tmp_path: Path, feed: str, top: str, problem: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"title: t\nbase_url: https://example.org/\n{top}sources:\n  - url: https://a.example/f\n"
+        f"feeds:\n  - slug: all\n    title: t\n    telegram: {feed}\n",
+        "utf-8",
+    )
+    found = [str(p) for p in config.problems(path)]
+    assert len(found) == 1 and problem in found[0], found
+
+
+def test_a_numeric_chat_id_is_sent_as_a_number() -> None:
+    assert telegram._chat_id("-1001234") == -1001234 and telegram._chat_id("@c") == "@c"
