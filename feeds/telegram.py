@@ -201,7 +201,7 @@ class Poster:
     ) -> list[Story]:
         """What the channel should get, oldest first: stories filed after it was added,
         and the `backlog` newest of those before; none already claimed."""
-        created = {r.id: r.created for r in self.store.stories_by_id([s.id for s in shown])}
+        created = self.store.stories_created([s.id for s in shown])
         older = [s for s in shown if s.id in created and created[s.id] <= channel.added]
         chosen = {s.id for s in older[: self.settings.backlog]}  # `shown` is newest first
         chosen |= {s.id for s in shown if s.id in created and created[s.id] > channel.added}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from ._rows import Row, dt, ts
+from ._rows import Row, chunks, dt, ts
 
 SENDING, SENT, FAILED, GONE = "sending", "sent", "failed", "gone"
 
@@ -60,6 +60,15 @@ class TelegramRecords:
         added = dt(r["added"])
         assert added is not None
         return Channel(r["chat"], int(r["topic"]), added, r["marker"])
+
+    def stories_created(self: _Db, ids: Sequence[str]) -> dict[str, datetime]:
+        """When each of these stories was filed (what a channel's backlog is told by)."""
+        out: dict[str, datetime] = {}
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(f"SELECT id, created FROM stories WHERE id IN ({marks})", chunk)
+            out.update((r["id"], when) for r in rows if (when := dt(r["created"])) is not None)
+        return out
 
     def set_telegram_marker(self: _Db, chat: str, topic: int, marker: str | None) -> None:
         self._write(
