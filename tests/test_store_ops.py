@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from feeds.store import PassRecord, Store
+from feeds.store import PassRecord, Store, open_store
 from feeds.store._telegram import FAILED, SENT
 from feeds.types import SourceConfig
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 A, B = "https://a.example/feed", "https://b.example/feed"
+SRC = "https://a.example/feed/"  # tests/test_store.py's source
 
 
 def test_the_last_pass_of_any_runner(any_store: Store) -> None:
@@ -54,3 +57,25 @@ def test_a_post_is_claimed_once_and_again_only_after_a_refusal(any_store: Store)
     assert (post.state, post.message_id, post.digest, post.attempts) == (SENT, 2**40, "d", 1)
     any_store.set_telegram_marker("@c", 0, "m")
     assert any_store.telegram_channel("@c", 0, NOW).marker == "m"
+
+
+def test_migrating_fills_source_health_from_what_the_store_knows(tmp_path: Path) -> None:
+    """A store from before these tables: each source's newest first-seen article is its
+    last new one, a source whose last fetch worked has it as its last success; and the
+    migration can run again over its own tables (a user_version set back)."""
+    from test_store import make_article
+
+    path = str(tmp_path / "feeds.db")
+    with open_store(path) as store:
+        store.sync_sources([SourceConfig(SRC)])
+        store.save_articles([make_article(1), make_article(2)], NOW)
+        store.update_source(SRC, last_fetch=NOW, last_outcome="unchanged")
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM source_health")
+    db.execute("PRAGMA user_version = 6")
+    db.commit()
+    db.close()
+    with open_store(path) as store:
+        health = store.source_health()
+    newest = max(make_article(n).first_seen for n in (1, 2))
+    assert (health[SRC].last_success, health[SRC].last_new) == (NOW, newest)

@@ -131,8 +131,10 @@ UPDATE articles SET story_id = NULL WHERE id IN (
 # What the operator's health checks, metrics and status page read (feeds.health): when
 # the last pass of each runner ended, and each source's last success and last new
 # article, which its own row forgets at the next failure. Filled from what is known.
+# Written to run again harmlessly (IF NOT EXISTS, upserts), like the Telegram tables':
+# a store whose user_version was set back, as tests do, migrates forward again.
 _SCHEMA_OPS = """
-CREATE TABLE pass_log (
+CREATE TABLE IF NOT EXISTS pass_log (
     runner TEXT PRIMARY KEY,
     pass_id TEXT NOT NULL,
     started TEXT NOT NULL,
@@ -141,13 +143,14 @@ CREATE TABLE pass_log (
     sources INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE source_health (
+CREATE TABLE IF NOT EXISTS source_health (
     url TEXT PRIMARY KEY,
     last_success TEXT,
     last_new TEXT
 );
 INSERT INTO source_health (url, last_new)
-    SELECT source_url, max(first_seen) FROM articles GROUP BY source_url;
+    SELECT source_url, max(first_seen) FROM articles WHERE true GROUP BY source_url
+    ON CONFLICT (url) DO NOTHING;
 INSERT INTO source_health (url, last_success)
     SELECT url, last_fetch FROM sources
     WHERE last_outcome IN ('ok', 'not_modified', 'unchanged') AND last_fetch IS NOT NULL
@@ -161,14 +164,14 @@ INSERT INTO source_health (url, last_success)
 # id to edit); a row left 'sending' by a crash is never sent again. `marker` is the
 # store's change marker when a channel was last left with nothing to do.
 _SCHEMA_TELEGRAM = """
-CREATE TABLE telegram_channels (
+CREATE TABLE IF NOT EXISTS telegram_channels (
     chat TEXT NOT NULL,
     topic BIGINT NOT NULL DEFAULT 0,
     added TEXT NOT NULL,
     marker TEXT,
     PRIMARY KEY (chat, topic)
 );
-CREATE TABLE telegram_posts (
+CREATE TABLE IF NOT EXISTS telegram_posts (
     chat TEXT NOT NULL,
     topic BIGINT NOT NULL DEFAULT 0,
     story_id TEXT NOT NULL,
