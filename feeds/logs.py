@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from .errors import SourceError
+from .guard import redact
 
 __all__ = ["JsonFormatter", "configure", "current_pass", "pass_context"]
 
@@ -51,7 +52,7 @@ class JsonFormatter(logging.Formatter):
             entry["pass_id"] = pass_id
         source = getattr(record, "source_url", None) or _source_in(record.args)
         if source:
-            entry["source_url"] = source
+            entry["source_url"] = redact(source)  # userinfo of a source URL is a secret
         duration = getattr(record, "duration", None)
         if isinstance(duration, int | float):
             entry["duration"] = round(float(duration), 3)

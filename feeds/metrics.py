@@ -21,6 +21,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from .guard import redact
 from .store import PassRecord, SourceHealth, SourceState, Store
 from .types import Config, Outcome, PassResult, SourceResult
 
@@ -162,10 +163,11 @@ class _SnapshotCollector:
             labels=["source"],
         )
         for s in snap.sources:
-            errors.add_metric([s.url], s.consecutive_errors)
+            label = redact(s.url)  # a source URL's user:password@ never reaches a scrape
+            errors.add_metric([label], s.consecutive_errors)
             seen = snap.health.get(s.url)
             if seen is not None and seen.last_success is not None:
-                success.add_metric([s.url], seen.last_success.timestamp())
+                success.add_metric([label], seen.last_success.timestamp())
         yield errors
         yield success
         yield from self._passes_and_files()

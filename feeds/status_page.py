@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 from .errors import PublishError
+from .guard import redact
 from .store import SourceHealth, SourceState, Store
 from .types import Config
 
@@ -139,8 +140,8 @@ def render(config: Config, lines: Sequence[Line], now: datetime) -> bytes:
 
 def _row(line: Line, now: datetime) -> str:
     s = line.source
-    name = escape(s.name or s.url)
-    url = escape(s.discovered_url or s.fetch_url)
+    name = escape(s.name or redact(s.url))
+    url = escape(redact(s.discovered_url or s.fetch_url))  # a source's password stays unsaid
     cells = (
         f'{name}<div class="url"><bdi dir="ltr">{url}</bdi></div>',
         _STATE_WORDS[line.state],

@@ -205,15 +205,15 @@ def test_a_token_named_but_unset_refuses_everyone(
 
 def test_json_logs_are_one_object_per_line_with_source_pass_and_duration() -> None:
     record = logging.LogRecord("feeds.pipeline", logging.WARNING, __file__, 1, "%s", None, None)
-    record.args = (FetchError("https://a.example/feed", "HTTP 503"),)
+    record.args = (FetchError("https://u:secret@a.example/feed", "HTTP 503"),)
     record.duration = 1.23456
     with logs.pass_context("abc123"):
         line = logs.JsonFormatter().format(record)
     entry = json.loads(line)
     assert "\n" not in line
-    assert entry["source_url"] == "https://a.example/feed"
+    assert entry["source_url"] == "https://u:***@a.example/feed"
     assert entry["pass_id"] == "abc123" and entry["duration"] == 1.235
-    assert entry["message"] == "https://a.example/feed: HTTP 503" and entry["level"] == "warning"
+    assert entry["level"] == "warning"
 
 
 def test_feeds_run_with_json_logs(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -343,3 +343,19 @@ def test_operator_keys_are_checked(tmp_path: Path, extra: str, problem: str) -> 
     path = write_config(tmp_path, ["https://a.example/feed"], extra)
     found = [str(p) for p in config.problems(path)]
     assert len(found) == 1 and problem in found[0], found
+
+
+def test_a_source_password_reaches_neither_the_status_page_nor_the_metrics(
+    tmp_path: Path,
+) -> None:
+    from feeds import metrics
+
+    secret = "https://reader:hunter2@a.example/feed"
+    cfg = config.load(write_config(tmp_path, ["https://a.example/other"], "metrics: {}\n"))
+    when = datetime(2026, 11, 24, tzinfo=UTC)
+    state = _state(secret, 2)
+    page = status_page.render(cfg, status_page.triage([state], {}, when, 7), when).decode()
+    snap = metrics.Snapshot(when, [state], {}, None, {})
+    text = metrics.Metrics().render(snap).decode()
+    for shown in (page, text):
+        assert "hunter2" not in shown and "a.example/feed" in shown

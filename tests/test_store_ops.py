@@ -8,7 +8,7 @@ from pathlib import Path
 
 from feeds.store import PassRecord, Store, open_store
 from feeds.store._telegram import FAILED, SENT
-from feeds.types import SourceConfig
+from feeds.types import SourceConfig, SourceUpdate
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 A, B = "https://a.example/feed", "https://b.example/feed"
@@ -29,13 +29,15 @@ def test_the_last_pass_of_any_runner(any_store: Store) -> None:
 
 def test_a_success_is_remembered_after_the_row_forgets_it(any_store: Store) -> None:
     any_store.sync_sources([SourceConfig(A), SourceConfig(B)])
-    any_store.update_source(A, last_fetch=NOW, last_outcome="ok")
-    any_store.update_source(B, last_fetch=NOW, last_outcome="error")
+    any_store.update_source(A, SourceUpdate(last_fetch=NOW, last_outcome="ok"))
+    any_store.update_source(B, SourceUpdate(last_fetch=NOW, last_outcome="error"))
     any_store.note_sources([(A, 3), (B, 0)])  # B's row says it failed: not a success
     later = NOW + timedelta(hours=1)
-    any_store.update_source(A, last_fetch=later, last_outcome="not_modified")
+    any_store.update_source(A, SourceUpdate(last_fetch=later, last_outcome="not_modified"))
     any_store.note_sources([(A, 0)])
-    any_store.update_source(A, last_fetch=later + timedelta(hours=1), last_outcome="error")
+    any_store.update_source(
+        A, SourceUpdate(last_fetch=later + timedelta(hours=1), last_outcome="error")
+    )
     health = any_store.source_health()
     assert set(health) == {A}
     assert (health[A].last_success, health[A].last_new) == (later, NOW)
@@ -69,7 +71,7 @@ def test_migrating_fills_source_health_from_what_the_store_knows(tmp_path: Path)
     with open_store(path) as store:
         store.sync_sources([SourceConfig(SRC)])
         store.save_articles([make_article(1), make_article(2)], NOW)
-        store.update_source(SRC, last_fetch=NOW, last_outcome="unchanged")
+        store.update_source(SRC, SourceUpdate(last_fetch=NOW, last_outcome="unchanged"))
     db = sqlite3.connect(path)
     db.execute("DELETE FROM source_health")
     db.execute("PRAGMA user_version = 6")
