@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     add("check", _cmd_check, "validate the config; print every problem with file, line and key")
     status = add("status", _cmd_status, "one row per source: last fetch, status, errors, due")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--stale", nargs="?", type=_days, const=-1, default=None, metavar="DAYS",
+                        help="only failing sources and those with nothing new in DAYS days "
+                             "(default: status_page.stale_days), failing first")  # fmt: skip
+    add("health", _cmd_health, "exit 0 when ready (the store answers, a pass ran lately), else 1")
     opml = add("opml", _no_subcommand(p), "import sources from OPML, or export them as OPML")
     opml_sub = opml.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
     imp = opml_sub.add_parser("import", parents=[common], help="add an OPML file's feeds")
@@ -151,19 +155,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from . import config, pipeline, pool
+def _load(args: argparse.Namespace) -> Any:
+    """The config, with its `log_format` applied to the logs from now on."""
+    from . import config, logs
 
     cfg = config.load(args.config)
+    logs.configure(cfg.log_format)
+    return cfg
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from . import health, logs, ops, pipeline, pool
+
+    cfg = _load(args)
+    pass_id = health.new_pass_id()
     with (
+        logs.pass_context(pass_id),
         pipeline.pass_lock(cfg),
         pipeline.open_for(cfg) as store,
         pool.parse_executor(len(cfg.sources)) as executor,
     ):
+        started = pipeline.utc_now()
         result = pipeline.run_pass(
             cfg, store, every=args.all, progress=_progress(), executor=executor
         )
-    _report(result)
+        ops.Operator(cfg, metrics=False).after_pass(
+            store, result, pass_id=pass_id, started=started, finished=pipeline.utc_now()
+        )
+    with logs.pass_context(pass_id):
+        _report(result, json_logs=cfg.log_format == "json")
     return EXIT_OK
 
 
@@ -182,7 +202,7 @@ def _progress() -> Callable[[Any], None] | None:
     return show
 
 
-def _report(result: Any) -> None:
+def _report(result: Any, *, json_logs: bool = False) -> None:
     from .types import Outcome
 
     if sys.stderr.isatty() and result.sources:
@@ -190,7 +210,11 @@ def _report(result: Any) -> None:
     for r in result.sources:
         if r.outcome is Outcome.ERROR:
             status = f" (HTTP {r.status})" if r.status else ""
-            _err(f"{redact(r.source_url)}{status}: {r.error}")
+            if json_logs:  # a log line like the daemon's, so one parser reads both
+                extra = {"source_url": redact(r.source_url), "duration": r.elapsed}
+                log.warning("%s%s: %s", redact(r.source_url), status, r.error, extra=extra)
+            else:
+                _err(f"{redact(r.source_url)}{status}: {r.error}")
     ok = result.count(Outcome.OK)
     same = result.count(Outcome.NOT_MODIFIED) + result.count(Outcome.UNCHANGED)
     failed = result.count(Outcome.ERROR)
@@ -206,7 +230,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     with pipeline.open_for(cfg) as store:
-        rows = [_status_row(s) for s in store.sources()]
+        if args.stale is not None:
+            rows = _stale_rows(cfg, store, args.stale)
+        else:
+            rows = [_status_row(s) for s in store.sources()]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -236,6 +263,40 @@ def _status_row(s: Any) -> dict[str, Any]:
     }
 
 
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of days >= 1, not {text!r}")
+    return days
+
+
+def _stale_rows(cfg: Any, store: Any, days: int) -> list[dict[str, Any]]:
+    """`status --stale`: the failing sources, then those with nothing new in `days`."""
+    from . import status_page
+
+    days = cfg.status_page.stale_days if days < 0 else days
+    lines = status_page.triage(store.sources(), store.source_health(), datetime.now(UTC), days)
+    rows = []
+    for line in lines:
+        if line.state is status_page.State.OK:
+            continue
+        last_new = line.last_new.isoformat(timespec="seconds") if line.last_new else None
+        rows.append({**_status_row(line.source), "state": line.state.value, "last_new": last_new})
+    return rows
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    from . import config, health
+
+    cfg = config.load(args.config)
+    ready = health.check(cfg, datetime.now(UTC))
+    print(f"feeds: {'ready' if ready.ready else 'not ready'}: {ready.reason}")
+    return EXIT_OK if ready.ready else EXIT_FATAL
+
+
 def _print_status(rows: Sequence[dict[str, Any]]) -> None:
     head = ("SOURCE", "LAST FETCH", "HTTP", "ITEMS", "BYTES", "SECS", "ERRS", "NEXT DUE")
     print("  ".join(head))
@@ -248,6 +309,8 @@ def _print_status(rows: Sequence[dict[str, Any]]) -> None:
         print("  ".join(cells))
         if r["current_url"] != r["url"]:
             print(f"    now fetched from {r['current_url']}")
+        if "state" in r:
+            print(f"    {r['state']}: last new article {r['last_new'] or 'never'}")
         if r["disabled"]:
             print(f"    disabled: {r['disabled']}")
         if r["last_error"]:
@@ -382,13 +445,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from . import config, schedule
+    from . import schedule
 
-    cfg = config.load(args.config)
+    cfg = _load(args)
     return schedule.serve(cfg)
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from . import config, worker
+    from . import worker
 
-    return worker.run(config.load(args.config))
+    return worker.run(_load(args))

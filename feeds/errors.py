@@ -10,7 +10,8 @@ Every error renders as ``subject: message`` so the CLI can print it on one line:
     ├── StorageError            the store cannot be opened, read or written
     │   └── SchemaVersionError  the database was written by a newer `feeds`
     ├── PublishError            an output file cannot be rendered or written
-    └── LockedError             another pass holds the store's lock (exit 75)
+    ├── LockedError             another pass holds the store's lock (exit 75)
+    └── TelegramError           a Bot API call failed; `kind` says whether it was sent
 
 A failing source is a result, not a crash: the pipeline records a `SourceError` on the
 source and goes on. Anything that is not a `FeedsError` is a bug and propagates.
@@ -33,6 +34,7 @@ __all__ = [
     "SchemaVersionError",
     "SourceError",
     "StorageError",
+    "TelegramError",
 ]
 
 
@@ -126,3 +128,19 @@ class PublishError(FeedsError):
 
 class LockedError(FeedsError):
     """Another pass holds the lock on this store."""
+
+
+class TelegramError(FeedsError):
+    """A Bot API call failed; subject is the method (never the URL: it holds the token).
+
+    `kind` tells what became of the message: ``refused`` (Telegram answered no: not
+    sent), ``unreachable`` (no connection was made: not sent) or ``unknown`` (the call
+    may have reached Telegram). `retry_after` is set on 429 Too Many Requests.
+    """
+
+    def __init__(
+        self, method: str, message: str, *, kind: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, subject=method)
+        self.kind = kind
+        self.retry_after = retry_after

@@ -30,13 +30,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import pipeline
+from . import health, logs, pipeline, sdnotify
 from .errors import ConfigError, FeedsError, LockedError, Problem, PublishError
 from .guard import redact
 from .store import Store
 from .types import Config, Outcome, PassResult, ScheduleConfig
 
 if TYPE_CHECKING:
+    from .ops import Operator
     from .serve import HttpServer
 
 __all__ = ["DRAIN_S", "Daemon", "max_age", "serve", "trigger"]
@@ -148,11 +149,15 @@ class Daemon:
         *,
         run: RunPass = pipeline.run_pass_async,
         now: Callable[[], datetime] = pipeline.utc_now,
+        operator: Operator | None = None,
     ) -> None:
+        from .ops import Operator
+
         self.config = config
         self._run, self._now = run, now
         self._inflight: asyncio.Task[PassResult | None] | None = None
         self.stopping = False
+        self.operator = operator or Operator(config, now=now)
 
     async def tick(self) -> PassResult | None:
         """Run one pass unless stopping or locked out; None when no pass ran."""
@@ -166,16 +171,27 @@ class Daemon:
         return None if task.cancelled() else task.result()
 
     async def _locked_pass(self) -> PassResult | None:
+        pass_id, started = health.new_pass_id(), self._now()
         try:
-            with pipeline.pass_lock(self.config), pipeline.open_for(self.config) as store:
+            with (
+                logs.pass_context(pass_id),
+                pipeline.pass_lock(self.config),
+                pipeline.open_for(self.config) as store,
+            ):
                 result = await self._run(self.config, store, now=self._now)
+                finished = self._now()
+                _log_result(result, (finished - started).total_seconds())
+                await asyncio.to_thread(
+                    self.operator.after_pass, store, result, pass_id=pass_id,
+                    started=started, finished=finished, should_stop=lambda: self.stopping,
+                )  # fmt: skip
         except LockedError as e:
             log.info("tick skipped: %s", e)
             return None
         except FeedsError as e:  # the next tick may work (disk full, store busy...)
-            log.error("pass failed: %s", e)
+            log.error("pass failed: %s", e, extra={"pass_id": pass_id})
+            self.operator.failed_pass(started, self._now())
             return None
-        _log_result(result)
         return result
 
     async def drain(self, timeout: float = DRAIN_S) -> bool:
@@ -201,17 +217,19 @@ class Daemon:
             self._inflight.cancel()
 
 
-def _log_result(result: PassResult) -> None:
+def _log_result(result: PassResult, duration: float | None = None) -> None:
     for r in result.sources:
         if r.outcome is Outcome.ERROR:
             status = f" (HTTP {r.status})" if r.status else ""
-            log.warning("%s%s: %s", redact(r.source_url), status, r.error)
+            extra = {"source_url": redact(r.source_url), "duration": r.elapsed}
+            log.warning("%s%s: %s", redact(r.source_url), status, r.error, extra=extra)
     same = result.count(Outcome.NOT_MODIFIED) + result.count(Outcome.UNCHANGED)
     log.info(
         "pass: %d sources fetched: %d ok, %d not modified, %d failed; %d new articles; "
         "%d stories updated; %d files written",
         len(result.sources), result.count(Outcome.OK), same, result.count(Outcome.ERROR),
         result.new_articles, result.stories_published, len(result.files_written),
+        extra={"duration": duration},
     )  # fmt: skip
 
 
@@ -244,14 +262,20 @@ async def _main(config: Config) -> int:
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:  # first, so a signal during start-up is a clean stop too
         loop.add_signal_handler(sig, _on_signal, stop, daemon)
+    notifier = sdnotify.Notifier()
+    stop_notice = loop.create_task(_notice_stop(stop, notifier))
     try:
         _preflight(config)
-        http = await _start_http(config)
+        servers = await _start_http(config, daemon.operator)
+        notifier.ready(f"ticking every {_period(config.schedule, datetime.now(UTC)):g} s")
         try:
             await _run_ticks(config, daemon, tick_trigger, stop)
         finally:
-            if http is not None:
+            for http in servers:
                 await http.stop()
+            daemon.operator.close()
+            await notifier.close()
+            stop_notice.cancel()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
@@ -279,6 +303,12 @@ async def _run_ticks(
         await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs via call_soon: let it
 
 
+async def _notice_stop(stop: asyncio.Event, notifier: sdnotify.Notifier) -> None:
+    """STOPPING=1 as soon as a signal starts the clean stop (the drain may take 20 s)."""
+    await stop.wait()
+    notifier.stopping()
+
+
 def _on_signal(stop: asyncio.Event, daemon: Daemon) -> None:
     if stop.is_set():  # a second signal: do not wait for the pass any longer
         daemon.abandon()
@@ -287,15 +317,20 @@ def _on_signal(stop: asyncio.Event, daemon: Daemon) -> None:
     stop.set()
 
 
-async def _start_http(config: Config) -> HttpServer | None:
-    if config.serve is None:
-        return None
-    from . import serve as http  # starlette and uvicorn load only when serving
+async def _start_http(config: Config, operator: Operator) -> list[HttpServer]:
+    """The servers `serve:` and `metrics.port` ask for (none, one or both)."""
+    servers = []
+    if config.serve is not None:
+        from . import serve as http  # starlette and uvicorn load only when serving
 
-    asgi = http.app(
-        config.output_dir, max_age=max_age(config), slugs=[f.slug for f in config.feeds]
-    )
-    server = http.HttpServer(asgi, host=config.serve.host, port=config.serve.port)
-    await server.start()
-    log.info("serving %s on http://%s:%d/", config.output_dir, server.host, server.port)
-    return server
+        asgi = http.app(
+            config.output_dir, max_age=max_age(config), slugs=[f.slug for f in config.feeds],
+            endpoints=operator.endpoints(),
+        )  # fmt: skip
+        server = http.HttpServer(asgi, host=config.serve.host, port=config.serve.port)
+        await server.start()
+        log.info("serving %s on http://%s:%d/", config.output_dir, server.host, server.port)
+        servers.append(server)
+    if config.metrics is not None and config.metrics.port is not None:
+        servers.append(await operator.start_http())
+    return servers

@@ -28,7 +28,7 @@ import re
 import socket
 import stat
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -43,8 +43,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .conditional import not_modified
 from .errors import FeedsError
+from .ops import Asked, Endpoint
 
-__all__ = ["CONTENT_TYPES", "HttpServer", "app"]
+__all__ = ["CONTENT_TYPES", "HttpServer", "app", "ops_app"]
 
 log = logging.getLogger("feeds.serve")
 
@@ -176,19 +177,30 @@ def _respond(request: Request, name: str, entity: _Entity, max_age: int) -> Resp
     return Response(b"" if request.method == "HEAD" else body, headers=headers)
 
 
-def app(output_dir: str, *, max_age: int, slugs: Collection[str] | None = None) -> Starlette:
+def app(
+    output_dir: str | None,
+    *,
+    max_age: int,
+    slugs: Collection[str] | None = None,
+    endpoints: Mapping[str, Endpoint] | None = None,
+) -> Starlette:
     """The ASGI app serving the published files of `output_dir`.
 
     `slugs`, when given, narrows the feed files to those of the configured feeds.
+    `endpoints` are the operator's (`ops.Operator.endpoints`: healthz, readyz, metrics,
+    status), by path; with `output_dir` None they are all it serves.
     """
-    files = _Files(output_dir, slugs)
+    files = _Files(output_dir, slugs) if output_dir is not None else None
+    endpoints = endpoints or {}
 
     async def published(request: Request) -> Response:
         # The method first: every path answers the same 405 to a method it never allows.
         if request.method not in ("GET", "HEAD"):
             return _plain(405, "method not allowed", Allow=_ALLOW)
         name = request.path_params["name"] or "index.html"
-        if not files.allowed(name):
+        if name in endpoints:
+            return await _operator(request, endpoints[name])
+        if files is None or not files.allowed(name):
             return _plain(404, "not found")
         # In a thread: opening and reading a file blocks, and a slow disk (or anything
         # that is not a regular file) must not stall every other request.
@@ -201,6 +213,23 @@ def app(output_dir: str, *, max_age: int, slugs: Collection[str] | None = None) 
     # decides between 404 and 405, and a path with a slash in it never names a file.
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     return Starlette(routes=[Route("/{name:path}", published, methods=methods)])
+
+
+def ops_app(endpoints: Mapping[str, Endpoint]) -> Starlette:
+    """Only the operator's endpoints: a worker's own port, or `metrics.port`."""
+    return app(None, max_age=0, endpoints=endpoints)
+
+
+async def _operator(request: Request, endpoint: Endpoint) -> Response:
+    client = request.client.host if request.client else None
+    reply = await endpoint(Asked(request.method, dict(request.headers), client))
+    headers = {
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        "Content-Type": reply.content_type, **dict(reply.headers),
+    }  # fmt: skip
+    headers["Content-Length"] = str(len(reply.body))
+    body = b"" if request.method == "HEAD" else reply.body
+    return Response(body, status_code=reply.status, headers=headers)
 
 
 def _plain(status: int, text: str, **headers: str) -> Response:

@@ -82,6 +82,7 @@ class FeedConfig:
     exclude: tuple[str, ...] = ()  # regexes; a story matching any is left out
     languages: tuple[str, ...] = ()  # e.g. ("ar",); empty means every language
     limit: int = 100
+    telegram: TelegramChannel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,53 @@ class ScheduleConfig:
 class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class AccessConfig:
+    """Who may read an operator endpoint (`/metrics`, `/status`)."""
+
+    allow: tuple[str, ...] = ()  # client networks (CIDR); empty means any client
+    token_env: str | None = None  # environment variable holding the bearer token
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """`metrics:`: the opt-in Prometheus endpoint, and the listener of its own."""
+
+    access: AccessConfig = field(default_factory=AccessConfig)
+    host: str = "127.0.0.1"
+    port: int | None = None  # its own port: `feeds worker`'s, or `feeds serve`'s beside serve:
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPageConfig:
+    """`status_page:`: the operator's page of every source, written with each pass."""
+
+    path: str | None = None  # absolute; None when no file is written
+    serve: bool = False  # `feeds serve` also answers /status
+    stale_days: int = 7  # a source with nothing new for this long is stale
+    access: AccessConfig = field(default_factory=AccessConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """`telegram:`: the bot that posts stories to the feeds' channels."""
+
+    token_env: str  # environment variable holding the bot token (never the file)
+    api_url: str = "https://api.telegram.org"
+    max_per_pass: int = 20  # stories posted to one channel by one pass, at most
+    backlog: int = 0  # stories older than the channel posted when it is first seen
+    min_interval: float = 3.0  # seconds between two calls for one channel
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramChannel:
+    """`feeds[].telegram:`: where a feed's stories are posted."""
+
+    chat: str  # "@channel" or a numeric chat id
+    topic: int | None = None  # a forum topic's message_thread_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +181,10 @@ class Config:
     logo: str | None = None  # wide picture (Atom <logo>); defaults to the icon
     display_timezone: str | None = None  # IANA zone of the reading page's times
     exclude: tuple[str, ...] = ()  # regexes applied to every feed, as its own `exclude`
+    log_format: str = "text"  # or "json": one object per line
+    metrics: MetricsConfig | None = None
+    status_page: StatusPageConfig = field(default_factory=StatusPageConfig)
+    telegram: TelegramConfig | None = None
 
 
 # --------------------------------------------------------------------------- fetch

@@ -36,13 +36,14 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 # A worker is long-lived: it imports the clustering and publishing stages now rather
 # than on its first publish (a pass imports them on first use, see feeds.pipeline).
-from . import classify, dedupe, pipeline, stories  # noqa: F401
+from . import classify, dedupe, health, logs, pipeline, sdnotify, stories  # noqa: F401
 from . import publish as _renderers  # noqa: F401
 from .errors import FeedsError
 from .fetch import Fetcher
 from .guard import redact
+from .ops import Operator
 from .store import ServerStore, is_server_url, open_server_store
-from .types import Config
+from .types import Config, PassResult
 
 __all__ = ["WorkerSettings", "build_app", "run"]
 
@@ -107,6 +108,7 @@ class _Worker:
         self.store: ServerStore | None = None
         self.fetcher: Fetcher | None = None
         self.last_publish: datetime | None = None
+        self.operator = Operator(config)
 
     def open(self) -> tuple[ServerStore, Fetcher]:
         if self.store is None:
@@ -153,6 +155,7 @@ class _Worker:
             result = await pipeline.refresh_source(self.config, store, state, fetcher=fetcher)
         finally:
             store.release(url, owner)
+        self.operator.source_done(store, result)
         return result.outcome.value
 
     async def publish(self) -> int:
@@ -161,20 +164,34 @@ class _Worker:
         # just started does not know when that was, so it looks back a day.
         since = self.last_publish or started - timedelta(days=1)
         floor = started - timedelta(seconds=3 * max(self.settings.publish_seconds, 60))
-        written = await asyncio.to_thread(_publish, self.config, min(since, floor))
+        written = await asyncio.to_thread(_publish, self.config, min(since, floor), self.operator)
         if written is not None:
             self.last_publish = started
         return len(written or ())
 
 
-def _publish(config: Config, since: datetime) -> tuple[str, ...] | None:
+def _publish(config: Config, since: datetime, operator: Operator) -> tuple[str, ...] | None:
     # Its own connection: this runs in a thread while the loop's tasks use theirs.
-    with open_server_store(config.database) as store, store.publish_lock() as mine:
+    pass_id = health.new_pass_id()
+    with (
+        logs.pass_context(pass_id),
+        open_server_store(config.database) as store,
+        store.publish_lock() as mine,
+    ):
         if not mine:
             log.info("another worker is publishing; skipped")
             return None
-        _, written = pipeline.cluster_and_publish(config, store, pipeline.utc_now(), since=since)
-        log.info("published: %d files written", len(written))
+        started = pipeline.utc_now()
+        touched, written = pipeline.cluster_and_publish(config, store, started, since=since)
+        finished = pipeline.utc_now()
+        duration = (finished - started).total_seconds()
+        log.info("published: %d files written", len(written), extra={"duration": duration})
+        # The fetches were counted as each refresh ended (`_Worker.refresh`).
+        result = PassResult((), 0, len(touched), written)
+        operator.after_pass(
+            store, result, pass_id=pass_id, started=started, finished=finished,
+            runner=health.PUBLISH, count_sources=False,
+        )  # fmt: skip
         return written
 
 
@@ -223,10 +240,15 @@ async def run_async(config: Config, settings: WorkerSettings, *, name: str | Non
     app, worker = build_app(config, settings, name)
     store, _ = worker.open()
     store.sync_sources(config.sources)
+    http = None
+    if config.metrics is not None and config.metrics.port is not None:
+        http = await worker.operator.start_http()
+    notifier = sdnotify.Notifier()
     try:
         async with app.open_async():
             await _apply_schema(app, store)
             options: dict[str, Any] = {"queues": list(settings.queues)} if settings.queues else {}
+            notifier.ready(f"worker {name}")
             await app.run_worker_async(
                 name=name,
                 concurrency=settings.concurrency,
@@ -235,6 +257,11 @@ async def run_async(config: Config, settings: WorkerSettings, *, name: str | Non
                 **options,
             )
     finally:
+        notifier.stopping()  # procrastinate took the signal and finished its jobs
+        await notifier.close()
+        if http is not None:
+            await http.stop()
+        worker.operator.close()
         await worker.close()
 
 

@@ -242,3 +242,50 @@ def test_bad_worker_settings_are_named(env: dict[str, str], message: str) -> Non
 def test_cron_every() -> None:
     assert worker.cron_every(2) == "* * * * * */2"
     assert worker.cron_every(300) == "*/5 * * * *"
+
+
+def test_a_worker_serves_health_and_metrics_on_its_own_port(
+    pg_url: str, tmp_path: Path, workers: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    import http.client
+    import socket
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = FeedServer(5)
+    try:
+        cfg = write_config(tmp_path, pg_url, server)
+        Path(cfg.path).write_text(
+            Path(cfg.path).read_text("utf-8") + f"metrics: {{port: {port}}}\n", "utf-8"
+        )
+        cfg = config.load(cfg.path)
+        procs = [workers(cfg, tick="1", publish="2")]
+
+        def get(path: str) -> tuple[int, str]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                conn.request("GET", path)
+                reply = conn.getresponse()
+                return reply.status, reply.read().decode()
+            except OSError:
+                return 0, ""
+            finally:
+                conn.close()
+
+        wait_for("/readyz after a publish", lambda: get("/readyz")[0] == 200, 60, procs)
+        assert get("/healthz") == (200, "ok\n")
+        status, text = get("/metrics")
+        assert status == 200
+        found = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+        assert found[("feeds_fetches_total", (("status_class", "2xx"),))] == 5
+        assert found[("feeds_passes_total", (("outcome", "ok"),))] >= 1
+        assert found[("feeds_sources_failing", (("consecutive_errors", "1"),))] == 0
+    finally:
+        server.close()

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from feeds.config import _ops
 from feeds.config._access import network_problem, source_auth
 from feeds.config._paths import output_dir_problem
 from feeds.config._yaml import compose_text, read_text
@@ -36,11 +37,15 @@ _TOP_KEYS = (
     *("title", "base_url", "output_dir", "database", "schedule", "serve", "fetch"),
     *("websub_hub", "retention_days", "language", "sources", "feeds"),
     *("icon", "logo", "display_timezone", "exclude"),
+    *_ops.TOP_KEYS,
 )
 _SOURCE_KEYS = (
     "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent", "auth",
 )  # fmt: skip
-_FEED_KEYS = ("slug", "title", "description", "topics", "include", "exclude", "languages", "limit")
+_FEED_KEYS = (
+    *("slug", "title", "description", "topics", "include", "exclude", "languages", "limit"),
+    "telegram",
+)
 _FETCH_KEYS = tuple(f.name for f in dataclasses.fields(FetchConfig))
 
 _T = "tag:yaml.org,2002:"
@@ -288,7 +293,10 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
         "logo": top.text("logo", check=url_problem),
         "display_timezone": top.text("display_timezone", check=_zone_problem),
         "exclude": top.texts("exclude", _regex_problem),
+        **_operator_keys(top),
     }
+    if any(f.telegram for f in values["feeds"]) and values["telegram"] is None:
+        top.report("feeds", "a feed names a telegram channel: telegram.token_env is required")
     if r.found:
         return None
     folder = os.path.dirname(os.path.abspath(file))
@@ -300,12 +308,27 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
     if problem := output_dir_problem(values["output_dir"], file, database):
         top.report("output_dir", problem)
         return None
+    path = _ops.resolve_status_path(
+        values["status_page"], explicit="status_page" in top.m, folder=folder,
+        database=values["database"], output_dir=values["output_dir"],
+    )  # fmt: skip
+    values["status_page"] = dataclasses.replace(values["status_page"], path=path)
     values["base_url"] = values["base_url"].rstrip("/") + "/"
     # The top-level `exclude:` (sponsored posts) is every feed's own first exclusion.
     values["feeds"] = tuple(
         dataclasses.replace(f, exclude=(*values["exclude"], *f.exclude)) for f in values["feeds"]
     )
     return Config(path=os.path.abspath(file), **values)
+
+
+def _operator_keys(top: _Section) -> dict[str, Any]:
+    values = {
+        "log_format": _ops.log_format(top),
+        "metrics": _ops.metrics(top.sub("metrics", _ops.METRICS_KEYS)),
+        "status_page": _ops.status_page(top),
+        "telegram": _ops.telegram(top.sub("telegram", _ops.TELEGRAM_KEYS), url_problem),
+    }
+    return values
 
 
 def _schedule(s: _Section | None) -> ScheduleConfig:
@@ -411,6 +434,7 @@ def _feeds(top: _Section) -> tuple[FeedConfig, ...]:
             exclude=s.texts("exclude", _regex_problem),
             languages=s.texts("languages", _language_problem),
             limit=s.number("limit", 100, 1),
+            telegram=_ops.channel(s.sub("telegram", _ops.CHANNEL_KEYS)),
         )
         found.append(feed)
     return tuple(found)

@@ -10,6 +10,7 @@ distributed workers run unchanged on either; only the distributed workers need w
 from __future__ import annotations
 
 from ._base import ServerStore, Store
+from ._ops import PassRecord, SourceHealth
 from ._rows import ArticleRow, MatchRow, ScoreRow, SourceState, StoryRow
 from ._schema import SCHEMA_VERSION
 
@@ -17,8 +18,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "ArticleRow",
     "MatchRow",
+    "PassRecord",
     "ScoreRow",
     "ServerStore",
+    "SourceHealth",
     "SourceState",
     "Store",
     "StoryRow",

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Self
 
 from ..types import Article, Filed, SourceConfig, SourceUpdate, Topics, Validators
 from . import _rows, _schema
+from ._ops import OpsRecords
 from ._rows import (
     ArticleRow,
     MatchRow,
@@ -28,6 +29,7 @@ from ._rows import (
     chunks,
     ts,
 )
+from ._telegram import TelegramRecords
 
 # An article's columns but the large ones an article list does not need (body, matching
 # text and features), which read as empty.
@@ -38,7 +40,7 @@ _LISTED = ", ".join(
 )
 
 
-class Store(abc.ABC):
+class Store(OpsRecords, TelegramRecords, abc.ABC):
     """Sources, articles and stories: SQLite (a path) or PostgreSQL (a URL).
 
     `feeds.store.open_store` opens the backend a `database:` value names. Every method

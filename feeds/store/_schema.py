@@ -128,6 +128,63 @@ UPDATE articles SET story_id = NULL WHERE id IN (
 """
 
 
+# What the operator's health checks, metrics and status page read (feeds.health): when
+# the last pass of each runner ended, and each source's last success and last new
+# article, which its own row forgets at the next failure. Filled from what is known.
+# Written to run again harmlessly (IF NOT EXISTS, upserts), like the Telegram tables':
+# a store whose user_version was set back, as tests do, migrates forward again.
+_SCHEMA_OPS = """
+CREATE TABLE IF NOT EXISTS pass_log (
+    runner TEXT PRIMARY KEY,
+    pass_id TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    duration REAL NOT NULL,
+    sources INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS source_health (
+    url TEXT PRIMARY KEY,
+    last_success TEXT,
+    last_new TEXT
+);
+INSERT INTO source_health (url, last_new)
+    SELECT source_url, max(first_seen) FROM articles WHERE true GROUP BY source_url
+    ON CONFLICT (url) DO NOTHING;
+INSERT INTO source_health (url, last_success)
+    SELECT url, last_fetch FROM sources
+    WHERE last_outcome IN ('ok', 'not_modified', 'unchanged') AND last_fetch IS NOT NULL
+    ON CONFLICT (url) DO UPDATE SET last_success = excluded.last_success
+"""
+
+
+# What the Telegram poster (feeds.telegram) sent where. A channel's `added` is when it
+# was first seen: stories filed before it are its backlog, not news. A post's row is
+# written before the Bot API call ('sending') and after it ('sent', with the message
+# id to edit); a row left 'sending' by a crash is never sent again. `marker` is the
+# store's change marker when a channel was last left with nothing to do.
+_SCHEMA_TELEGRAM = """
+CREATE TABLE IF NOT EXISTS telegram_channels (
+    chat TEXT NOT NULL,
+    topic BIGINT NOT NULL DEFAULT 0,
+    added TEXT NOT NULL,
+    marker TEXT,
+    PRIMARY KEY (chat, topic)
+);
+CREATE TABLE IF NOT EXISTS telegram_posts (
+    chat TEXT NOT NULL,
+    topic BIGINT NOT NULL DEFAULT 0,
+    story_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    message_id BIGINT,
+    digest TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (chat, topic, story_id)
+)
+"""
+
+
 def statements(script: str, dialect: Dialect) -> list[str]:
     if dialect == "postgresql":
         # REAL is 4 bytes there: 0.123 would read back as 0.123000003.
@@ -155,7 +212,7 @@ def _script(script: str) -> Migration:
 
 MIGRATIONS: tuple[Migration, ...] = tuple(
     map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6))
-)
+) + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Every table in foreign-key order (a row's parents come first), with its key and columns.
