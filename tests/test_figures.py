@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from feeds.arabic.matching import match_key
-from feeds.arabic.numbers import comparable, same_value, split_scripts
+from feeds.arabic.numbers import Value, comparable, same_value, split_scripts
 from feeds.dedupe import figures
 from feeds.dedupe._features import values
 
@@ -73,3 +73,18 @@ def test_a_share_and_a_head_count_are_not_comparable() -> None:
 )  # fmt: skip
 def test_split_scripts(word: str, parts: list[str]) -> None:
     assert split_scripts(word) == parts
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (("$", 600e9), ("$", 589e9), True),  # "نحو 600 مليار" is a round figure
+        (("$", 1300.0), ("$", 1299.0), True),
+        (("", 6000.0), ("", 5900.0), True),
+        (("", 927.0), ("", 909.0), False),  # two exact figures that differ: two facts
+        (("$", 589e9), ("$", 577e9), False),
+        (("", 17.0), ("", 17.0), True),
+    ],
+)
+def test_only_a_round_figure_is_read_loosely(a: Value, b: Value, same: bool) -> None:
+    assert same_value(a, b) is same

@@ -18,6 +18,7 @@ Pure: no I/O; the word tables are small and live here.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -315,6 +316,20 @@ def comparable(a: Value, b: Value) -> bool:
 
 
 def same_value(a: Value, b: Value) -> bool:
-    """Whether two values are one figure: comparable and equal within 3% ("نحو 600
-    مليار" and 589 مليار)."""
-    return comparable(a, b) and abs(a[1] - b[1]) <= 0.03 * max(abs(a[1]), abs(b[1]))
+    """Whether two values are one figure: comparable, and equal, or within 3% when one
+    of them is a round figure ("نحو 600 مليار" and 589 مليار); two exact figures that
+    differ (927 and 909) are two facts."""
+    if not comparable(a, b):
+        return False
+    x, y = a[1], b[1]
+    if x == y:
+        return True
+    return (_round_figure(x) or _round_figure(y)) and abs(x - y) <= 0.03 * max(abs(x), abs(y))
+
+
+def _round_figure(x: float) -> bool:
+    """Whether `x` has at most two significant digits (600e9, 6000, 1300; not 589e9)."""
+    if x == 0 or not math.isfinite(x):
+        return False
+    scale = 10.0 ** (math.floor(math.log10(abs(x))) - 1)
+    return abs(x / scale - round(x / scale)) < 1e-6

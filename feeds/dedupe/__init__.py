@@ -17,7 +17,9 @@ Tiers, cheapest first (research/arabic.md 5c):
    (`feeds.arabic.numbers`), which company each title leads with, and what each title
    claims (`feeds.arabic.modality`). Guards: model numbers in the titles must agree
    when both titles have some, brand/product entities must overlap when both sides
-   have some, and a leak never links with an announcement.
+   have some, a leak never links with an announcement, and a pair must share
+   something specific (two companies, a model token, a fact-like amount, or a word
+   that few articles of the index use).
 
 The fuzzy tiers never link two articles of the same source, or two articles further
 apart than the window. An article joins the story whose member it matches best, and

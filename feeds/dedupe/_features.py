@@ -182,11 +182,9 @@ class _Features:
     def words(self) -> frozenset[str]:
         """Content words of title + lead."""
         if self._words is None:
-            lead = self._lead.split()
             # Interned: the split tokens are otherwise kept by nothing but this set, and
             # the same few thousand words recur across an index's articles.
-            words = [_intern(t) for t in lead if len(t) > 1 and t not in _STOP]
-            self._words = self.signals.union(words)
+            self._words = self.signals.union(map(_intern, _lead_words(self._lead)))
         return self._words
 
     @property
@@ -233,6 +231,15 @@ def _values(stored: list[list[object]]) -> tuple[Value, ...]:
     if not stored:  # most titles and many leads: no tuple to build
         return ()
     return tuple((str(kind), float(amount)) for kind, amount in stored)  # type: ignore[arg-type]
+
+
+def _content_words(prepared: Prepared) -> frozenset[str]:
+    """`_Features.words` of a prepared article, without making its features."""
+    return _signals(prepared.title).union(_lead_words(prepared.lead))
+
+
+def _lead_words(lead: str) -> list[str]:
+    return [t for t in lead.split() if len(t) > 1 and t not in _STOP]
 
 
 def _signals(title: tuple[str, ...]) -> frozenset[str]:
@@ -394,7 +401,7 @@ class Prepared:
         return _Features(self)
 
 
-def _score(a: _Features, b: _Features) -> float:
+def _score(a: _Features, b: _Features, common: frozenset[str] = frozenset()) -> float:
     """Rewrite-tier score of two articles: the link's probability (`_pairs`), or 0.0
     when a guard fails or it falls below the model's threshold."""
-    return probability(a, b)
+    return probability(a, b, common)

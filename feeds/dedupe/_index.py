@@ -12,7 +12,7 @@ from datetime import timedelta
 from feeds.types import Filed
 
 from ._bands import Bands
-from ._features import NUM_PERM, Prepared, _score
+from ._features import NUM_PERM, Prepared, _content_words, _score
 from ._member import _MICROSECOND, Member, _equal_lanes, story_id_for
 
 WINDOW = timedelta(hours=72)
@@ -22,6 +22,8 @@ WIRE_JACCARD = 0.5
 LSH_THRESHOLD = 0.4
 RARE_CAP = 64  # a title token posted more often than this in one day is not "rare"
 MAX_CANDIDATES = 64
+#: A word used by more than this share of the index's articles is common (`_common`).
+COMMON_SHARE = 0.02
 #: Copies of one article a source may post again under new guids (same link and
 #: title, within the window) that still join its story.
 REPOSTS = 2
@@ -40,6 +42,8 @@ class StoryIndex:
       title, and `_bands` holds its id under its signature's bands.
     - Filters: `_by_source[m.source_url]` holds its id, as does `_by_figure[f]` for each
       of its figures, and `_with_figures` when it has any.
+    - Evidence: `_df` counts it once for each of its content words (title and lead), so
+      that words most of the index uses are no evidence (`_common`).
 
     The maps hold ids where `_candidates` and `_links` combine them as sets (in C), and
     members where the index reads their fields. A member's features (`Member.features`)
@@ -65,6 +69,7 @@ class StoryIndex:
         self._by_source: dict[str, set[str]] = defaultdict(set)
         self._by_figure: dict[str, set[str]] = defaultdict(set)
         self._with_figures: set[str] = set()
+        self._df: Counter[str] = Counter()
         with _collector_paused():
             for member in members:
                 self.add(member)
@@ -111,6 +116,7 @@ class StoryIndex:
             else:
                 posting.append(aid)
         self._bands.insert(aid, prepared.signature)
+        self._df.update(_content_words(prepared))
         self._by_source[member.source_url].add(aid)
         if prepared.figures:
             self._with_figures.add(aid)
@@ -245,6 +251,7 @@ class StoryIndex:
         they are most candidates ("17" against "15", "ps5" against "499").
         """
         mine, members = member.features(), self._members
+        common = self._common(member)
         links: dict[str, float] = {}
         if mine.figures:  # as set operations: those without figures, or sharing one
             given = set(aids)
@@ -254,13 +261,19 @@ class StoryIndex:
             aids = list(kept)  # in any order: each member's link is its own
         for aid, similarity in zip(aids, self._similarities(member.lanes, aids), strict=True):
             theirs = members[aid].features()
-            score = _score(mine, theirs)
+            score = _score(mine, theirs, common)
             if similarity >= WIRE_JACCARD and not (
                 mine.figures and theirs.figures and mine.figures.isdisjoint(theirs.figures)
             ):
                 score += 1.0  # a wire copy, unless their figures clash
             links[aid] = score
         return links
+
+    def _common(self, member: Member) -> frozenset[str]:
+        """`member`'s words that more than `COMMON_SHARE` of the index's articles use (and
+        more than `RARE_CAP`): the field's everyday words, no evidence of one story."""
+        cap, df = max(RARE_CAP, COMMON_SHARE * len(self._members)), self._df
+        return frozenset([w for w in member.features().words if df[w] > cap])
 
     def _coheres(self, member: Member, story: str, links: dict[str, float]) -> bool:
         """Whether `member` may join `story`: no member of it is from the same source
