@@ -75,9 +75,9 @@ def _vocab(seed: int, size: int = 6000) -> _Vocab:
 class _Writer:
     """Writes the stories of one corpus; story k is the same text whatever the sizes."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, vocabulary: int = 6000) -> None:
         self.seed = seed
-        self.vocab = _vocab(seed)
+        self.vocab = _vocab(seed, vocabulary)
 
     def story(self, source: int, item: int) -> tuple[str, list[str], str]:
         """Title, paragraphs and brand of one story."""
@@ -149,9 +149,12 @@ def _item(writer: _Writer, source: int, item: int, host: str) -> str:
     )
 
 
-def generate(sources: int, items: int, *, seed: int = 7) -> dict[str, bytes]:
-    """Path ("/feed/<n>.xml") to body, for every source; deterministic for a seed."""
-    writer = _Writer(seed)
+def generate(
+    sources: int, items: int, *, seed: int = 7, vocabulary: int = 6000
+) -> dict[str, bytes]:
+    """Path ("/feed/<n>.xml") to body, for every source; deterministic for a seed and a
+    vocabulary size (derived words to draw subjects from)."""
+    writer = _Writer(seed, vocabulary)
     return {
         f"/feed/{n}.xml": feed_bytes(writer, n, items, f"https://site{n:04d}.example/feed/")
         for n in range(sources)
