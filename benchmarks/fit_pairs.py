@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--set", action="append", dest="sets", help="default: tune, clustering")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty (default 1.0)")
     parser.add_argument(
-        "--threshold", type=float, default=0.47, help="link probability (default 0.47)"
+        "--threshold", type=float, default=0.42, help="link probability (default 0.42)"
     )
     parser.add_argument("--cv", action="store_true", help="leave-one-story-out report")
     parser.add_argument("--dry-run", action="store_true", help="do not write the table")
