@@ -207,7 +207,8 @@ def test_no_arabic_headline_is_laid_out_left_to_right(
             assert found["direction"] == "rtl", found["text"]
             assert found["gap"] <= 2, found  # its first word is at the right end
             starts_latin += found["text"][0].isascii()
-        assert starts_latin >= 1  # the case dir="auto" got wrong is among them
+        if name == "all.html":  # every story; the front page may hold none of them
+            assert starts_latin >= 1  # the case dir="auto" got wrong is among them
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
