@@ -260,6 +260,7 @@ def _status_row(s: Any) -> dict[str, Any]:
         "disabled": s.disabled_reason,
         "last_error": s.last_error,
         "encoding_repair": s.repair,
+        "caps": s.caps,
     }
 
 
@@ -315,6 +316,8 @@ def _print_status(rows: Sequence[dict[str, Any]]) -> None:
             print(f"    disabled: {r['disabled']}")
         if r["last_error"]:
             print(f"    last error: {r['last_error']}")
+        if r["caps"]:
+            print(f"    capped: {r['caps']}")
 
 
 def _cmd_opml_import(args: argparse.Namespace) -> int:

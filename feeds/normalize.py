@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -41,6 +41,7 @@ __all__ = [
     "clean_text",
     "clean_title",
     "clean_url",
+    "newest",
     "plain_text",
     "sanitize_html",
 ]
@@ -164,6 +165,11 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
     Lazy-load images are turned into plain `src` images and tracking pixels dropped
     first, because the sanitizer would otherwise strip `data-src` and keep the pixel.
     """
+    return _sanitize(html_text, base_url)[0]
+
+
+def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
+    """`sanitize_html`, and whether `bound_markup` had to cut the result."""
     prepared = _rewrite_images(_FORBIDDEN.sub("", html_text))
     clean = _nh3(prepared, base_url)
     trimmed = strip_footers(clean, plain_text)
@@ -171,7 +177,9 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
         clean = _nh3(trimmed, base_url)  # the cut left a block open: this closes it
     else:
         clean = trimmed
-    return bound_markup(clean.strip())
+    clean = clean.strip()
+    bounded = bound_markup(clean)
+    return bounded, bounded != clean
 
 
 def _nh3(markup: str, base_url: str | None) -> str:
@@ -391,8 +399,8 @@ def article(
     """Build the Article of one entry; None when it has no title, link or content."""
     link = _http_url(entry.link, feed.url)
     base = _http_url(entry.base, feed.url) or link or feed.url
-    summary = sanitize_html(entry.summary or "", base)
-    content = sanitize_html(entry.content or "", base)
+    summary, cut_summary = _sanitize(entry.summary or "", base)
+    content, cut_content = _sanitize(entry.content or "", base)
     text = plain_text(content or summary)
     title = clean_title(entry.title or "", source.name or feed.title) or _bound(text, 100)
     if not (title or link or text):
@@ -424,7 +432,20 @@ def article(
         authors=_texts(entry.authors),
         categories=_texts(entry.categories),
         image=_image(entry.image, base),
+        trimmed=cut_summary or cut_content,
     )
+
+
+def newest(
+    entries: Sequence[ParsedEntry], limit: int, default_tz: str | None, fetched_at: datetime
+) -> list[ParsedEntry]:
+    """The `limit` newest of `entries` by the date `article` would give them, in the
+    feed's order; an entry without a usable date counts as new (it is first seen now)."""
+    if len(entries) <= limit:
+        return list(entries)
+    when = [_published(e, default_tz, fetched_at, fetched_at)[0] for e in entries]
+    ranked = sorted(range(len(entries)), key=lambda i: (-when[i].timestamp(), i))
+    return [entries[i] for i in sorted(ranked[:limit])]
 
 
 def _published(

@@ -262,6 +262,7 @@ class Fetched:
     items: int = 0
     body_hash: str | None = None  # of the body parsed (a discovered feed's, if any)
     discovered: str | None = None  # the feed an HTML page led to, when it did
+    caps: str | None = None  # the limits the parse applied (`pipeline.caps_words`)
 
 
 def after_fetch(
@@ -290,6 +291,7 @@ def after_fetch(
         body_hash=fetched.body_hash if fetched.body_hash is not None else KEEP,
         items=fetched.items if feed is not None else KEEP,
         repair=feed.repair if feed is not None else KEEP,
+        caps=fetched.caps if feed is not None else KEEP,
         redirect_target=track.target, redirect_seen=track.seen, redirect_since=track.since,
         fetch_url=track.target if adopt and track.target else KEEP,
         discovered_url=fetched.discovered or KEEP,

@@ -104,7 +104,7 @@ th,td{border-color:#333}.url{color:#aaa}}
 
 _HEAD = (
     "المصدر", "الحالة", "آخر نجاح", "آخر جديد", "آخر خطأ", "أخطاء متتالية", "العناصر",
-    "الموعد التالي", "إصلاح الترميز",
+    "الموعد التالي", "إصلاح الترميز", "حدود طُبّقت",
 )  # fmt: skip
 
 
@@ -152,6 +152,7 @@ def _row(line: Line, now: datetime) -> str:
         f'<span class="num">{s.items}</span>',
         _when(s.next_due, now) if s.next_due and not s.disabled_reason else "—",
         f'<bdi dir="ltr">{escape(s.repair)}</bdi>' if s.repair else "—",
+        f'<bdi dir="ltr">{escape(s.caps)}</bdi>' if s.caps else "—",
     )
     tds = "".join(f"<td>{c}</td>" for c in cells)
     return f'<tr class="{line.state.value}">{tds}</tr>'

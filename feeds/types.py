@@ -158,6 +158,7 @@ class FetchConfig:
     user_agent: str = ""  # empty means the built-in one
     # Networks (CIDR) that may be fetched though loopback, private, link-local...
     allow_private: tuple[str, ...] = ()
+    max_items: int = 1000  # entries taken from one source in one pass, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +323,9 @@ class Article:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     image: str | None = None
+    # Whether this pass's normalize cut its markup to `markup.MAX_HTML` characters or
+    # `MAX_DEPTH` levels: counted for `feeds status`, not stored, not compared.
+    trimmed: bool = field(default=False, compare=False)
 
 
 # --------------------------------------------------------------------------- stories
@@ -455,6 +459,7 @@ class SourceUpdate:
     fetch_url: str | Keep = KEEP
     discovered_url: str | Keep = KEEP
     disabled_reason: str | Keep | None = KEEP
+    caps: str | Keep | None = KEEP  # the limits the last parse applied, in words
 
     def changes(self) -> dict[str, object]:
         """The fields to write, by column name."""

@@ -297,7 +297,7 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     db.close()
     store = open_store(str(path))
     db = sqlite3.connect(path)
-    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 8
+    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 9
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
     assert "articles_updated" in indexes  # version 5

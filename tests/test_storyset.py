@@ -212,3 +212,30 @@ def test_clustering_keeps_its_floor(name: str) -> None:
     got = f"precision {result.score.precision:.3f}, recall {result.score.recall:.3f}"
     assert result.score.precision >= precision, got
     assert result.score.recall >= recall, got
+
+
+def test_a_backlog_is_filed_in_bounded_batches_with_the_same_quality(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A store recovering from killed passes files its backlog a batch at a time (issue
+    20): no index is handed more than a batch of pending articles, and the stories come
+    out as good as from one index over all of them."""
+    from feeds import dedupe
+    from feeds.pipeline import _cluster
+
+    whole, _ = storyset.evaluate("tune")
+    sizes: list[int] = []
+    real = dedupe.assign_pending
+
+    def counting(stored, pending, **kw):  # type: ignore[no-untyped-def]
+        filed = real(stored, pending, **kw)
+        sizes.append(len(filed))
+        return filed
+
+    monkeypatch.setattr(_cluster, "BATCH", 25)
+    monkeypatch.setattr(dedupe, "assign_pending", counting)
+    batched, _ = storyset.evaluate("tune")
+    rows = sum(sizes)
+    assert len(sizes) == -(-rows // 25) and max(sizes) == 25
+    assert batched.score.precision >= whole.score.precision - 0.01
+    assert batched.score.recall >= whole.score.recall - 0.01

@@ -368,6 +368,7 @@ def _fetch(s: _Section | None) -> FetchConfig:
             s.report(name, f"must be a positive number of seconds, got {seconds}")
     values["concurrency"] = s.number("concurrency", None, 1)
     values["per_host"] = s.number("per_host", None, 1)
+    values["max_items"] = s.number("max_items", None, 1)
     values["max_bytes"] = s.size("max_bytes", d.max_bytes)
     values["min_interval"] = s.duration("min_interval")
     values["max_interval"] = s.duration("max_interval")

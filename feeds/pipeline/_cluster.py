@@ -20,26 +20,23 @@ if TYPE_CHECKING:
     from .. import dedupe
 
 
+#: Pending articles filed per index. Same stories as one index over all of them, but for
+#: the rare-word counts of the specificity guard (`dedupe`), which see one batch's window.
+BATCH = 4_000
+
+
 def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     """Put every article that has no story yet into one; classify the stories touched.
 
-    Returns the ids of stories created or changed at or after `since`.
+    Returns the ids of stories created or changed at or after `since`. A backlog (a
+    store recovering from killed passes, a first pass over many sources) is filed in
+    batches of `BATCH`, oldest first, each against what the earlier ones filed: the index
+    in memory holds one batch and its window's stored articles, not the whole backlog.
     """
     pending = store.unassigned_match_rows()
-    if pending:
-        from .. import dedupe
-
-        recent = _neighbours(store, pending)
-        _backfill(store, recent)
-        _backfill(store, pending)
-        # Each row's preparation is decoded just before it is indexed or filed, not all
-        # at once; the generator lets go of `recent` once it has read it. The store lists
-        # `pending` oldest first, ties by id: the order `dedupe.assign_pending` wants.
-        stored = _members(recent)
-        del recent
-        assigned = dedupe.assign_pending(stored, _members(pending), window=dedupe.WINDOW)
-        del pending
-        store.assign(assigned, now)
+    for start in range(0, len(pending), BATCH):
+        _file(store, pending[start : start + BATCH], now)
+    del pending
     touched = set(store.stories_touched_since(since))
     # Filing leaves every story it touches unclassified; a pass killed before this
     # write leaves them so, and the next pass (with its own `since`) classifies them.
@@ -50,6 +47,23 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     # against 100,000), 1.94 and 1.95 s (8,000 into an empty store).
     classify_stories(store, sorted(touched.union(store.unclassified_stories())))
     return touched
+
+
+def _file(store: Store, batch: list[MatchRow], now: datetime) -> None:
+    """File one batch of pending rows (oldest first) against the stored articles near it,
+    earlier batches' included, and write where each went."""
+    from .. import dedupe
+
+    recent = _neighbours(store, batch)
+    _backfill(store, recent)
+    _backfill(store, batch)
+    # Each row's preparation is decoded just before it is indexed or filed, not all at
+    # once; the generator lets go of `recent` once it has read it. The batch is oldest
+    # first, ties by id: the order `dedupe.assign_pending` wants.
+    stored = _members(recent)
+    del recent
+    assigned = dedupe.assign_pending(stored, _members(batch), window=dedupe.WINDOW)
+    store.assign(assigned, now)
 
 
 def _neighbours(store: Store, pending: Sequence[MatchRow]) -> list[MatchRow]:

@@ -51,6 +51,7 @@ class Parsed:
     articles: tuple[Article, ...]
     derived: tuple[Derived, ...] = ()  # one per article, in order
     entries: int = 0  # how many entries the body had
+    caps: str | None = None  # the limits applied to it, in words (`caps_words`)
 
 
 def derive(article: Article) -> tuple[str, str]:
@@ -66,21 +67,44 @@ def derive(article: Article) -> tuple[str, str]:
     return prepared.dumps(), classify.dumps_scores(scores)
 
 
-def parse_body(result: FetchResult, source: SourceConfig, first_seen: datetime) -> Parsed:
-    """CPU-bound half of a source's refresh: bytes to Articles (runs in an executor)."""
+def parse_body(
+    result: FetchResult, source: SourceConfig, first_seen: datetime, max_items: int = 1000
+) -> Parsed:
+    """CPU-bound half of a source's refresh: bytes to Articles (runs in an executor).
+
+    Only the `max_items` newest entries are normalized (`fetch.max_items`): a feed of
+    100,000 items costs a pass its parse, not 100,000 articles to store and cluster.
+    """
     from .. import normalize, parse
 
     feed = parse.parse(result)
+    taken = normalize.newest(feed.entries, max_items, source.default_tz, result.fetched_at)
     articles = []
-    for entry in feed.entries:
+    for entry in taken:
         art = normalize.article(
             entry, feed, source, fetched_at=result.fetched_at, first_seen=first_seen
         )
         if art is not None:
             articles.append(art)
     derived = tuple(derive(a) for a in articles)
+    caps = caps_words(len(feed.entries), len(taken), sum(a.trimmed for a in articles))
     # The raw entries stay here: pickling them back would double what crosses over.
-    return Parsed(replace(feed, entries=()), tuple(articles), derived, len(feed.entries))
+    return Parsed(replace(feed, entries=()), tuple(articles), derived, len(feed.entries), caps)
+
+
+def caps_words(entries: int, taken: int, trimmed: int) -> str | None:
+    """What `feeds status` says of the limits one parse applied; None when none did."""
+    from ..markup import MAX_DEPTH, MAX_HTML
+
+    said = []
+    if taken < entries:
+        said.append(f"kept the newest {taken:,} of {entries:,} items (fetch.max_items)")
+    if trimmed:
+        said.append(
+            f"cut the content of {trimmed:,} item{'s' * (trimmed != 1)} to "
+            f"{MAX_HTML:,} characters / {MAX_DEPTH} levels"
+        )
+    return "; ".join(said) or None
 
 
 @functools.cache
@@ -193,14 +217,17 @@ class Refresher:
         new = self.store.save_articles(parsed.articles, self.now(), derived)
         # The body hash is of the body parsed: the discovered feed's, if any.
         fetched = policy.Fetched(
-            result, Outcome.OK, parsed.feed, len(parsed.articles), body_hash, discovered
-        )
+            result, Outcome.OK, parsed.feed, len(parsed.articles), body_hash, discovered,
+            parsed.caps,
+        )  # fmt: skip
         return self._succeeded(src, state, fetched, len(new))
 
     async def _parse(self, result: FetchResult, src: SourceConfig) -> Parsed:
         loop = asyncio.get_running_loop()
         executor = self.executor or _parse_thread()
-        return await loop.run_in_executor(executor, parse_body, result, src, self.now())
+        return await loop.run_in_executor(
+            executor, parse_body, result, src, self.now(), self.config.fetch.max_items
+        )
 
     async def _discover(self, src: SourceConfig, target: str) -> tuple[FetchResult, Parsed]:
         """The source URL is an HTML page: fetch the first feed it links to."""

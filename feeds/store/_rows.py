@@ -108,6 +108,7 @@ class SourceState:
     bytes: int
     duration: float
     in_config: bool
+    caps: str | None = None  # the limits the last parse applied, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +253,7 @@ def source_state(r: Row) -> SourceState:
         redirect_since=dt(r["redirect_since"]),
         discovered_url=r["discovered_url"],
         repair=r["repair"],
+        caps=r["caps"],
         last_fetch=dt(r["last_fetch"]),
         last_status=r["last_status"],
         last_outcome=r["last_outcome"],

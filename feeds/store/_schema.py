@@ -7,6 +7,7 @@ collation does, so every ORDER BY, and hence every list and export, is the same.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Literal
 
@@ -210,9 +211,24 @@ def _script(script: str) -> Migration:
     return migrate
 
 
-MIGRATIONS: tuple[Migration, ...] = tuple(
-    map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6))
-) + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
+def _caps(execute: Execute, dialect: Dialect) -> None:
+    """Each source's `caps`: the limits its last parse applied, in words (`feeds status`).
+    Runs again harmlessly, like the two before it."""
+    if dialect == "postgresql":
+        execute('ALTER TABLE sources ADD COLUMN IF NOT EXISTS caps TEXT COLLATE "C"')
+        return
+    try:
+        execute("ALTER TABLE sources ADD COLUMN caps TEXT")
+    except sqlite3.OperationalError as e:
+        if "duplicate column" not in str(e):
+            raise
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    tuple(map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6)))
+    + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
+    + (_caps,)
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Every table in foreign-key order (a row's parents come first), with its key and columns.
@@ -222,7 +238,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "body_hash", "last_fetch", "last_status", "last_outcome", "last_error", "items",
         "bytes", "duration", "consecutive_errors", "next_due", "disabled_reason",
         "redirect_target", "redirect_seen", "redirect_since", "discovered_url", "repair",
-        "lease_owner", "lease_until",
+        "lease_owner", "lease_until", "caps",
     )),
     "stories": ("id", ("id", "created", "updated", "topics", "is_tech")),
     "articles": ("id", (
