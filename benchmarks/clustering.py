@@ -29,6 +29,9 @@ WordPress-style guids, from 40 sources); each pass figure is the best of three r
   does when the window covers the whole store), then the same 1,000 assigned.
 - cold pass: 8,000 new articles from one day (a first pass over 200 sources) clustered
   into an empty store by `pipeline.cluster`.
+- recovery (`--recovery`, alone in its process so its peak memory is its own): 30,000
+  pending articles over ten days, the backlog of killed passes, clustered into an empty
+  store; CPU seconds and the growth of peak RSS during `pipeline.cluster`.
 
 The store files are written once into the temp folder (a few minutes: every article's
 `pipeline.derive` runs, in a process pool) and reused while the articles, the stored
@@ -363,11 +366,58 @@ def speed(stored: int = 100_000, new: int = 1_000, cold: int = 8_000, repeat: in
     )
 
 
+def recovery(pending: int = 30_000, days: int = 10) -> None:
+    """The backlog killed passes leave, filed by one `pipeline.cluster` (in batches), in
+    a process of its own: the setup's memory is not counted."""
+    import subprocess
+
+    start = datetime(2025, 7, 1, tzinfo=UTC)
+    template = _store_file("recovery", [], synthetic(pending, start, timedelta(days=days), 11))
+    now = (start + timedelta(days=days + 1)).isoformat()
+    measured = subprocess.run(
+        [sys.executable, __file__, "--recovery-file", str(template), now],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cpu, grew = measured.stdout.split()
+    print(
+        f"recovery: {pending:,} pending articles over {days} days, pipeline.cluster in "
+        f"{float(cpu):.1f} s CPU, peak RSS up {int(grew) / 1024:.0f} MB "
+        f"(batches of {pipeline.BATCH:,})"
+    )
+
+
+def _recovery_run(template: str, now: str) -> None:
+    import resource
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "feeds.db"
+        shutil.copyfile(template, path)
+        store = open_store(str(path))
+        try:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            cpu = time.process_time()
+            when = datetime.fromisoformat(now)
+            pipeline.cluster(store, when, since=when - timedelta(days=30))
+            cpu = time.process_time() - cpu
+            grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        finally:
+            store.close()
+    print(f"{cpu:.2f} {grew}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="quality only, no speed run")
+    parser.add_argument("--recovery", action="store_true", help="only the backlog run")
+    parser.add_argument("--recovery-file", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="list wrong pairs")
     args = parser.parse_args()
+    if args.recovery_file:
+        _recovery_run(*args.recovery_file)
+        return
+    if args.recovery:
+        recovery()
+        return
     quality(args.verbose)
     if not args.quick:
         speed()

@@ -16,13 +16,14 @@ time.
 
 from __future__ import annotations
 
-from ._cluster import classify_stories, cluster
+from ._cluster import BATCH, classify_stories, cluster
 from ._pass import cluster_and_publish, run_pass, run_pass_async
 from ._paths import fingerprint_path, lock_path, open_for, pass_lock, utc_now
 from ._publish import publish_all, publish_names
 from ._refresh import Clock, Progress, derive, parse_body, refresh_source
 
 __all__ = [
+    "BATCH",
     "Clock",
     "Progress",
     "classify_stories",
