@@ -373,7 +373,7 @@ def _expected(case: dict[str, Any]) -> SourceUpdate:
         written.update(redirect_target=target, redirect_seen=seen, redirect_since=_ago(since))
     if "feed" in want:
         sha = hashlib.sha256(case["response"]["body"].encode()).hexdigest()
-        written.update(body_hash=sha, items=want["feed"][0], repair=want["feed"][1])
+        written.update(body_hash=sha, items=want["feed"][0], repair=want["feed"][1], caps=None)
     for name, column in (("fetch_url", "fetch_url"), ("discovered_url", "discovered_url"),
                          ("disabled", "disabled_reason")):  # fmt: skip
         if name in want:

@@ -61,6 +61,10 @@ class SqliteStore(Store):
             self._setup()
         except (sqlite3.DatabaseError, OSError) as e:
             raise StorageError(_explain(e), subject=path) from e
+        except UnicodeDecodeError as e:  # a scribbled schema page: its SQL text is not UTF-8
+            raise StorageError(
+                _explain(sqlite3.DatabaseError(f"malformed schema: {e}")), subject=path
+            ) from e
 
     def _setup(self) -> None:
         db = self._db
