@@ -177,7 +177,7 @@ def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
         clean = _nh3(trimmed, base_url)  # the cut left a block open: this closes it
     else:
         clean = trimmed
-    clean = clean.strip()
+    clean = _untrack_links(_CUT_ELLIPSIS.sub("…", clean.strip()))
     bounded = bound_markup(clean)
     return bounded, bounded != clean
 
@@ -309,6 +309,34 @@ _QUERY_SAFE = "-._~!$'()*,;:@/?"
 def _is_tracking(key: str, value: str) -> bool:
     k = key.lower()
     return k.startswith("utm_") or k in _TRACKING_KEYS or (k == "outputtype" and value == "amp")
+
+
+# WordPress ends an excerpt with " [&hellip;]" (" [...]" in older themes): an ellipsis,
+# as a reader writes it, when it is the markup's last text.
+_CUT_ELLIPSIS = re.compile(r"\s*\[(?:…|\.\.\.)\](?=\s*(?:</p>\s*)?\Z)")
+_HREF = re.compile(r'(<a\b[^>]*?\shref=")([^"]*)(")')
+_TRACKING_HINT = re.compile(
+    r"[?&](?:amp;)?(?:utm_[^=&\"]*|" + "|".join(sorted(_TRACKING_KEYS)) + ")=", re.I
+)
+
+
+def _untrack_links(clean: str) -> str:
+    """Sanitized markup whose links carry no tracking parameters (`utm_*`, `fbclid`...);
+    a link's fragment stays. Only markup that holds one is rewritten."""
+    if not _TRACKING_HINT.search(clean):
+        return clean
+    return _HREF.sub(_untrack_href, clean)
+
+
+def _untrack_href(m: re.Match[str]) -> str:
+    url = html.unescape(m[2])
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return m[0]
+    kept = [p for p in parts.query.split("&") if p and not _is_tracking(*_raw_pair(p))]
+    plain = urlunsplit(parts._replace(query="&".join(kept)))
+    return m[1] + html.escape(plain, quote=False).replace('"', "&quot;") + m[3]
 
 
 def clean_url(url: str) -> str:

@@ -451,3 +451,37 @@ def test_a_five_megabyte_description_is_not_published_whole() -> None:
     art = build(entry(summary=body * 5_000, content=body * 5_000))
     assert len(art.content_html) <= bounds.MAX_HTML + 2_000
     assert len(art.summary_html) <= bounds.MAX_HTML + 2_000
+
+
+def test_links_in_content_lose_their_tracking_parameters_and_keep_the_rest() -> None:
+    """Issue 21, item cleaning: utm_* and click ids go from content links, as from the
+    item's own link; other parameters, their order and the fragment stay."""
+    clean = normalize.sanitize_html(
+        '<p><a href="https://a.example/p?id=3&amp;utm_source=rss&amp;UTM_Medium=feed#sec">'
+        'y</a> <a href="https://b.example/?fbclid=1">z</a> '
+        '<a href="https://c.example/?q=1&amp;x=2">w</a></p>',
+        None,
+    )
+    hrefs = re.findall(r'href="([^"]*)"', clean)
+    assert hrefs == [
+        "https://a.example/p?id=3#sec",
+        "https://b.example/",
+        "https://c.example/?q=1&amp;x=2",
+    ]
+    untouched = '<p><a href="https://c.example/?q=1&amp;campaign=2">w</a></p>'
+    assert "q=1&amp;campaign=2" in normalize.sanitize_html(untouched, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        (
+            "<p>أعلنت الشركة عن هاتفها الجديد [&hellip;]</p>",
+            "<p>أعلنت الشركة عن هاتفها الجديد…</p>",
+        ),
+        ("نص المقتطف [...]", "نص المقتطف…"),
+        ("<p>قائمة [...] في الوسط.</p>", "<p>قائمة [...] في الوسط.</p>"),  # only at the end
+    ],
+)
+def test_a_wordpress_cut_mark_becomes_an_ellipsis(raw: str, clean: str) -> None:
+    assert normalize.sanitize_html(raw, None) == clean
