@@ -334,8 +334,7 @@ def _untrack_href(m: re.Match[str]) -> str:
         parts = urlsplit(url)
     except ValueError:
         return m[0]
-    kept = [p for p in parts.query.split("&") if p and not _is_tracking(*_raw_pair(p))]
-    plain = urlunsplit(parts._replace(query="&".join(kept)))
+    plain = urlunsplit(parts._replace(query=_untracked_query(parts.query)))
     return m[1] + html.escape(plain, quote=False).replace('"', "&quot;") + m[3]
 
 
@@ -345,8 +344,12 @@ def clean_url(url: str) -> str:
         parts = urlsplit(url.strip())
     except ValueError:
         return url.strip()
-    kept = [p for p in parts.query.split("&") if p and not _is_tracking(*_raw_pair(p))]
-    return urlunsplit(parts._replace(query="&".join(kept), fragment=""))
+    return urlunsplit(parts._replace(query=_untracked_query(parts.query), fragment=""))
+
+
+def _untracked_query(query: str) -> str:
+    """A URL's query string without its tracking parameters, the rest as written."""
+    return "&".join(p for p in query.split("&") if p and not _is_tracking(*_raw_pair(p)))
 
 
 def _raw_pair(piece: str) -> tuple[str, str]:

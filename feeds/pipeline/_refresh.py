@@ -23,6 +23,7 @@ from ..store import SourceState, Store
 from ..types import (
     Article,
     Config,
+    FetchConfig,
     FetchResult,
     Outcome,
     ParsedFeed,
@@ -68,7 +69,10 @@ def derive(article: Article) -> tuple[str, str]:
 
 
 def parse_body(
-    result: FetchResult, source: SourceConfig, first_seen: datetime, max_items: int = 1000
+    result: FetchResult,
+    source: SourceConfig,
+    first_seen: datetime,
+    max_items: int = FetchConfig().max_items,
 ) -> Parsed:
     """CPU-bound half of a source's refresh: bytes to Articles (runs in an executor).
 
