@@ -44,6 +44,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .conditional import not_modified
 from .errors import FeedsError
 from .ops import Asked, Endpoint
+from .publish import SCRIPT_HASH
 
 __all__ = ["CONTENT_TYPES", "HttpServer", "app", "ops_app"]
 
@@ -158,7 +159,7 @@ def _respond(request: Request, name: str, entity: _Entity, max_age: int) -> Resp
         "Last-Modified": formatdate(entity.mtime, usegmt=True),
         "Cache-Control": f"public, max-age={max_age}",
         "Vary": "Accept-Encoding",
-        **_security_headers(name),
+        **security_headers(name),
     }
     if not_modified(
         request.method,
@@ -237,16 +238,17 @@ def _plain(status: int, text: str, **headers: str) -> Response:
     return Response(text + "\n", status_code=status, headers=headers, media_type="text/plain")
 
 
-#: The reading page runs no script, loads nothing of ours but itself and its inline
-#: style, and shows the articles' pictures (remote, any https or http host) without
-#: telling their hosts where the reader came from.
+#: The reading page runs one script, its own relative-times one (allowed by its hash,
+#: so nothing injected into a page could run), loads nothing of ours but itself and its
+#: inline style, and shows the articles' pictures (remote, any https or http host)
+#: without telling their hosts where the reader came from.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    f"default-src 'none'; script-src '{SCRIPT_HASH}'; img-src https: http: data:; "
+    "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 
-def _security_headers(name: str) -> dict[str, str]:
+def security_headers(name: str) -> dict[str, str]:
     headers = {"X-Content-Type-Options": "nosniff"}
     if name.endswith(".html"):
         headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_httpserver import HTTPServer
 from servers import LOOPBACK_YAML
 
-from feeds import config, demo, pipeline
+from feeds import config, demo, pipeline, serve
 
 CHROMIUM = "/usr/bin/chromium"
 DATA = Path(__file__).parent / "data" / "pipeline"
@@ -65,6 +66,11 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, l
         page = (folder / "out" / "index.html").read_bytes()
         server.expect_request("/index.html").respond_with_data(
             page, content_type="text/html; charset=utf-8"
+        )
+        # As `feeds serve` sends it: with the Content-Security-Policy that allows the
+        # page's own script by its hash, and nothing else.
+        server.expect_request("/served/index.html").respond_with_data(
+            page, content_type="text/html; charset=utf-8", headers=serve.security_headers("a.html")
         )
         yield server.url_for("/index.html"), titles
     finally:
@@ -130,8 +136,54 @@ def test_index_reads_right_to_left_and_shows_the_stories(
 
 def test_the_page_needs_no_script(published: tuple[str, list[str]], browser: Browser) -> None:
     with open_page(browser, published[0], "desktop", screenshot=False) as page:
-        assert page.locator("script").count() == 0
+        assert page.locator("script").count() == 1  # the relative times, and only them
         assert page.locator('link[rel="alternate"][type="application/rss+xml"]').count() == 2
+        # Without the script every time is the absolute date, as published.
+        first = page.locator(".meta time").first
+        assert re.fullmatch(r"\d{1,2} \S+ \d{4}، \d\d:\d\d", first.inner_text())
+        assert first.get_attribute("title") is None
+
+
+#: Seconds after a card's time, and what the page then says of it ("" = the absolute
+#: date): Arabic counts one, two (the dual), 3-10 (plural) and 11 up (singular).
+AGO = [
+    (30, "الآن"), (60, "منذ دقيقة"), (120, "منذ دقيقتين"), (300, "منذ 5 دقائق"),
+    (900, "منذ 15 دقيقة"), (3600, "منذ ساعة"), (7200, "منذ ساعتين"),
+    (10800, "منذ 3 ساعات"), (46800, "منذ 13 ساعة"), (86400, "منذ يوم"),
+    (172800, "منذ يومين"), (518400, "منذ 6 أيام"), (691200, ""),
+]  # fmt: skip
+
+
+def test_times_read_relatively_under_the_served_security_policy(
+    published: tuple[str, list[str]], browser: Browser
+) -> None:
+    url = published[0].replace("/index.html", "/served/index.html")
+    context = browser.new_context()  # JavaScript on, as readers have it
+    problems: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        # Learn the newest card time from the page, then reopen it with the clock there.
+        page.goto(url)
+        stamps = page.locator(".meta time").evaluate_all(
+            "ts => ts.map(t => t.getAttribute('datetime'))"
+        )
+        newest = max(stamps, key=lambda s: datetime.fromisoformat(s))
+        start = datetime.fromisoformat(newest)
+        page.clock.install(time=start)
+        page.goto(url)
+        shown = page.locator(f'.meta time[datetime="{newest}"]').first
+        absolute = shown.get_attribute("title")
+        assert absolute and re.fullmatch(r"\d{1,2} \S+ \d{4}، \d\d:\d\d", absolute)
+        elapsed = 0
+        for seconds, wanted in AGO:
+            page.clock.fast_forward((seconds - elapsed) * 1000)  # fires the minute timer
+            elapsed = seconds
+            assert shown.inner_text() == (wanted or absolute), seconds
+        assert problems == []  # a blocked script is a console error
+    finally:
+        context.close()
 
 
 # --------------------------------------------------------------------------- the demo's pages

@@ -5,7 +5,9 @@ Stories and what a parser must read back from them live in tests/data/publish/st
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -23,6 +25,7 @@ import pytest
 
 from feeds import publish as pub
 from feeds.errors import PublishError
+from feeds.publish import _html as html_page
 from feeds.types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
 DATA = Path(__file__).parent / "data" / "publish"
@@ -280,16 +283,22 @@ def test_index_is_an_arabic_page_with_discovery_links(config: Config) -> None:
     # Relative: the page works wherever output_dir is served from.
     expected = {(mime, f.slug + ext) for f in FEEDS for ext, mime in types.items()}
     assert alternates == expected
-    assert all(ln.get("title") for ln in page.tags("link"))
+    assert all(ln.get("title") for ln in page.tags("link") if ln["rel"] == "alternate")
+    # No icon configured: an empty one, so that browsers ask for no /favicon.ico.
+    assert [ln["href"] for ln in page.tags("link") if ln["rel"] == "icon"] == ["data:,"]
     subscribe = {a["href"] for a in page.tags("a")}
     assert {href for _, href in expected} <= subscribe
 
 
-def test_index_escapes_titles_and_has_no_script(config: Config) -> None:
+def test_index_escapes_titles_and_runs_only_its_own_script(config: Config) -> None:
     data = pub.render_index(config, _all_feeds(STORIES))
     page = _page(data)
-    assert page.tags("script") == []
-    assert b"<script" not in data.lower()
+    assert page.tags("script") == [{}]  # inline, no src
+    # Exactly the script whose hash `feeds serve` allows, once; no story's text made one.
+    assert data.lower().count(b"<script") == 1
+    assert f"<script>{html_page.SCRIPT}</script>".encode() in data
+    digest = base64.b64encode(hashlib.sha256(html_page.SCRIPT.encode()).digest()).decode()
+    assert f"sha256-{digest}" == pub.SCRIPT_HASH
     title = BY_CASE["script-in-title"][1]["title"]
     assert title in "".join(page.text)  # shown as text, not parsed as markup
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from ._common import item_id
 from ._files import publish, render_all, write_atomic
-from ._html import render_feed_page, render_index, render_pages
+from ._html import SCRIPT_HASH, render_feed_page, render_index, render_pages
 from ._json import render_json
 from ._opml import render_opml
 from ._xml import render_atom, render_rss
 
 __all__ = [
+    "SCRIPT_HASH",
     "item_id",
     "publish",
     "render_all",

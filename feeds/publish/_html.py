@@ -7,12 +7,19 @@ they load from elsewhere is the articles' pictures, proxied by nothing: each is
 lazy-loaded and asked for without a referrer (the page's `<meta name="referrer">` and
 the image's own `referrerpolicy`), so a publisher learns neither who reads nor from
 where. Nothing on a page depends on the moment of rendering: the "last updated" line
-is the newest story's own date, and times are shown in `display_timezone`. Relative
-times ("منذ ساعتين") are left out: they would need a script, and the pages run none.
+is the newest story's own date, and times are shown in `display_timezone`.
+
+The pages' one script, `SCRIPT`, turns a card's times of the last week into relative
+Arabic ("منذ ساعتين", with the absolute date kept as the element's title) from the
+reader's own clock, and refreshes them every minute. Without it the pages show the
+absolute dates and lose nothing else. `feeds serve` allows exactly this script in its
+Content-Security-Policy, by its hash (`SCRIPT_HASH`); no other script can run.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zoneinfo
 from collections.abc import Sequence
 from datetime import tzinfo
@@ -75,8 +82,44 @@ aspect-ratio:16/9}}
 """.strip()
 
 
+#: Arabic number agreement for "N units ago": one, two (dual), 3-10 (plural), 11 and up
+#: (singular). A week is the longest span shown relatively, so days never reach 11.
+SCRIPT = """
+(function () {
+  var units = [[86400, "يوم", "يومين", "أيام"], [3600, "ساعة", "ساعتين", "ساعات"],
+               [60, "دقيقة", "دقيقتين", "دقائق"]];
+  function ago(seconds) {
+    for (var i = 0; i < units.length; i++) {
+      var u = units[i], n = Math.floor(seconds / u[0]);
+      if (n >= 1) {
+        return "منذ " + (n === 1 ? u[1] : n === 2 ? u[2] : n + " " + (n <= 10 ? u[3] : u[1]));
+      }
+    }
+    return "الآن";
+  }
+  function update() {
+    var now = Date.now();
+    document.querySelectorAll(".meta time[datetime]").forEach(function (t) {
+      if (!t.title) { t.title = t.textContent; }
+      var seconds = (now - Date.parse(t.getAttribute("datetime"))) / 1000;
+      t.textContent = seconds < 7 * 86400 ? ago(Math.max(seconds, 0)) : t.title;
+    });
+  }
+  update();
+  setInterval(update, 60000);
+})();
+""".strip()
+#: The CSP source that allows `SCRIPT` and nothing else (`feeds serve` sends it).
+SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+
+
 def display_zone(config: Config) -> tzinfo:
     return zoneinfo.ZoneInfo(config.display_timezone or DEFAULT_TIMEZONE)
+
+
+def _icon(config: Config) -> str:
+    href = c.safe_href(config.icon) if config.icon else "#"
+    return href if href != "#" else "data:,"
 
 
 def _head(config: Config, title: str, feeds: Sequence[FeedConfig]) -> list[str]:
@@ -86,6 +129,9 @@ def _head(config: Config, title: str, feeds: Sequence[FeedConfig]) -> list[str]:
         '<meta name="referrer" content="no-referrer">',
         '<meta name="color-scheme" content="light dark">',
         f"<title>{escape(title)}</title>",
+        # The config's icon, or an empty one: a browser would otherwise ask for
+        # /favicon.ico, which nothing publishes.
+        f'<link rel="icon" href="{escape(_icon(config))}">',
     ]
     for feed in feeds:
         for ext, mime, label in FORMATS:
@@ -149,7 +195,7 @@ def _end(feeds: Feeds) -> list[str]:
     lines = ["</main>", "<footer>", '<h2 id="subscribe">اشترك</h2>', '<ul class="formats">']
     lines += [_formats(feed) for feed, _ in feeds]
     lines += ['<li><a href="feeds.opml">OPML</a></li>', "</ul>", "</footer>"]
-    return [*lines, "</body>", "</html>", ""]
+    return [*lines, f"<script>{SCRIPT}</script>", "</body>", "</html>", ""]
 
 
 def _main_first(feeds: Feeds) -> list[tuple[FeedConfig, Sequence[Story]]]:
