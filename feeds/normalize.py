@@ -170,14 +170,14 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
 
 def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
     """`sanitize_html`, and whether `bound_markup` had to cut the result."""
-    prepared = _rewrite_images(_FORBIDDEN.sub("", html_text))
+    prepared = _embeds_to_links(_rewrite_images(_FORBIDDEN.sub("", html_text)))
     clean = _nh3(prepared, base_url)
     trimmed = strip_footers(clean, plain_text)
     if trimmed != clean and not whole_elements(clean[len(trimmed) :]):
         clean = _nh3(trimmed, base_url)  # the cut left a block open: this closes it
     else:
         clean = trimmed
-    clean = _untrack_links(_CUT_ELLIPSIS.sub("…", clean.strip()))
+    clean = _untrack_links(_CUT_ELLIPSIS.sub("…", _drop_debris(clean).strip()))
     bounded = bound_markup(clean)
     return bounded, bounded != clean
 
@@ -224,6 +224,80 @@ def _join(base: str, url: str) -> str | None:
         return urljoin(base, url)
     except ValueError:
         return None
+
+
+# A YouTube or Vimeo player, which the sanitizer drops with every other iframe: the video
+# stays reachable as a link of its own (the watch page, not the embed).
+_IFRAME = re.compile(
+    r"""<iframe\b((?:[^>"']|"[^"]*"|'[^']*')*)>(?:.*?</iframe\s*>)?""", re.IGNORECASE | re.DOTALL
+)
+_IFRAME_SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_VIDEO = (
+    (
+        re.compile(r"(?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/([\w-]{6,})", re.I),
+        "https://www.youtube.com/watch?v={}",
+    ),
+    (re.compile(r"(?:https?:)?//player\.vimeo\.com/video/(\d+)", re.I), "https://vimeo.com/{}"),
+)
+
+
+def _embeds_to_links(markup: str) -> str:
+    if "<iframe" not in markup.lower():
+        return markup
+    return _IFRAME.sub(_embed_link, markup)
+
+
+def _embed_link(tag: re.Match[str]) -> str:
+    src = _IFRAME_SRC.search(tag[1])
+    url = html.unescape(next((g for g in src.groups() if g), "")) if src else ""
+    for pattern, watch in _VIDEO:
+        if found := pattern.match(url.strip()):
+            link = html.escape(watch.format(found[1]))
+            return f'<a href="{link}">▶ {link}</a>'
+    return ""  # any other frame goes, with the empty paragraph it may leave
+
+
+# Debris of a page's chrome in sanitized markup: comment-count links ("3 تعليقات",
+# "#comments"), share buttons that were scripts (no href left, or none ever), and the
+# blocks they leave empty. Sanitized markup is well-formed, so regexes are enough.
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S)
+_COMMENTS = re.compile(
+    r"(?:\d+|لا)?\s*(?:تعليقات?|تعليقان|التعليقات|تعليق واحد|أضف تعليقا?|comments?|"
+    r"leave a (?:comment|reply)|no comments)",
+    re.I,
+)
+_COMMENT_FRAGMENTS = ("#comments", "#respond", "#disqus_thread", "#comment")
+_SHARE = re.compile(
+    r"(?:شارك|مشاركة|انشر|share|tweet|facebook|فيسبوك|فيس بوك|twitter|تويتر|whatsapp|"
+    r"واتساب|واتس اب|telegram|تيليجرام|تلغرام|linkedin|لينكد إن|email|البريد|print|طباعة|"
+    r"pinterest|reddit|\bx\b)",
+    re.I,
+)
+_EMPTY_BLOCK = re.compile(
+    r"<(p|div|span|li|ul|ol|figure|strong|em|b|i)(?:\s[^>]*)?>(?:\s|&nbsp;|\xa0|<br>)*</\1>"
+)
+
+
+def _drop_debris(clean: str) -> str:
+    if "<a" in clean:
+        clean = _ANCHOR.sub(_debris_anchor, clean)
+    while (emptied := _EMPTY_BLOCK.sub("", clean)) != clean:
+        clean = emptied
+    return clean
+
+
+def _debris_anchor(anchor: re.Match[str]) -> str:
+    href = re.search(r'\shref="([^"]*)"', anchor[1])
+    text = plain_text(anchor[2])
+    if href is None:
+        if "<img" in anchor[2]:
+            return anchor[0]
+        share = len(text) <= 40 and _SHARE.search(text)
+        return "" if not text or share else anchor[0]
+    target = html.unescape(href[1]).lower()
+    if target.endswith(_COMMENT_FRAGMENTS) or (len(text) <= 30 and _COMMENTS.fullmatch(text)):
+        return ""
+    return anchor[0]
 
 
 # An <img> start tag, whose quoted attribute values may hold ">", and its attributes
