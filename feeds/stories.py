@@ -37,7 +37,7 @@ def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]
     # its limit from the newest 400.
     story_rows = store.recent_stories(POOL)
     rows = store.articles_of_stories([s.id for s in story_rows], bodies=False)
-    all_stories = assemble(story_rows, rows, config.sources)
+    all_stories = assemble(story_rows, rows, config.sources, _lengths(store, rows))
     del rows
     chosen = [(feed, for_feed(feed, all_stories)) for feed in config.feeds]
     bodies = store.article_bodies(sorted({s.article_id for _, shown in chosen for s in shown}))
@@ -45,6 +45,15 @@ def select(config: Config, store: Store) -> list[tuple[FeedConfig, list[Story]]]
         (feed, [_with_body(s, bodies.get(s.article_id, "")) for s in shown])
         for feed, shown in chosen
     ]
+
+
+def _lengths(store: Store, rows: Sequence[ArticleRow]) -> dict[str, int]:
+    """How long the bodies are of the articles whose story has a lead to choose."""
+    count: dict[str | None, int] = defaultdict(int)
+    for row in rows:
+        count[row.story_id] += 1
+    shared = [r.article.id for r in rows if r.story_id and count[r.story_id] > 1]
+    return store.content_lengths(shared)
 
 
 def _with_body(story: Story, body: str) -> Story:
@@ -57,8 +66,13 @@ def assemble(
     story_rows: Sequence[StoryRow],
     article_rows: Sequence[ArticleRow],
     sources: Sequence[SourceConfig],
+    lengths: Mapping[str, int] | None = None,
 ) -> list[Story]:
-    """Build Story records, newest first; hide off-topic stories of general-news sources."""
+    """Build Story records, newest first; hide off-topic stories of general-news sources.
+
+    `lengths` gives the length of each article's stored content where the rows were
+    read without it (`articles_of_stories(bodies=False)`).
+    """
     by_story: dict[str, list[ArticleRow]] = defaultdict(list)
     for row in article_rows:
         if row.story_id:
@@ -72,21 +86,18 @@ def assemble(
             continue
         if not srow.is_tech and all(r.article.source_url in filtered for r in rows):
             continue
-        out.append(_story(srow, rows, priorities))
+        out.append(_story(srow, rows, priorities, lengths or {}))
     out.sort(key=lambda s: (s.published, s.id), reverse=True)
     return out
 
 
-def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, int]) -> Story:
-    rep = rows[
-        dedupe.representative(
-            [
-                (r.article.id, r.article.source_url, r.article.published, r.article.title)
-                for r in rows
-            ],
-            priorities,
-        )
-    ]
+def _story(
+    srow: StoryRow,
+    rows: Sequence[ArticleRow],
+    priorities: Mapping[str, int],
+    lengths: Mapping[str, int],
+) -> Story:
+    rep = rows[dedupe.representative([_candidate(r, lengths) for r in rows], priorities)]
     others = sorted(
         (r for r in rows if r is not rep), key=lambda r: (r.article.published, r.article.id)
     )
@@ -122,6 +133,14 @@ def _story(srow: StoryRow, rows: Sequence[ArticleRow], priorities: Mapping[str, 
         image=image,
         article_id=a.id,
         first_seen=min(r.article.published for r in rows),
+    )
+
+
+def _candidate(row: ArticleRow, lengths: Mapping[str, int]) -> dedupe.Candidate:
+    a = row.article
+    body = max(len(a.content_html), lengths.get(a.id, 0))
+    return dedupe.Candidate(
+        a.id, a.source_url, a.published, a.title, a.language, max(body, len(a.summary_html))
     )
 
 

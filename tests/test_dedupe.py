@@ -19,6 +19,7 @@ from feeds.arabic.matching import match_key
 from feeds.dedupe import (
     LSH_THRESHOLD,
     NUM_PERM,
+    Candidate,
     Member,
     Prepared,
     _pairs,
@@ -279,24 +280,49 @@ T0 = datetime(2025, 9, 9, 12, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
 
 
+def _c(aid: str, src: str, when: datetime, title: str, lang: str = "ar", n: int = 0) -> Candidate:
+    return Candidate(aid, src, when, title, lang, n)
+
+
 @pytest.mark.parametrize(
     ("members", "priorities", "expected"),
     [
         pytest.param(
-            [("a", "s1", T0, "خبر"), ("b", "s2", T1, "خبر")], {"s2": 5}, 1, id="priority-wins"
+            [_c("a", "s1", T0, "خبر", n=5000), _c("b", "s2", T1, "iPhone", "en")],
+            {"s2": 5},
+            1,
+            id="priority-wins-over-everything",
         ),
-        pytest.param([("a", "s1", T1, "خبر"), ("b", "s2", T0, "خبر")], {}, 1, id="earliest"),
+        pytest.param([_c("a", "s1", T1, "خبر"), _c("b", "s2", T0, "خبر")], {}, 1, id="earliest"),
         pytest.param(
-            [("a", "s1", T0, "iPhone 17 رسميا"), ("b", "s2", T0, "آيفون 17 رسميا")],
+            [_c("a", "s1", T0, "iPhone 17 رسميا"), _c("b", "s2", T1, "آيفون 17 رسميا")],
             {},
             1,
-            id="arabic-first-title",
+            id="arabic-first-title-before-earliest",
         ),
-        pytest.param([("b", "s1", T0, "خبر"), ("a", "s2", T0, "خبر")], {}, 1, id="smallest-id"),
+        pytest.param(
+            [_c("a", "s1", T0, "Apple ships", "en", 9000), _c("b", "s2", T1, "أبل تشحن")],
+            {},
+            1,
+            id="arabic-article-before-a-longer-english-one",
+        ),
+        pytest.param(
+            [_c("a", "s1", T0, "خبر", n=300), _c("b", "s2", T1, "خبر", n=2500)],
+            {},
+            1,
+            id="whole-article-before-an-earlier-excerpt",
+        ),
+        pytest.param(
+            [_c("a", "s1", T0, "خبر", n=700), _c("b", "s2", T1, "خبر", n=1900)],
+            {},
+            0,
+            id="same-tier-so-earliest",
+        ),
+        pytest.param([_c("b", "s1", T0, "خبر"), _c("a", "s2", T0, "خبر")], {}, 1, id="smallest-id"),
     ],
 )
 def test_representative(
-    members: list[tuple[str, str, datetime, str]], priorities: dict[str, int], expected: int
+    members: list[Candidate], priorities: dict[str, int], expected: int
 ) -> None:
     assert representative(members, priorities) == expected
     flipped = list(reversed(members))
@@ -304,7 +330,7 @@ def test_representative(
 
 
 def test_representative_of_one_member_and_of_none() -> None:
-    assert representative([("a", "s", T0, "خبر")], {}) == 0
+    assert representative([_c("a", "s", T0, "خبر")], {}) == 0
     with pytest.raises(ValueError):
         representative([], {})
 

@@ -57,7 +57,7 @@ from ._features import (
 )
 from ._index import LSH_THRESHOLD, WINDOW, WIRE_JACCARD, StoryIndex, assign_pending
 from ._member import Member, story_id_for
-from ._representative import representative
+from ._representative import Candidate, representative
 
 __all__ = [
     "LEAD_CHARS",
@@ -66,6 +66,7 @@ __all__ = [
     "SHINGLE",
     "WINDOW",
     "WIRE_JACCARD",
+    "Candidate",
     "Member",
     "Prepared",
     "StoryIndex",

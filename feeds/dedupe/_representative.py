@@ -5,9 +5,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 _LATIN = re.compile(r"[A-Za-z]")
 _LETTER = re.compile(r"[^\W\d_]")
+#: Characters of markup from which an article counts as complete (a whole article),
+#: and as long (more than an excerpt). Within one tier the earliest article leads:
+#: a few characters more must not hand the story to a later rewrite.
+COMPLETE = 2000
+LONG = 600
+
+
+class Candidate(NamedTuple):
+    """What the choice of a story's lead looks at, for one of its articles."""
+
+    article_id: str
+    source_url: str
+    published: datetime
+    title: str
+    language: str = "ar"
+    length: int = 0  # characters of its longest markup (content, else summary)
 
 
 def _latin_first(title: str) -> bool:
@@ -15,22 +32,31 @@ def _latin_first(title: str) -> bool:
     return first is not None and _LATIN.match(first.group()) is not None
 
 
-def representative(
-    members: Sequence[tuple[str, str, datetime, str]], priorities: Mapping[str, int]
-) -> int:
+def _tier(length: int) -> int:
+    return 0 if length >= COMPLETE else 1 if length >= LONG else 2
+
+
+def representative(members: Sequence[Candidate], priorities: Mapping[str, int]) -> int:
     """Index in `members` of the article that represents the story.
 
-    `members` are (article_id, source_url, published, title) tuples;
-    `priorities` maps a source URL to `SourceConfig.priority` (missing means 0). The rule
-    is stable whatever the order of `members`: highest priority, then earliest published,
-    then a title that starts with an Arabic word (a Latin first word loses ties), then
-    the smallest article id.
+    `priorities` maps a source URL to `SourceConfig.priority` (missing means 0). The
+    rule is stable whatever the order of `members`: highest priority; then Arabic
+    first (an Arabic article, then a title that starts with an Arabic word: a Latin
+    first word loses); then the most complete (a whole article, then more than an
+    excerpt, then an excerpt); then the earliest published; then the smallest id.
     """
     if not members:
         raise ValueError("representative() of no members")
 
-    def rank(i: int) -> tuple[int, datetime, bool, str]:
-        article_id, source_url, published, title = members[i]
-        return (-priorities.get(source_url, 0), published, _latin_first(title), article_id)
+    def rank(i: int) -> tuple[int, bool, bool, int, datetime, str]:
+        m = members[i]
+        return (
+            -priorities.get(m.source_url, 0),
+            m.language != "ar",
+            _latin_first(m.title),
+            _tier(m.length),
+            m.published,
+            m.article_id,
+        )
 
     return min(range(len(members)), key=rank)

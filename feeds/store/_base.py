@@ -271,6 +271,15 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         """`content_html` of each of these articles, by id."""
         return self._column_by_id("content_html", ids)
 
+    def content_lengths(self, ids: Sequence[str]) -> dict[str, int]:
+        """The length in characters of each of these articles' `content_html`, by id."""
+        out: dict[str, int] = {}
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, length(content_html) AS n FROM articles WHERE id IN ({marks})"
+            out.update({r["id"]: int(r["n"] or 0) for r in self._query(sql, chunk)})
+        return out
+
     def _article_rows(self, where: str, params: Params, columns: str = "a.*") -> list[ArticleRow]:
         sql = (
             f"SELECT {columns}, s.name AS source_name FROM articles a "
