@@ -19,11 +19,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from demo_site import publish_demo
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_httpserver import HTTPServer
 from servers import LOOPBACK_YAML
 
-from feeds import config, demo, pipeline, serve
+from feeds import config, pipeline, serve
 
 CHROMIUM = "/usr/bin/chromium"
 DATA = Path(__file__).parent / "data" / "pipeline"
@@ -209,17 +211,7 @@ FIRST_GLYPH = """a => {
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's output folder (what `make demo` writes), published by a real pass."""
-    folder = tmp_path_factory.mktemp("demo")
-    with demo.DemoServer() as server:
-        text = demo.config_text(
-            server.base_url, server.sources(), output_dir=str(folder / "out"),
-            database=str(folder / "demo.db"),
-        )  # fmt: skip
-        (folder / "config.yaml").write_text(text, encoding="utf-8")
-        cfg = config.load(folder / "config.yaml")
-        with pipeline.open_for(cfg) as store:
-            pipeline.run_pass(cfg, store, every=True)
-    return folder / "out"
+    return publish_demo(tmp_path_factory.mktemp("demo"))
 
 
 @contextmanager
@@ -289,3 +281,23 @@ def test_front_page_repeats_no_story_and_feed_pages_show_their_whole_feed(
     items = json.loads((demo_site / "all.json").read_bytes())["items"]
     with demo_page(browser, demo_site, "all.html", "mobile") as page:
         assert page.locator("article h3 a").count() == len(items)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("name", ["index.html", "all.html"])
+def test_axe_finds_no_serious_accessibility_violation(
+    browser: Browser, demo_site: Path, name: str, viewport: str
+) -> None:
+    """axe-core (the engine of browsers' accessibility audits) in the same browser:
+    landmarks, headings, contrast in light and dark mode, names of links and images,
+    `lang` on every block."""
+    for scheme in ("light", "dark"):
+        with demo_page(browser, demo_site, name, viewport) as page:
+            page.emulate_media(color_scheme=scheme)
+            found = Axe().run(page).response["violations"]
+            serious = [
+                f"{v['id']} ({v['impact']}): {v['help']}; e.g. {v['nodes'][0]['html'][:120]}"
+                for v in found
+                if v["impact"] in ("serious", "critical")
+            ]
+            assert serious == [], (scheme, serious)

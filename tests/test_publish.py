@@ -320,6 +320,16 @@ def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> Non
     assert excerpts and all(p.get("dir") in {"rtl", "ltr"} for p in excerpts)
 
 
+def test_a_cut_excerpt_ends_in_an_ellipsis_not_in_punctuation(config: Config) -> None:
+    story = BY_CASE["arabic-three-sources"][0]
+    words = " ".join(["كلمة"] * 40)  # 199 characters, then a comma where the cut falls
+    long = dataclasses.replace(story, summary_html=f"<p>{words}، {'ا' * 60} {words}</p>")
+    page = _page(pub.render_index(config, ((FEEDS[0], (long,)),)))
+    excerpt = next(p for p in page.tags("p") if p.get("class") == "excerpt")
+    text = "".join(page.text)
+    assert excerpt and "كلمة…" in text and "،…" not in text
+
+
 def test_index_main_section_is_the_all_feed_even_when_listed_last(config: Config) -> None:
     feeds = tuple(reversed(_all_feeds(STORIES)))
     page = _page(pub.render_index(config, feeds))

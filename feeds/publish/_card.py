@@ -95,7 +95,7 @@ def _coverage(story: Story) -> str:
 def _excerpt(story: Story) -> str:
     text = c.plain_text(story.summary_html or story.content_html)
     if len(text) > EXCERPT:
-        text = text[:EXCERPT].rsplit(" ", 1)[0] + "…"
+        text = text[:EXCERPT].rsplit(" ", 1)[0].rstrip(" ,.;:-–—|،؛") + "…"
     if not text:
         return ""
     return f'<p class="excerpt" {attrs(text)}>{isolated(text)}</p>'

@@ -59,8 +59,8 @@ font:1.05rem/1.75 "Noto Naskh Arabic","Noto Sans Arabic","IBM Plex Sans Arabic",
 "Geeza Pro","Arabic UI Text",Tahoma,system-ui,sans-serif}
 bdi{unicode-bidi:isolate}
 a{color:var(--link);text-decoration:none}
-a:hover,a:focus-visible{text-decoration:underline;text-decoration-thickness:1px;
-text-underline-offset:.45em}
+a:hover,a:focus-visible,p a,li li a,.formats a{text-decoration:underline;
+text-decoration-thickness:1px;text-underline-offset:.45em}
 header{border-bottom:2px solid var(--line);padding:.5rem 0}
 h1{font-size:1.6rem;margin:.3rem 0}h1 a{color:inherit}
 nav ul,ol.stories,ul.topics{list-style:none;margin:0;padding:0}
