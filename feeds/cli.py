@@ -234,6 +234,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
             rows = _stale_rows(cfg, store, args.stale)
         else:
             rows = [_status_row(s) for s in store.sources()]
+        pages = {redact(url): found for url, found in store.full_text_report().items()}
+    for row in rows:
+        counts, reason = pages.get(row["url"], ({}, ""))
+        row["full_text"] = (
+            {k: counts.get(k, 0) for k in ("page", "pending", "failed")} | {"last_failure": reason}
+            if counts
+            else None
+        )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -318,6 +326,12 @@ def _print_status(rows: Sequence[dict[str, Any]]) -> None:
             print(f"    last error: {r['last_error']}")
         if r["caps"]:
             print(f"    capped: {r['caps']}")
+        if pages := r.get("full_text"):
+            line = (
+                f"{pages['page']} from pages, {pages['pending']} waiting, {pages['failed']} failed"
+            )
+            why = f" (last: {pages['last_failure']})" if pages["last_failure"] else ""
+            print(f"    full text: {line}{why}")
 
 
 def _cmd_opml_import(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from .conditional import not_modified
 
-__all__ = ["DemoFile", "DemoServer", "config_text", "demo_files"]
+__all__ = ["DemoFile", "DemoServer", "config_text", "demo_files", "demo_pages"]
 
 log = logging.getLogger("feeds.demo")
 
@@ -65,7 +65,7 @@ def _demo_file(entry: Mapping[str, Any]) -> DemoFile:
     stamp = datetime.fromisoformat(entry["last_modified"].replace("Z", "+00:00")).astimezone(UTC)
     return DemoFile(
         path=entry["path"],
-        name=entry["name"],
+        name=entry.get("name", ""),
         content_type=content_type,
         body=body,
         etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
@@ -78,6 +78,12 @@ def demo_files() -> tuple[DemoFile, ...]:
     """Every sample feed listed in `sources.json`, in manifest order."""
     manifest = json.loads(_read(_MANIFEST).decode("utf-8"))
     return tuple(_demo_file(entry) for entry in manifest["sources"])
+
+
+def demo_pages() -> tuple[DemoFile, ...]:
+    """The HTML pages `sources.json` lists: the summary-only blog's articles."""
+    manifest = json.loads(_read(_MANIFEST).decode("utf-8"))
+    return tuple(_demo_file(entry) for entry in manifest.get("pages", ()))
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -175,7 +181,7 @@ class DemoServer:
         return tuple((base + f.path, f.name) for f in self.files)
 
     def __enter__(self) -> DemoServer:
-        self._server = _Server(self._address, self.files)
+        self._server = _Server(self._address, (*self.files, *demo_pages()))
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="feeds-demo-server", daemon=True
         )

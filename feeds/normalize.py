@@ -29,6 +29,7 @@ from feeds.markup import bound_markup, strip_footers, whole_elements
 from feeds.types import (
     Article,
     DateSource,
+    FullText,
     ParsedEntry,
     ParsedFeed,
     SourceConfig,
@@ -537,8 +538,29 @@ def article(
         authors=_texts(entry.authors),
         categories=_texts(entry.categories),
         image=_image(entry.image, base),
+        content_from="pending" if link and wants_page(source.full_text, text) else "feed",
         trimmed=cut_summary or cut_content,
     )
+
+
+#: Characters of feed text under which `full_text: auto` fetches the article's page.
+SHORT_TEXT = 600
+# How a cut excerpt ends: a "read more" link, WordPress's "[…]" (made "…" above), or an
+# ellipsis.
+_CUT_END = re.compile(
+    r"(?:(?:اقرأ|إقرأ|اقرا|تابع|طالع)\s+(?:المزيد|القراءة|الخبر|التفاصيل|المقال)|"
+    r"read more|continue reading|…|\.\.\.)\W*$",
+    re.IGNORECASE,
+)
+
+
+def wants_page(mode: FullText, text: str) -> bool:
+    """Whether an article's page is worth fetching for its full text, given the plain
+    `text` its feed gave: always (`true`), never (`false`), or (`auto`) when that text is
+    short or ends the way a cut excerpt does."""
+    if mode != "auto":
+        return mode == "true"
+    return len(text) < SHORT_TEXT or _CUT_END.search(text[-40:]) is not None
 
 
 def newest(

@@ -133,6 +133,7 @@ def _story(
         image=image,
         article_id=a.id,
         first_seen=min(r.article.published for r in rows),
+        content_from=a.content_from,
     )
 
 

@@ -14,7 +14,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Final, NamedTuple
+from typing import Final, Literal, NamedTuple
+
+#: A source's `full_text:` and where an article's published text comes from.
+FullText = Literal["true", "false", "auto"]
+ContentFrom = Literal["feed", "pending", "page", "failed"]
 
 # --------------------------------------------------------------------------- config
 
@@ -60,6 +64,9 @@ class SourceConfig:
     default_tz: str | None = None  # IANA zone for naive date strings, e.g. "Asia/Riyadh"
     user_agent: str = ""  # this source only: some sites refuse clients that name themselves
     auth: SourceAuth | None = None  # HTTP Basic credentials, read from the environment
+    # Fetch each article's page for its full text: "true", "false" or "auto" (when the
+    # feed's text is short or ends like a cut excerpt).
+    full_text: FullText = "false"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +166,7 @@ class FetchConfig:
     # Networks (CIDR) that may be fetched though loopback, private, link-local...
     allow_private: tuple[str, ...] = ()
     max_items: int = 1000  # entries taken from one source in one pass, newest first
+    pages_per_source: int = 10  # article pages (full_text) fetched per source per pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +331,9 @@ class Article:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     image: str | None = None
+    # Where the published text comes from: "feed"; "pending" while its page (full_text)
+    # is still to fetch; "page" once extracted from it; "failed" when that did not work.
+    content_from: ContentFrom = "feed"
     # Whether this pass's normalize cut its markup to `markup.MAX_HTML` characters or
     # `MAX_DEPTH` levels: counted for `feeds status`, not stored, not compared.
     trimmed: bool = field(default=False, compare=False)
@@ -367,6 +378,7 @@ class Story:
     image: str | None = None  # the lead image: the first article picture found
     article_id: str = ""  # the representative article's id
     first_seen: datetime | None = None  # the earliest publication among its articles
+    content_from: ContentFrom = "feed"  # of the representative article (Article's)
 
 
 # --------------------------------------------------------------------------- results

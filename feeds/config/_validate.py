@@ -11,7 +11,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -28,6 +28,7 @@ from feeds.types import (
     Config,
     FeedConfig,
     FetchConfig,
+    FullText,
     ScheduleConfig,
     ServeConfig,
     SourceConfig,
@@ -41,6 +42,7 @@ _TOP_KEYS = (
 )
 _SOURCE_KEYS = (
     "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent", "auth",
+    "full_text",
 )  # fmt: skip
 _FEED_KEYS = (
     *("slug", "title", "description", "topics", "include", "exclude", "languages", "limit"),
@@ -369,6 +371,7 @@ def _fetch(s: _Section | None) -> FetchConfig:
     values["concurrency"] = s.number("concurrency", None, 1)
     values["per_host"] = s.number("per_host", None, 1)
     values["max_items"] = s.number("max_items", None, 1)
+    values["pages_per_source"] = s.number("pages_per_source", None, 0)
     values["max_bytes"] = s.size("max_bytes", d.max_bytes)
     values["min_interval"] = s.duration("min_interval")
     values["max_interval"] = s.duration("max_interval")
@@ -406,9 +409,23 @@ def _sources(top: _Section, max_bytes: int) -> tuple[SourceConfig, ...]:
             default_tz=s.text("default_tz", check=_zone_problem),
             user_agent=s.text("user_agent", ""),
             auth=source_auth(s, url),
+            full_text=_full_text(s),
         )
         found.append(source)
     return tuple(found)
+
+
+def _full_text(s: _Section) -> FullText:
+    """`full_text: true | false | auto` (YAML's booleans, or the word)."""
+    node = s.get("full_text")
+    if node is None:
+        return "false"
+    if node.tag == _T + "bool":
+        return "true" if s.field("full_text", "bool") else "false"
+    if node.tag == _T + "str" and node.value in ("auto", "true", "false"):
+        return cast(FullText, node.value)
+    s.report("full_text", f"must be true, false or auto, got {node.value!r}")
+    return "false"
 
 
 def _feeds(top: _Section) -> tuple[FeedConfig, ...]:

@@ -60,6 +60,7 @@ from feeds.types import FetchConfig, FetchResult, Validators
 
 __all__ = [
     "ACCEPT",
+    "ACCEPT_PAGE",
     "MAX_REDIRECTS",
     "Fetcher",
     "GuardedTransport",
@@ -78,6 +79,8 @@ ACCEPT = (
     "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
     "application/json;q=0.7, */*;q=0.1"
 )
+#: What an article page (full text) is asked for as.
+ACCEPT_PAGE = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 ACCEPT_ENCODING = "gzip, deflate, br"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
@@ -103,6 +106,7 @@ class _Ask:
     cap: int
     user_agent: str = ""
     credentials: tuple[str, str] | None = None
+    accept: str = ""
 
     def auth(self, url: str) -> httpx.Auth | None:
         if self.credentials and _same_origin(url, self.home):
@@ -206,18 +210,20 @@ class Fetcher:
         max_bytes: int | None = None,
         user_agent: str = "",
         auth: tuple[str, str] | None = None,
+        accept: str = "",
     ) -> FetchResult:
         """GET `url`, following redirects; raise `FetchError` on anything but 2xx / 304.
 
         `source_url` is the configured URL errors are reported against (defaults to
         `url`); `max_bytes` and `user_agent` override the config's for this source.
         `auth` (user, password), else the source URL's own userinfo, is sent to the
-        source URL's origin only; userinfo in `url` itself is dropped.
+        source URL's origin only; userinfo in `url` itself is dropped. `accept` replaces
+        the feed types of the Accept header (`ACCEPT_PAGE` for an article page).
         """
         source = source_url or url
         home, userinfo = guard.split_userinfo(source)
         cap = self._config.max_bytes if max_bytes is None else max_bytes
-        ask = _Ask(source, home, validators, cap, user_agent, auth or userinfo)
+        ask = _Ask(source, home, validators, cap, user_agent, auth or userinfo, accept)
         url = guard.strip_userinfo(url)
         _require_http(source, url)
         started = time.monotonic()
@@ -277,6 +283,8 @@ class Fetcher:
         sent = _conditional(ask.validators)
         if ask.user_agent:
             sent["User-Agent"] = ask.user_agent
+        if ask.accept:
+            sent["Accept"] = ask.accept
         request = self._client.build_request("GET", url, headers=sent)
         response = await self._client.send(request, stream=True, auth=ask.auth(url))
         try:

@@ -1,4 +1,5 @@
-"""The sequencer of one pass: refresh the due sources, then cluster and publish."""
+"""The sequencer of one pass: refresh the due sources, cluster and publish, then fetch
+the article pages full-text sources wait for and publish what they gave."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .. import pool
 from ..store import Store
 from ..types import Config, PassResult
 from ._cluster import cluster
+from ._pages import fetch_pages
 from ._paths import utc_now
 from ._publish import publish_all
 from ._refresh import Clock, Progress, Refresher
@@ -70,6 +72,10 @@ async def run_pass_async(
         touched, written = await asyncio.to_thread(
             cluster_and_publish, config, store, now(), since=started
         )
+        # After publishing what the feeds gave: pages never delay a story.
+        if await fetch_pages(config, store, fetcher, now()):
+            again = await asyncio.to_thread(publish_all, config, store, changed=True)
+            written = tuple(dict.fromkeys((*written, *again)))
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
             topics = [config.base_url + n for n in names if n.endswith((".rss", ".atom", ".json"))]

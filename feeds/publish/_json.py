@@ -55,6 +55,9 @@ def _card(story: Story) -> dict[str, Any]:
         "first_seen": c.rfc3339(c.first_seen(story)),
         "last_updated": c.rfc3339(story.updated),
         "topics": [{"slug": t, "label": c.topic_label(t)} for t in story.topics],
+        # Where the lead's text comes from: "feed", or "page" (full text extracted from
+        # the article's page); "pending" while that page waits; "failed" if it gave none.
+        "content_from": story.content_from,
     }
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from ._base import ServerStore, Store
 from ._ops import PassRecord, SourceHealth
-from ._rows import ArticleRow, MatchRow, ScoreRow, SourceState, StoryRow
+from ._rows import ArticleRow, MatchRow, PageResult, PageWanted, ScoreRow, SourceState, StoryRow
 from ._schema import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",
     "ArticleRow",
     "MatchRow",
+    "PageResult",
+    "PageWanted",
     "PassRecord",
     "ScoreRow",
     "ServerStore",

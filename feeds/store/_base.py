@@ -20,6 +20,8 @@ from ._ops import OpsRecords
 from ._rows import (
     ArticleRow,
     MatchRow,
+    PageResult,
+    PageWanted,
     Params,
     Row,
     ScoreRow,
@@ -33,6 +35,8 @@ from ._telegram import TelegramRecords
 
 # An article's columns but the large ones an article list does not need (body, matching
 # text and features), which read as empty.
+# An article's published body: its page's text once extracted, else its feed's.
+_BODY = "CASE WHEN p.url IS NOT NULL THEN p.content_html ELSE a.content_html END"
 _LISTED = ", ".join(
     f"'' AS {c}" if c in ("content_html", "text_key") else f"a.{c}"
     for c in _schema.TABLES["articles"][1]
@@ -268,17 +272,85 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         return out
 
     def article_bodies(self, ids: Sequence[str]) -> dict[str, str]:
-        """`content_html` of each of these articles, by id."""
-        return self._column_by_id("content_html", ids)
+        """The published body of each of these articles, by id: its page's extracted text
+        where it has one (`content_from = 'page'`), else its feed's `content_html`."""
+        return {k: str(v) for k, v in self._bodies(_BODY, ids).items()}
 
     def content_lengths(self, ids: Sequence[str]) -> dict[str, int]:
-        """The length in characters of each of these articles' `content_html`, by id."""
-        out: dict[str, int] = {}
+        """The length in characters of each of these articles' published body, by id."""
+        return {k: int(v or 0) for k, v in self._bodies(f"length({_BODY})", ids).items()}
+
+    def _bodies(self, expression: str, ids: Sequence[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, length(content_html) AS n FROM articles WHERE id IN ({marks})"
-            out.update({r["id"]: int(r["n"] or 0) for r in self._query(sql, chunk)})
+            sql = (
+                f"SELECT a.id, {expression} AS v FROM articles a LEFT JOIN pages p "
+                f"ON p.url = a.canonical_url AND a.content_from = 'page' WHERE a.id IN ({marks})"
+            )
+            out.update({r["id"]: r["v"] for r in self._query(sql, chunk)})
         return out
+
+    # ------------------------------------------------------------------ article pages
+
+    def pages_wanted(self, sources: Sequence[str], per_source: int) -> list[PageWanted]:
+        """Up to `per_source` articles of each of these sources waiting for their page,
+        newest first."""
+        out = []
+        for source in sources:
+            rows = self._query(
+                "SELECT id, url, canonical_url, summary_html, content_html "
+                "FROM articles WHERE source_url = ? AND content_from = 'pending' "
+                "ORDER BY published DESC, id LIMIT ?",
+                (source, per_source),
+            )
+            out += [
+                PageWanted(r["id"], source, r["url"], r["canonical_url"], _feed_html(r))
+                for r in rows
+            ]
+        return out
+
+    def page_outcomes(self, urls: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """(outcome, attempts) of each of these pages already fetched, by canonical URL."""
+        out: dict[str, tuple[str, int]] = {}
+        for chunk in chunks(urls, 500):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT url, outcome, attempts FROM pages WHERE url IN ({marks})"
+            out.update({r["url"]: (r["outcome"], r["attempts"]) for r in self._query(sql, chunk)})
+        return out
+
+    def save_pages(
+        self, results: Sequence[PageResult], applied: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        """Record fetched pages, and set each (article id, content_from) of `applied`; the
+        articles whose text changed are marked updated, so the next publish shows it."""
+        self._write(
+            "INSERT INTO pages (url, fetched_at, outcome, detail, content_html, attempts) "
+            "VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET "
+            "fetched_at = excluded.fetched_at, outcome = excluded.outcome, "
+            "detail = excluded.detail, content_html = excluded.content_html, "
+            "attempts = pages.attempts + 1",
+            [(r.url, ts(now), r.outcome, r.detail, r.content_html) for r in results],
+            ("UPDATE articles SET content_from = ?, updated = ? WHERE id = ?",
+             [(source, ts(now), article_id) for article_id, source in applied]),
+        )  # fmt: skip
+
+    def full_text_report(self) -> dict[str, tuple[dict[str, int], str]]:
+        """For each source with articles wanting or having page text: how many of its
+        articles are "pending", "page" and "failed", and its latest failure's reason."""
+        counts: dict[str, dict[str, int]] = {}
+        for r in self._query(
+            "SELECT source_url, content_from, count(*) AS n FROM articles "
+            "WHERE content_from <> 'feed' GROUP BY source_url, content_from"
+        ):
+            counts.setdefault(r["source_url"], {})[r["content_from"]] = int(r["n"])
+        latest: dict[str, str] = {}
+        for r in self._query(
+            "SELECT a.source_url, p.detail FROM articles a JOIN pages p ON p.url = a.canonical_url "
+            "WHERE p.outcome <> 'extracted' ORDER BY p.fetched_at DESC, p.url"
+        ):
+            latest.setdefault(r["source_url"], r["detail"])
+        return {url: (found, latest.get(url, "")) for url, found in counts.items()}
 
     def _article_rows(self, where: str, params: Params, columns: str = "a.*") -> list[ArticleRow]:
         sql = (
@@ -489,6 +561,10 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
                 )
                 count += 1
         return count
+
+
+def _feed_html(r: Row) -> str:
+    return str(r["content_html"] or r["summary_html"])
 
 
 class ServerStore(Store):

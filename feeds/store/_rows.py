@@ -12,12 +12,13 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..errors import StorageError
 from ..types import (
     EARLIEST_DATE,
     Article,
+    ContentFrom,
     DateSource,
     SourceConfig,
     Validators,
@@ -121,6 +122,29 @@ class ArticleRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PageWanted:
+    """An article waiting for its page (`full_text`): where to fetch it, and the markup
+    its feed gave (an extraction must have more text than that)."""
+
+    article_id: str
+    source_url: str
+    url: str
+    canonical_url: str
+    feed_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What fetching one article page gave: "extracted" (with `content_html`), "failed"
+    for good, or "retry" (a passing error: tried again by later passes, a few times)."""
+
+    url: str  # the canonical URL, the page's key
+    outcome: str
+    detail: str = ""
+    content_html: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StoryRow:
     """A story as the store keeps it. `created` and `touched` are the times of the
     passes that filed its first and its latest article (the `stories.created` and
@@ -195,6 +219,7 @@ def article_params(
         "authors": json.dumps(list(a.authors), ensure_ascii=False),
         "categories": json.dumps(list(a.categories), ensure_ascii=False),
         "image": a.image,
+        "content_from": a.content_from,
     }
 
 
@@ -218,7 +243,12 @@ def article(r: Row) -> Article:
         authors=_json_texts(r["authors"]),
         categories=_json_texts(r["categories"]),
         image=r["image"],
+        content_from=_content_from(r["content_from"]),
     )
+
+
+def _content_from(value: str) -> ContentFrom:
+    return cast(ContentFrom, value) if value in ("feed", "pending", "page", "failed") else "feed"
 
 
 def _date_source(value: str) -> DateSource:

@@ -211,23 +211,51 @@ def _script(script: str) -> Migration:
     return migrate
 
 
-def _caps(execute: Execute, dialect: Dialect) -> None:
-    """Each source's `caps`: the limits its last parse applied, in words (`feeds status`).
-    Runs again harmlessly, like the two before it."""
+def _add_column(execute: Execute, dialect: Dialect, table: str, column: str) -> None:
+    """ALTER TABLE ADD COLUMN that runs again harmlessly, on either backend."""
     if dialect == "postgresql":
-        execute('ALTER TABLE sources ADD COLUMN IF NOT EXISTS caps TEXT COLLATE "C"')
+        typed = column.replace(" TEXT", ' TEXT COLLATE "C"')
+        execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {typed}")
         return
     try:
-        execute("ALTER TABLE sources ADD COLUMN caps TEXT")
+        execute(f"ALTER TABLE {table} ADD COLUMN {column}")
     except sqlite3.OperationalError as e:
         if "duplicate column" not in str(e):
             raise
 
 
+def _caps(execute: Execute, dialect: Dialect) -> None:
+    """Each source's `caps`: the limits its last parse applied, in words (`feeds status`).
+    Runs again harmlessly, like the two before it."""
+    _add_column(execute, dialect, "sources", "caps TEXT")
+
+
+# Full text (issue 22): where each article's published text comes from, and each
+# article page fetched, once ever, by canonical URL: what it gave (`content_html`,
+# sanitized) or why not (`detail`), and how often a passing failure was tried.
+_SCHEMA_PAGES = """
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    fetched_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    content_html TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS articles_pending_page ON articles (source_url, published)
+    WHERE content_from = 'pending'
+"""
+
+
+def _pages(execute: Execute, dialect: Dialect) -> None:
+    _add_column(execute, dialect, "articles", "content_from TEXT NOT NULL DEFAULT 'feed'")
+    _script(_SCHEMA_PAGES)(execute, dialect)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     tuple(map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6)))
     + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
-    + (_caps,)
+    + (_caps, _pages)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -245,8 +273,9 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "id", "source_url", "story_id", "guid", "url", "canonical_url", "title",
         "summary_html", "content_html", "published", "date_source", "first_seen", "updated",
         "language", "title_key", "text_key", "content_hash", "authors", "categories", "image",
-        "match_features", "topic_scores",
+        "match_features", "topic_scores", "content_from",
     )),
+    "pages": ("url", ("url", "fetched_at", "outcome", "detail", "content_html", "attempts")),
 }  # fmt: skip
 
 SOURCE_COLUMNS = frozenset(TABLES["sources"][1]) - {"url", "config_hash", "in_config"}
