@@ -598,3 +598,51 @@ def test_the_same_words_are_evidence_where_few_articles_use_them() -> None:
     b = make("b", *_APPLE_B, source="skynews", hours=3)
     (_, first, _), (_, second, _) = file(a, b, stored=_busy_day(5))
     assert first == second
+
+
+def _pair(a: tuple[str, str], b: tuple[str, str]) -> float:
+    """The rewrite tier's probability for two (title, lead) articles on an empty index,
+    where no word is common yet: a new store, or a quiet week."""
+    fa, fb = (Prepared.of(match_key(t), match_key(f"{t} {lead}")).features() for t, lead in (a, b))
+    return _score(fa, fb)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(
+            ("تطبيق أردني يستخدم الذكاء الاصطناعي لتشخيص أمراض النخيل من الصور",
+             "طور مهندسون أردنيون تطبيقا يشخص أمراض النخيل من صور الأوراق."),
+            ("افتتاح مركز أبحاث للذكاء الاصطناعي التطبيقي في الرياض",
+             "افتتح في الرياض مركز أبحاث جديد للذكاء الاصطناعي يركز على الصحة."),
+            id="only-the-field-in-common",
+        ),
+        pytest.param(
+            ("منتخب المغرب يتأهل إلى نهائي كأس العرب", "فاز المنتخب بركلات الترجيح."),
+            ("مشروع لإيصال الألياف الضوئية إلى ألفي قرية في المغرب",
+             "أعلنت الحكومة مشروعا للإنترنت في القرى."),
+            id="only-a-country-in-common",
+        ),
+        pytest.param(
+            ("شركة ناشئة مصرية تجمع 12 مليون دولار لتطوير منصة للدفع بالتقسيط",
+             "جمعت شركة ناشئة مصرية متخصصة 12 مليون دولار في جولة تمويل."),
+            ("شركات ألعاب ناشئة أردنية تجمع 10 ملايين دولار",
+             "جمعت ثلاث شركات ناشئة أردنية متخصصة تمويلا بقيمة 10 ملايين دولار."),
+            id="two-rounds-of-different-sums",
+        ),
+    ],
+)  # fmt: skip
+def test_stories_that_share_only_the_field_stay_apart(
+    a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    assert _pair(a, b) == 0.0
+
+
+def test_one_sum_told_roughly_is_not_two_sums() -> None:
+    a = ("ديب سيك تمحو نحو 600 مليار دولار من قيمة إنفيديا", "تراجع سهم إنفيديا بشدة.")
+    b = ("خسارة تاريخية لإنفيديا بقيمة 589 مليار دولار بسبب ديب سيك", "هبط سهم إنفيديا.")
+    fa, fb = (Prepared.of(match_key(t), match_key(f"{t} {lead}")).features() for t, lead in (a, b))
+    assert not _pairs._sums_differ(fa.values, fb.values)
+    twelve = Prepared.of(match_key("تجمع 12 مليون دولار"), "").features()
+    ten = Prepared.of(match_key("تجمع 10 ملايين دولار"), "").features()
+    assert _pairs._sums_differ(twelve.values, ten.values)

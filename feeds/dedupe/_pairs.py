@@ -107,7 +107,9 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
     ("Apple … 909" twice); over leads full of the same words ("كاميرا", "نظام") the
     model would link them. A pair must share something specific: two companies in the
     titles, a model token, a fact-like amount (money, a share, thousands), or a word
-    of its own that is not one of `common`. On 8,000 generated articles that are all
+    of its own that is not one of `common` (nor, when they share no entity, one of the
+    topic lexicon's words, `field_words`); and two titles that each state a sum of
+    money must state the same one. On 8,000 generated articles that are all
     different stories this guard took wrong merges from 1,117 stories to 101
     (docs/clustering.md); no labelled pair lost its link.
 
@@ -120,7 +122,64 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
         return False
     if _values_in(_facts(a.values), b.lead_values) or _values_in(_facts(b.values), a.lead_values):
         return False
+    if _sums_differ(a.values, b.values):
+        return True  # each title states a sum, and not near the other's: two deals
+    if a.ids.isdisjoint(b.ids):
+        # With no company or product in common, the field's words are all two stories of
+        # one field share ("الذكاء الاصطناعي" twice), and one everyday word more ("أداة")
+        # is chance: it takes two words of their own. Beside a shared entity, one will do.
+        field = field_words()
+        own = [w for w in a.residual & b.residual if not (w in common or w in field or _numeric(w))]
+        return len(own) < 2
     return all(w in common or _numeric(w) for w in a.residual & b.residual)
+
+
+#: How far apart two sums may be and still be one told two ways ("نحو 600 مليار" and
+#: "589 مليار دولار").
+SUM_TOLERANCE = 0.1
+
+
+def _sums_differ(a: Sequence[Value], b: Sequence[Value]) -> bool:
+    """Whether both titles state sums of money and no sum of one is near one of the
+    other's (within `SUM_TOLERANCE`): "تجمع 12 مليون دولار" and "تجمع 10 ملايين"."""
+    sums_a, sums_b = [v[1] for v in a if v[0] == "$"], [v[1] for v in b if v[0] == "$"]
+    if not sums_a or not sums_b:
+        return False
+    return not any(
+        abs(x - y) <= SUM_TOLERANCE * max(abs(x), abs(y)) for x in sums_a for y in sums_b
+    )
+
+
+#: The region and its places, as matching tokens: two stories of one country or city are
+#: not one story for it ("المغرب" in a match report and in a broadband plan).
+_REGION = frozenset(
+    """عرب عربي عربيه عربيا مصر مصري مصريه سعودي سعوديه مملكه امارات اماراتي اماراتيه
+    اردن اردني اردنيه مغرب مغربي مغربيه عراق عراقي عراقيه كويت كويتي كويتيه قطر قطري
+    قطريه بحرين بحريني عمان عماني عمانيه لبنان لبناني لبنانيه سوريا سوري سوريه تونس
+    تونسي تونسيه جزائر جزائري جزائريه ليبيا ليبي ليبيه سودان سوداني يمن يمني يمنيه
+    فلسطين فلسطيني فلسطينيه خليج خليجي خليجيه رياض جده دبي ابوظبي قاهره اسكندريه بيروت
+    دوحه منامه مسقط كازابلانكا رباط شرق اوسط منطقه
+    علي الي حتي لدي عليه اليه""".split()  # noqa: SIM905 - last: prepositions, ى folded
+)
+
+
+@functools.cache
+def field_words() -> frozenset[str]:
+    """The words of the topic lexicon's phrases and generic terms (`classify`,
+    lexicon.tsv), as matching tokens: the field's own vocabulary ("ذكاء", "اصطناعي",
+    "ناشئه") and the region's places (`_REGION`), no evidence of one story. The
+    index's frequency count (`common`) learns the same words, but only once it holds
+    thousands of articles; a new store, or a quiet week, starts with none."""
+    from feeds.arabic.matching import match_key, strip_clitics
+    from feeds.classify import read_table
+
+    words: set[str] = set()
+    for row in read_table("lexicon.tsv"):
+        term = match_key(row[1]).split()
+        generic = len(row) > 2 and row[2] and float(row[2]) < 1
+        if len(term) > 1 or generic:  # one-word terms are mostly names: ستارشيب, نتفليكس
+            words.update(strip_clitics(w) for w in term)
+    return frozenset(w for w in words if w) | _REGION
 
 
 def _facts(values: Sequence[Value]) -> list[Value]:
