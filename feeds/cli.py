@@ -93,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--stale", nargs="?", type=_days, const=-1, default=None, metavar="DAYS",
                         help="only failing sources and those with nothing new in DAYS days "
                              "(default: status_page.stale_days), failing first")  # fmt: skip
+    try_ = add(
+        "try",
+        _cmd_try,
+        "show what a source URL would yield: its first items with "
+        "title, link and date (feed, HTML page with selectors, JSON-LD, news sitemap)",
+    )
+    try_.add_argument("url", metavar="URL", help="the source to try (a configured one keeps "
+                      "its options)")  # fmt: skip
+    for key in ("item", "title", "link", "date", "summary"):
+        try_.add_argument(f"--{key}", metavar="CSS", help=f"scrape.{key} selector to try")
+    try_.add_argument("-n", type=int, default=10, metavar="N", help="items shown (10)")
     add("health", _cmd_health, "exit 0 when ready (the store answers, a pass ran lately), else 1")
     opml = add("opml", _no_subcommand(p), "import sources from OPML, or export them as OPML")
     opml_sub = opml.add_subparsers(dest="opml_command", required=True, metavar="ACTION")
@@ -295,6 +306,50 @@ def _stale_rows(cfg: Any, store: Any, days: int) -> list[dict[str, Any]]:
         last_new = line.last_new.isoformat(timespec="seconds") if line.last_new else None
         rows.append({**_status_row(line.source), "state": line.state.value, "last_new": last_new})
     return rows
+
+
+#: What `feeds try` says of a date that the feed's parser did not read as given.
+_DATE_SAID = {
+    "fallback": " (read from its text)",
+    "first_seen": " (no date: now)",
+    "rejected": " (impossible date: now)",
+}
+
+
+def _cmd_try(args: argparse.Namespace) -> int:
+    import asyncio
+    import dataclasses
+    import os
+
+    from . import config, pipeline
+    from .fetch import Fetcher
+    from .types import Config, Scrape, SourceConfig
+
+    cfg = config.load(args.config) if os.path.exists(args.config) else Config("", "", "", "", "")
+    source = next((s for s in cfg.sources if s.url == args.url), SourceConfig(url=args.url))
+    given = {k: getattr(args, k) for k in ("item", "title", "link", "date", "summary")}
+    if any(given.values()):
+        if not given["item"]:
+            raise FeedsError("--item is needed with the other selectors", subject="try")
+        problems = [(k, p) for k, v in given.items() if v and (p := config.selector_problem(v))]
+        if problems:
+            raise FeedsError(f"--{problems[0][0]}: {problems[0][1]}", subject="try")
+        source = dataclasses.replace(source, scrape=Scrape(**given))
+
+    async def fetch() -> Any:
+        async with Fetcher(cfg.fetch) as fetcher:
+            return await pipeline.try_source(cfg, source, fetcher)
+
+    parsed = asyncio.run(fetch())
+    kind = parsed.feed.version or "unknown"
+    print(f"{redact(args.url)}: {kind}, {parsed.entries} items, {len(parsed.articles)} kept")
+    for a in parsed.articles[: max(args.n, 0)]:
+        when = a.published.astimezone(UTC).isoformat(timespec="minutes")
+        dated = _DATE_SAID.get(a.date_source.value, "")
+        print(f"  {when}{dated}  {a.title}\n      {a.url}")
+    if parsed.caps:
+        print(f"  capped: {parsed.caps}")
+    return EXIT_OK
 
 
 def _cmd_health(args: argparse.Namespace) -> int:

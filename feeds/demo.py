@@ -35,7 +35,7 @@ _PACKAGE = "feeds"
 _FOLDER = "demo_data"
 _MANIFEST = "sources.json"
 
-Scalar = str | bool | int
+Scalar = str | bool | int | dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,26 @@ class SourceConfig:
     # Fetch each article's page for its full text: "true", "false" or "auto" (when the
     # feed's text is short or ends like a cut excerpt).
     full_text: FullText = "false"
+    scrape: Scrape | None = None  # the source is an HTML listing page, read by selectors
+
+
+@dataclass(frozen=True, slots=True)
+class Scrape:
+    """A source's `scrape:`: CSS selectors that read an HTML listing page as a feed.
+    `item` picks each item; the others are relative to it (title: the item's text;
+    link: the item's own or first link; date and summary: none, by default)."""
+
+    item: str
+    title: str | None = None
+    link: str | None = None
+    date: str | None = None
+    summary: str | None = None
+
+    def selectors(self) -> tuple[tuple[str, str | None], ...]:
+        return (
+            ("item", self.item), ("title", self.title), ("link", self.link),
+            ("date", self.date), ("summary", self.summary),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 
 from feeds.config._opml import add_sources, parse_opml, render_opml
-from feeds.config._validate import check
+from feeds.config._validate import check, selector_problem
 from feeds.errors import ConfigError, Problem
 from feeds.types import Config
 
-__all__ = ["add_sources", "load", "parse_opml", "problems", "render_opml"]
+__all__ = ["add_sources", "load", "parse_opml", "problems", "render_opml", "selector_problem"]
 
 
 def load(path: str | os.PathLike[str]) -> Config:

@@ -30,6 +30,7 @@ from feeds.types import (
     FetchConfig,
     FullText,
     ScheduleConfig,
+    Scrape,
     ServeConfig,
     SourceConfig,
 )
@@ -42,8 +43,9 @@ _TOP_KEYS = (
 )
 _SOURCE_KEYS = (
     "url", "name", "max_bytes", "filter_topics", "priority", "default_tz", "user_agent", "auth",
-    "full_text",
+    "full_text", "scrape",
 )  # fmt: skip
+_SCRAPE_KEYS = ("item", "title", "link", "date", "summary")
 _FEED_KEYS = (
     *("slug", "title", "description", "topics", "include", "exclude", "languages", "limit"),
     "telegram",
@@ -410,9 +412,34 @@ def _sources(top: _Section, max_bytes: int) -> tuple[SourceConfig, ...]:
             user_agent=s.text("user_agent", ""),
             auth=source_auth(s, url),
             full_text=_full_text(s),
+            scrape=_scrape(s),
         )
         found.append(source)
     return tuple(found)
+
+
+def _scrape(s: _Section) -> Scrape | None:
+    """`scrape:`: CSS selectors (item required), each checked to be one cssselect reads."""
+    sub = s.sub("scrape", _SCRAPE_KEYS)
+    if sub is None:
+        return None
+    found = {
+        key: sub.text(key, required=key == "item", check=selector_problem) for key in _SCRAPE_KEYS
+    }
+    if not found["item"]:
+        return None
+    return Scrape(**found)
+
+
+def selector_problem(css: str) -> str | None:
+    """Why `css` is not a CSS selector cssselect reads, or None."""
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(css)
+    except SelectorError as e:
+        return f"not a CSS selector: {e}"
+    return None
 
 
 def _full_text(s: _Section) -> FullText:

@@ -22,9 +22,9 @@ from dataclasses import replace
 
 from feeds.arabic import mojibake
 from feeds.errors import ParseError
-from feeds.types import FetchResult, ParsedFeed
+from feeds.types import FetchResult, ParsedFeed, Scrape
 
-from . import _patches
+from . import _pages, _patches
 from ._json import _looks_like_json, _parse_json_feed
 from ._records import _text
 from ._xml import _SAMPLE_ENTRIES, _parse_xml
@@ -37,12 +37,16 @@ _patches.apply()
 log = logging.getLogger("feeds.parse")
 
 
-def parse(result: FetchResult) -> ParsedFeed:
-    """Parse one fetched body. Raises `ParseError` when it is not a feed at all."""
+def parse(result: FetchResult, scrape: Scrape | None = None) -> ParsedFeed:
+    """Parse one fetched body; with `scrape`, read it as an HTML listing page by those
+    selectors. Raises `ParseError` when it is not a feed at all (nor a page with items
+    in JSON-LD, nor a news sitemap)."""
     if result.content is None:
         raise ParseError(result.source_url, "not a feed: no body (304 Not Modified)")
     body = result.content
-    if _looks_like_json(body, result.header("content-type")):
+    if scrape is not None:
+        feed = _pages.listing(result, body, scrape)
+    elif _looks_like_json(body, result.header("content-type")):
         feed = _parse_json_feed(result.source_url, result.url, body)
     else:
         feed = _parse_xml(result, body)

@@ -13,6 +13,7 @@ import feedparser
 from feeds.errors import ParseError
 from feeds.types import FetchResult, ParsedFeed
 
+from . import _pages
 from ._html import _html_alternates
 from ._records import FORBIDDEN, _entry, _feed
 
@@ -42,9 +43,13 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
     entries = tuple(_entry(e) for e in d["entries"])
     version = str(d.get("version") or "")
     if not entries and not version:
+        if (sitemap := _pages.news_sitemap(result, body)) is not None:
+            return sitemap
         alternates = _html_alternates(body, result.url, result.header("content-type"))
         if alternates:
             return ParsedFeed(url=result.url, alternates=alternates, warnings=tuple(warnings))
+        if (embedded := _pages.json_ld(result, body)) is not None:
+            return embedded  # a page without a feed that names its articles in JSON-LD
         raise ParseError(result.source_url, f"not a feed: {_why_not(d, body)}")
     return _feed(d, result.url, entries, warnings)
 

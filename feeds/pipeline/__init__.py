@@ -20,7 +20,7 @@ from ._cluster import BATCH, classify_stories, cluster
 from ._pass import cluster_and_publish, run_pass, run_pass_async
 from ._paths import fingerprint_path, lock_path, open_for, pass_lock, utc_now
 from ._publish import publish_all, publish_names
-from ._refresh import Clock, Progress, derive, parse_body, refresh_source
+from ._refresh import Clock, Progress, derive, parse_body, refresh_source, try_source
 
 __all__ = [
     "BATCH",
@@ -40,5 +40,6 @@ __all__ = [
     "refresh_source",
     "run_pass",
     "run_pass_async",
+    "try_source",
     "utc_now",
 ]

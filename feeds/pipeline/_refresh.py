@@ -81,7 +81,7 @@ def parse_body(
     """
     from .. import normalize, parse
 
-    feed = parse.parse(result)
+    feed = parse.parse(result, source.scrape)
     taken = normalize.newest(feed.entries, max_items, source.default_tz, result.fetched_at)
     articles = []
     for entry in taken:
@@ -94,6 +94,22 @@ def parse_body(
     caps = caps_words(len(feed.entries), len(taken), sum(a.trimmed for a in articles))
     # The raw entries stay here: pickling them back would double what crosses over.
     return Parsed(replace(feed, entries=()), tuple(articles), derived, len(feed.entries), caps)
+
+
+async def try_source(config: Config, source: SourceConfig, fetcher: Fetcher) -> Parsed:
+    """What one source would yield now (`feeds try`): fetched, parsed and normalized as a
+    pass would (the feed an HTML page links to, its selectors, JSON-LD), nothing stored."""
+    result = await fetcher.fetch(
+        source.url, source_url=source.url, max_bytes=source.max_bytes,
+        user_agent=source.user_agent, auth=credentials(source.auth, os.environ),
+    )  # fmt: skip
+    now = result.fetched_at
+    parsed = await asyncio.to_thread(parse_body, result, source, now, config.fetch.max_items)
+    if not parsed.articles and parsed.feed.alternates and source.scrape is None:
+        target = parsed.feed.alternates[0]
+        result = await fetcher.fetch(target, source_url=source.url, max_bytes=source.max_bytes)
+        parsed = await asyncio.to_thread(parse_body, result, source, now, config.fetch.max_items)
+    return parsed
 
 
 def caps_words(entries: int, taken: int, trimmed: int) -> str | None:
