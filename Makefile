@@ -42,6 +42,7 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/stages.py
+	$(BIN)/python benchmarks/shapes.py
 	$(BIN)/python benchmarks/clustering.py
 	$(BIN)/python benchmarks/fetch_memory.py
 

@@ -26,7 +26,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
-__all__ = ["ITEM_BYTES", "CorpusServer", "feed_bytes", "generate"]
+__all__ = ["ITEM_BYTES", "LENGTHS", "CorpusServer", "Shape", "feed_bytes", "generate"]
 
 ITEM_BYTES = 2500  # aim for one <item>, as WordPress writes it with content:encoded
 EPOCH = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -72,26 +72,50 @@ def _vocab(seed: int, size: int = 6000) -> _Vocab:
     return _Vocab(tuple(sorted(words))[:size])
 
 
+#: Characters of body text per item, by `length`: titles only, an excerpt, the default
+#: article (about 2.5 KB of RSS item), and 10 KB of full text.
+LENGTHS = {"title": 0, "excerpt": 160, "full": 600, "long": 10_000}
+FORMATS = ("rss", "atom", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a corpus looks like: vocabulary size, item length, the share of items that
+    retell another source's story (near-duplicates), and the feed format ("mixed":
+    RSS, Atom and JSON Feed in turn)."""
+
+    vocabulary: int = 6000
+    length: str = "full"
+    near_dup: float = 0.0
+    format: str = "rss"
+
+
 class _Writer:
     """Writes the stories of one corpus; story k is the same text whatever the sizes."""
 
-    def __init__(self, seed: int, vocabulary: int = 6000) -> None:
+    def __init__(self, seed: int, vocabulary: int = 6000, length: str = "full") -> None:
         self.seed = seed
         self.vocab = _vocab(seed, vocabulary)
+        self.chars = LENGTHS[length]
 
-    def story(self, source: int, item: int) -> tuple[str, list[str], str]:
-        """Title, paragraphs and brand of one story."""
+    def story(
+        self, source: int, item: int, telling: int | None = None
+    ) -> tuple[str, list[str], str]:
+        """Title, paragraphs and brand of one story; `telling` gives another source's
+        rewrite of it: the same subject, brand and model, its own words and order."""
         rng = random.Random(f"{self.seed}:{source}:{item}")
         # A story's own subject words, drawn Zipf-like from the derived vocabulary.
         n = len(self.vocab.content)
         subject = [self.vocab.content[int(n * rng.random() ** 1.5)] for _ in range(14)]
         brand, model = rng.choice(_BRANDS), rng.randrange(2, 999)
+        if telling is not None:
+            rng = random.Random(f"{self.seed}:{source}:{item}:telling:{telling}")
         title_words = [*rng.sample(subject, 5), *rng.sample(_COMMON, 2)]
         rng.shuffle(title_words)
         title = f"{brand} " + " ".join(title_words) + f" {model}"
         paragraphs = []
         size = 0
-        while size < 600:  # characters of body text; Arabic letters are 2 bytes in UTF-8
+        while size < self.chars:  # characters of body text (Arabic: 2 bytes each in UTF-8)
             words = [
                 rng.choice(subject) if rng.random() < 0.35 else rng.choice(_COMMON)
                 for _ in range(rng.randrange(18, 40))
@@ -102,7 +126,70 @@ class _Writer:
         return title, paragraphs, brand
 
 
-def feed_bytes(writer: _Writer, source: int, items: int, base_url: str) -> bytes:
+def _stories(
+    writer: _Writer, source: int, items: int, near_dup: float
+) -> list[tuple[str, list[str], str]]:
+    """The stories of one source: each its own, or (a `near_dup` share, seeded) another
+    source's story retold."""
+    rng = random.Random(f"{writer.seed}:dups:{source}")
+    out = []
+    for item in range(items):
+        if source and rng.random() < near_dup:
+            out.append(writer.story(rng.randrange(source), item, telling=source))
+        else:
+            out.append(writer.story(source, item))
+    return out
+
+
+def shaped_bytes(writer: _Writer, source: int, items: int, base_url: str, shape: Shape) -> bytes:
+    """One feed of `shape`: RSS 2.0 (as WordPress writes it), Atom 1.0 or JSON Feed 1.1."""
+    fmt = FORMATS[source % 3] if shape.format == "mixed" else shape.format
+    stories = _stories(writer, source, items, shape.near_dup)
+    if fmt == "rss":
+        return feed_bytes(writer, source, items, base_url, stories)
+    host = f"site{source:04d}.example"
+    entries = []
+    for item, (title, paragraphs, brand) in enumerate(stories):
+        link = f"https://{host}/{EPOCH:%Y/%m}/story-{source}-{item}/"
+        published = (EPOCH - timedelta(minutes=37 * item + source % 30)).isoformat()
+        content = "".join(f"<p>{p}</p>" for p in paragraphs) or f"<p>{title}</p>"
+        entries.append((item, title, link, published, content, brand))
+    if fmt == "json":
+        import json
+
+        doc = {
+            "version": "https://jsonfeed.org/version/1.1", "title": f"موقع التقنية رقم {source}",
+            "home_page_url": f"https://{host}/", "feed_url": base_url,
+            "items": [
+                {"id": f"https://{host}/?p={1000 + i}", "url": link, "title": title,
+                 "content_html": content, "date_published": when, "tags": [brand]}
+                for i, title, link, when, content, brand in entries
+            ],
+        }  # fmt: skip
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+        f'xml:lang="ar">\n<title>موقع التقنية رقم {source}</title>\n<id>https://{host}/</id>\n'
+        f'<updated>{EPOCH.isoformat()}</updated>\n<link href="https://{host}/"/>\n'
+    ]
+    for i, title, link, when, content, brand in entries:
+        out.append(
+            f"<entry><title>{escape(title)}</title><id>https://{host}/?p={1000 + i}</id>"
+            f'<link href="{link}"/><updated>{when}</updated><author><name>محرر {source}'
+            f'</name></author><category term="{escape(brand)}"/>'
+            f'<content type="html">{escape(content)}</content></entry>\n'
+        )
+    out.append("</feed>\n")
+    return "".join(out).encode("utf-8")
+
+
+def feed_bytes(
+    writer: _Writer,
+    source: int,
+    items: int,
+    base_url: str,
+    stories: list[tuple[str, list[str], str]] | None = None,
+) -> bytes:
     """One RSS 2.0 feed as WordPress writes it: description excerpt plus content:encoded."""
     host = f"site{source:04d}.example"
     out = [
@@ -118,13 +205,14 @@ def feed_bytes(writer: _Writer, source: int, items: int, base_url: str) -> bytes
         "<generator>https://wordpress.org/?v=6.5.2</generator>\n"
     ]
     for item in range(items):
-        out.append(_item(writer, source, item, host))
+        story = stories[item] if stories is not None else writer.story(source, item)
+        out.append(_item(story, source, item, host))
     out.append("</channel>\n</rss>\n")
     return "".join(out).encode("utf-8")
 
 
-def _item(writer: _Writer, source: int, item: int, host: str) -> str:
-    title, paragraphs, brand = writer.story(source, item)
+def _item(story: tuple[str, list[str], str], source: int, item: int, host: str) -> str:
+    title, paragraphs, brand = story
     post = 1000 + item
     link = f"https://{host}/{EPOCH:%Y/%m}/story-{source}-{item}/"
     published = EPOCH - timedelta(minutes=37 * item + source % 30)
@@ -136,7 +224,7 @@ def _item(writer: _Writer, source: int, item: int, host: str) -> str:
         f'</figure>\n{content}\n<p>ظهرت المقالة <a href="{link}">{title}</a> أولاً على '
         f'<a href="https://{host}/">موقع التقنية</a>.</p>'
     )
-    excerpt = paragraphs[0][:160] + " [&#8230;]"
+    excerpt = (paragraphs[0][:160] + " [&#8230;]") if paragraphs else title
     return (
         f"<item>\n<title>{escape(title)}</title>\n<link>{link}</link>\n"
         f"<dc:creator><![CDATA[محرر {source}]]></dc:creator>\n"
@@ -150,13 +238,21 @@ def _item(writer: _Writer, source: int, item: int, host: str) -> str:
 
 
 def generate(
-    sources: int, items: int, *, seed: int = 7, vocabulary: int = 6000
+    sources: int, items: int, *, seed: int = 7, vocabulary: int = 6000, shape: Shape | None = None
 ) -> dict[str, bytes]:
     """Path ("/feed/<n>.xml") to body, for every source; deterministic for a seed and a
-    vocabulary size (derived words to draw subjects from)."""
-    writer = _Writer(seed, vocabulary)
+    vocabulary size (derived words to draw subjects from), or a whole `shape`."""
+    if shape is None or shape == Shape(vocabulary=shape.vocabulary):
+        writer = _Writer(seed, shape.vocabulary if shape else vocabulary)
+        return {
+            f"/feed/{n}.xml": feed_bytes(writer, n, items, f"https://site{n:04d}.example/feed/")
+            for n in range(sources)
+        }
+    writer = _Writer(seed, shape.vocabulary, shape.length)
     return {
-        f"/feed/{n}.xml": feed_bytes(writer, n, items, f"https://site{n:04d}.example/feed/")
+        f"/feed/{n}.xml": shaped_bytes(
+            writer, n, items, f"https://site{n:04d}.example/feed/", shape
+        )
         for n in range(sources)
     }
 

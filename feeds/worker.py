@@ -13,8 +13,9 @@ procrastinate worker over the store's PostgreSQL database:
   then gives the lease back. A worker killed mid-fetch leaves the lease to expire; the
   source is still due, so a later tick claims it again.
 - ``feeds.publish`` (periodic, every `publish_seconds`): `pipeline.cluster_and_publish`,
-  the single-writer end of a pass, under a PostgreSQL advisory lock, so two workers
-  never cluster or publish at once.
+  the single-writer end of a pass, then the article pages `full_text` sources wait for
+  (`pipeline.fetch_pages`), under a PostgreSQL advisory lock, so two workers never
+  cluster, publish or fetch pages at once.
 
 What is due stays in the sources table (one source of truth, the same as on SQLite);
 procrastinate only carries the work to a free worker.
@@ -183,6 +184,11 @@ def _publish(config: Config, since: datetime, operator: Operator) -> tuple[str, 
             return None
         started = pipeline.utc_now()
         touched, written = pipeline.cluster_and_publish(config, store, started, since=since)
+        # Article pages (full_text) under the publish lock: one worker at a time fetches
+        # them, so the per-host politeness holds across machines.
+        if asyncio.run(_fetch_pages(config, store)):
+            again = pipeline.publish_all(config, store, changed=True)
+            written = tuple(dict.fromkeys((*written, *again)))
         finished = pipeline.utc_now()
         duration = (finished - started).total_seconds()
         log.info("published: %d files written", len(written), extra={"duration": duration})
@@ -193,6 +199,13 @@ def _publish(config: Config, since: datetime, operator: Operator) -> tuple[str, 
             runner=health.PUBLISH, count_sources=False,
         )  # fmt: skip
         return written
+
+
+async def _fetch_pages(config: Config, store: ServerStore) -> int:
+    if not any(s.full_text != "false" for s in config.sources):
+        return 0
+    async with Fetcher(config.fetch) as fetcher:
+        return await pipeline.fetch_pages(config, store, fetcher, pipeline.utc_now())
 
 
 def build_app(

@@ -182,10 +182,13 @@ def _feed(paths: list[str]) -> bytes:
     ).encode()
 
 
-def _config(tmp: Path, feed_url: str, *, full_text: str = "auto", budget: int = 10) -> Any:
+def _config(
+    tmp: Path, feed_url: str, *, full_text: str = "auto", budget: int = 10, database: str = "f.db"
+) -> Any:
     (tmp / "config.yaml").write_text(
         "\n".join([
-            "title: t", "base_url: https://feeds.example/", "output_dir: out", "database: f.db",
+            "title: t", "base_url: https://feeds.example/", "output_dir: out",
+            f"database: {json.dumps(database)}",
             LOOPBACK_YAML.replace("}", f", pages_per_source: {budget}}}"),
             "sources:", f"  - {{url: {json.dumps(feed_url)}, name: مدونة, full_text: {full_text}}}",
             "feeds:", "  - {slug: all, title: الكل}",
@@ -370,3 +373,21 @@ def test_the_demo_blog_publishes_whole_articles_right_to_left(tmp_path: Path) ->
         assert item["content_html"].startswith('<div dir="rtl" lang="ar">')
         assert len(normalize.plain_text(item["content_html"])) > 500
         assert "اقرأ أيضاً" not in item["content_html"] and "تابعونا" not in item["content_html"]
+
+
+def test_a_worker_publish_fetches_the_pages_waiting(tmp_path: Path, pg_url: str) -> None:
+    from datetime import timedelta
+
+    from feeds import ops, worker
+
+    with site() as s:
+        s.routes["/feed.xml"] = lambda h: _send(h, 200, _feed(["/a/1"]), "application/rss+xml")
+        s.html("/a/1", ARTICLE)
+        # A pass that may fetch no page leaves the article waiting, as worker refreshes do.
+        _run(_config(tmp_path, s.base + "/feed.xml", budget=0, database=pg_url))
+        assert _published(tmp_path)[0]["_feeds"]["content_from"] == "pending"
+        cfg = _config(tmp_path, s.base + "/feed.xml", database=pg_url)
+        since = pipeline.utc_now() - timedelta(days=1)
+        assert worker._publish(cfg, since, ops.Operator(cfg, metrics=False)) is not None
+        assert s.hits["/a/1"] == 1
+    assert _published(tmp_path)[0]["_feeds"]["content_from"] == "page"

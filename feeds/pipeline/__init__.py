@@ -17,6 +17,7 @@ time.
 from __future__ import annotations
 
 from ._cluster import BATCH, classify_stories, cluster
+from ._pages import fetch_pages
 from ._pass import cluster_and_publish, run_pass, run_pass_async
 from ._paths import fingerprint_path, lock_path, open_for, pass_lock, utc_now
 from ._publish import publish_all, publish_names
@@ -30,6 +31,7 @@ __all__ = [
     "cluster",
     "cluster_and_publish",
     "derive",
+    "fetch_pages",
     "fingerprint_path",
     "lock_path",
     "open_for",
