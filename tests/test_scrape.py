@@ -186,3 +186,33 @@ def test_the_demo_follows_one_site_by_selectors_and_one_by_json_ld(tmp_path: Pat
     assert {i["date_published"] for i in wahat} == {
         "2026-11-23T06:20:00Z", "2026-11-22T13:45:00Z", "2026-11-21T08:00:00Z",
     }  # fmt: skip
+
+
+def test_a_body_nested_too_deep_or_tripping_a_bug_fails_its_source_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feeds import normalize
+
+    deep_ld = b'<html><script type="application/ld+json">' + b"[" * 100_000 + b"</script></html>"
+    deep_json = b'{"version": "https://jsonfeed.org/version/1.1", "items": ' + b"[" * 100_000
+    real = normalize.article
+
+    def buggy(entry: Any, feed: Any, source: Any, **kw: Any) -> Any:
+        if source.url.endswith("/bug.xml"):
+            raise IndexError("a bug in normalize")
+        return real(entry, feed, source, **kw)
+
+    monkeypatch.setattr(normalize, "article", buggy)
+    with site() as s:
+        s.html("/deep-ld", deep_ld)
+        s.routes["/deep.json"] = lambda h: _send(h, 200, deep_json, "application/feed+json")
+        s.routes["/bug.xml"] = lambda h: _send(h, 200, _rss(), "application/rss+xml")
+        s.routes["/feed.xml"] = lambda h: _send(h, 200, _rss(), "application/rss+xml")
+        paths = ["/deep-ld", "/deep.json", "/bug.xml", "/feed.xml"]
+        cfg = _config(tmp_path, [f"  - {{url: {json.dumps(s.base + p)}}}" for p in paths])
+        result = _run(cfg)
+    errors = {r.source_url.rsplit("/", 1)[1]: r.error for r in result.sources}
+    assert errors["feed.xml"] is None and result.new_articles == 1
+    assert "not a feed" in str(errors["deep-ld"])
+    assert "nested too deep" in str(errors["deep.json"])
+    assert "could not be parsed (IndexError: a bug in normalize)" in str(errors["bug.xml"])

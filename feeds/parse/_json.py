@@ -35,6 +35,8 @@ def _parse_json_feed(source_url: str, url: str, body: bytes) -> ParsedFeed:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as e:
         raise ParseError(source_url, f"not a feed: invalid JSON ({e})") from e
+    except RecursionError as e:  # "[[[[…" a hundred thousand deep
+        raise ParseError(source_url, "not a feed: JSON nested too deep") from e
     version = (
         _JSON_VERSIONS.get(str(doc.get("version", "")).rstrip("/"))
         if isinstance(doc, dict)

@@ -154,7 +154,7 @@ def json_ld(result: FetchResult, body: bytes) -> ParsedFeed | None:
     for block in _JSON_LD.findall(body):
         try:
             data = json.loads(_text(block))
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested too deep to read
             continue
         for thing in _things(data):
             entry = _ld_entry(result.url, thing)

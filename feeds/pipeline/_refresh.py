@@ -245,9 +245,22 @@ class Refresher:
     async def _parse(self, result: FetchResult, src: SourceConfig) -> Parsed:
         loop = asyncio.get_running_loop()
         executor = self.executor or _parse_thread()
-        return await loop.run_in_executor(
-            executor, parse_body, result, src, self.now(), self.config.fetch.max_items
-        )
+        try:
+            return await loop.run_in_executor(
+                executor, parse_body, result, src, self.now(), self.config.fetch.max_items
+            )
+        except (ParseError, FeedsError, asyncio.CancelledError, MemoryError):
+            raise
+        except Exception as e:
+            # A body that trips a bug or a library's limit (deep recursion...) is this
+            # source's failure, never the pass's: one broken source never breaks a pass.
+            log.error(
+                "%s: parsing failed: %s",
+                redact(src.url),
+                e,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            raise ParseError(src.url, f"could not be parsed ({type(e).__name__}: {e})") from e
 
     async def _discover(self, src: SourceConfig, target: str) -> tuple[FetchResult, Parsed]:
         """The source URL is an HTML page: fetch the first feed it links to."""
