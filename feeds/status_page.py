@@ -104,14 +104,18 @@ th,td{border-color:#333}.url{color:#aaa}}
 
 _HEAD = (
     "المصدر", "الحالة", "آخر نجاح", "آخر جديد", "آخر خطأ", "أخطاء متتالية", "العناصر",
-    "الموعد التالي", "إصلاح الترميز", "حدود طُبّقت",
+    "الموعد التالي", "إصلاح الترميز", "حدود طُبّقت", "النص الكامل",
 )  # fmt: skip
+#: A source's full-text counts (`Store.full_text_report`): by content_from, last reason.
+FullText = Mapping[str, tuple[Mapping[str, int], str]]
 
 
-def render(config: Config, lines: Sequence[Line], now: datetime) -> bytes:
+def render(
+    config: Config, lines: Sequence[Line], now: datetime, pages: FullText | None = None
+) -> bytes:
     counts = {state: sum(1 for line in lines if line.state is state) for state in State}
     summary = "، ".join(f"{_STATE_WORDS[s]}: {counts[s]}" for s in State)
-    rows = "\n".join(_row(line, now) for line in lines)
+    rows = "\n".join(_row(line, now, (pages or {}).get(line.source.url)) for line in lines)
     head = "".join(f"<th>{h}</th>" for h in _HEAD)
     title = escape(f"حالة المصادر — {config.title}")
     page = f"""<!DOCTYPE html>
@@ -138,7 +142,18 @@ def render(config: Config, lines: Sequence[Line], now: datetime) -> bytes:
     return page.encode("utf-8")
 
 
-def _row(line: Line, now: datetime) -> str:
+def _full_text(found: tuple[Mapping[str, int], str] | None) -> str:
+    if not found:
+        return "—"
+    counts, reason = found
+    said = (
+        f"{counts.get('page', 0)} من الصفحات، {counts.get('pending', 0)} بالانتظار، "
+        f"{counts.get('failed', 0)} تعذّر"
+    )
+    return escape(said) + (f' (<bdi dir="auto">{escape(reason)}</bdi>)' if reason else "")
+
+
+def _row(line: Line, now: datetime, pages: tuple[Mapping[str, int], str] | None = None) -> str:
     s = line.source
     name = escape(s.name or redact(s.url))
     url = escape(redact(s.discovered_url or s.fetch_url))  # a source's password stays unsaid
@@ -153,6 +168,7 @@ def _row(line: Line, now: datetime) -> str:
         _when(s.next_due, now) if s.next_due and not s.disabled_reason else "—",
         f'<bdi dir="ltr">{escape(s.repair)}</bdi>' if s.repair else "—",
         f'<bdi dir="ltr">{escape(s.caps)}</bdi>' if s.caps else "—",
+        _full_text(pages),
     )
     tds = "".join(f"<td>{c}</td>" for c in cells)
     return f'<tr class="{line.state.value}">{tds}</tr>'
@@ -185,7 +201,7 @@ def lines_of(store: Store, config: Config, now: datetime) -> list[Line]:
 
 
 def page(store: Store, config: Config, now: datetime) -> bytes:
-    return render(config, lines_of(store, config, now), now)
+    return render(config, lines_of(store, config, now), now, store.full_text_report())
 
 
 def write(store: Store, config: Config, now: datetime) -> str | None:

@@ -287,6 +287,11 @@ def test_a_page_that_gives_no_article_keeps_the_feed_text_and_says_why(
     assert main(["status", "--json", "-c", str(tmp_path / "config.yaml")]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["full_text"]["failed"] == 1 and reason in row["full_text"]["last_failure"]
+    from feeds import status_page
+
+    with pipeline.open_for(cfg) as store:
+        html = status_page.page(store, cfg, pipeline.utc_now()).decode()
+    assert "<th>النص الكامل</th>" in html and "0 من الصفحات، 0 بالانتظار، 1 تعذّر" in html
 
 
 def test_a_redirect_to_another_host_is_followed_under_the_same_rules(tmp_path: Path) -> None:
