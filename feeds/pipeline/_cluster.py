@@ -33,9 +33,11 @@ def cluster(store: Store, now: datetime, *, since: datetime) -> set[str]:
     batches of `BATCH`, oldest first, each against what the earlier ones filed: the index
     in memory holds one batch and its window's stored articles, not the whole backlog.
     """
-    pending = store.unassigned_match_rows()
+    # Ids first, rows batch by batch: a backlog's stored preparations (a few KB each)
+    # are never all in memory at once.
+    pending = store.unassigned_ids()
     for start in range(0, len(pending), BATCH):
-        _file(store, pending[start : start + BATCH], now)
+        _file(store, store.match_rows_of(pending[start : start + BATCH]), now)
     del pending
     touched = set(store.stories_touched_since(since))
     # Filing leaves every story it touches unclassified; a pass killed before this

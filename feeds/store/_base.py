@@ -377,6 +377,22 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         rows = map(_rows.match_row, self._query(sql))
         return sorted(rows, key=lambda r: (r.published, r.id))
 
+    def unassigned_ids(self) -> list[str]:
+        """Ids of the articles not yet in a story, oldest first (as `unassigned_match_rows`
+        orders them): a backlog's rows are read batch by batch (`match_rows_of`), not
+        all at once with their stored preparations."""
+        sql = "SELECT id, published, first_seen FROM articles WHERE story_id IS NULL"
+        rows = self._query(sql)
+        return [r["id"] for r in sorted(rows, key=lambda r: (_rows.article_date(r), r["id"]))]
+
+    def match_rows_of(self, ids: Sequence[str]) -> list[MatchRow]:
+        """`MatchRow`s of these articles, oldest first."""
+        out: list[MatchRow] = []
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            out += map(_rows.match_row, self._query(self._MATCH + f"WHERE id IN ({marks})", chunk))
+        return sorted(out, key=lambda r: (r.published, r.id))
+
     def match_rows_since(self, since: datetime) -> list[MatchRow]:
         """`MatchRow`s of articles in a story, published or first seen at or after `since`."""
         # Two range scans on their own indexes; "published >= ? OR first_seen >= ?" in
