@@ -301,7 +301,16 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
     assert "articles_updated" in indexes  # version 5
-    assert "articles_pending_page" in indexes  # version 10
+    assert {"articles_pending_page", "articles_page_text"} <= indexes  # version 10
+    # what every pass's status page asks of full text reads that index, not every article
+    plan = " ".join(
+        str(r[-1])
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT source_url, content_from, count(*) FROM articles "
+            "WHERE content_from <> 'feed' GROUP BY source_url, content_from"
+        )
+    )
+    assert "USING COVERING INDEX articles_page_text" in plan  # the partial index alone
     # version 10: the article written before full text reads as the feed's text
     assert db.execute("SELECT content_from FROM articles").fetchall() == [("feed",)]
     # what every pass's publish fingerprint asks reads the index, not every article

@@ -243,7 +243,9 @@ CREATE TABLE IF NOT EXISTS pages (
     attempts INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS articles_pending_page ON articles (source_url, published)
-    WHERE content_from = 'pending'
+    WHERE content_from = 'pending';
+CREATE INDEX IF NOT EXISTS articles_page_text ON articles (source_url, content_from)
+    WHERE content_from <> 'feed'
 """
 
 
