@@ -62,6 +62,24 @@ def test_purge_deletes_old_articles_except_kept_stories(any_store: Store) -> Non
     assert any_store.purge(CUTOFF, keep_story_ids={"s2"}) == 0
 
 
+def test_purge_drops_the_old_pages_no_article_links_to(any_store: Store) -> None:
+    from feeds.store import PageResult
+
+    fill(any_store)
+    kept = {r["canonical_url"] for r in stored(any_store, "articles") if r["id"] == "a7"}
+    [linked] = kept
+    pages = [
+        PageResult(linked, "extracted", "", "<p>x</p>"),
+        PageResult("https://gone.example/", "failed", "why"),
+    ]
+    any_store.save_pages(pages, [], CUTOFF - timedelta(days=1))
+    any_store.save_pages([PageResult("https://fresh.example/", "failed", "why")], [], NOW)
+    any_store.purge(CUTOFF, keep_story_ids={"s2"})
+    assert sorted(
+        any_store.page_outcomes([linked, "https://gone.example/", "https://fresh.example/"])
+    ) == sorted([linked, "https://fresh.example/"])
+
+
 def test_purge_never_touches_a_kept_story(any_store: Store) -> None:
     fill(any_store)
     any_store.purge(NOW + timedelta(days=1), keep_story_ids=["s3"])

@@ -526,7 +526,8 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
 
     def purge(self, before: datetime, keep_story_ids: Collection[str]) -> int:
         """Delete articles first seen and published before `before`, except those of
-        the kept stories (the ones still published); then stories left empty.
+        the kept stories (the ones still published); then stories left empty, and the
+        old article pages no article links to any more.
 
         Returns how many articles went. Both dates must be old: an old article seen for
         the first time yesterday is news to our readers (CONTRACT: no default age filter).
@@ -543,6 +544,13 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
             tx.execute(
                 "DELETE FROM stories WHERE NOT EXISTS "
                 "(SELECT 1 FROM articles a WHERE a.story_id = stories.id)"
+            )
+            # Article pages (full text) fetched before `before` that no article links to
+            # any more: the cache would otherwise grow with every page ever fetched.
+            tx.execute(
+                "DELETE FROM pages WHERE fetched_at < ? AND NOT EXISTS "
+                "(SELECT 1 FROM articles a WHERE a.canonical_url = pages.url)",
+                (stamp,),
             )
         return len(gone)
 
