@@ -69,21 +69,22 @@ def extract(page: bytes, url: str, *, feed_text: int) -> Extracted:
     except Exception as e:  # a third party's parser on hostile input: any error
         return Extracted(reason=f"the extractor failed: {type(e).__name__}")
     if not found:
-        return Extracted(reason=_empty_reason(page))
+        return Extracted(reason=_refusal(page, "no article text found on the page"))
     body = _without_furniture(_LEAD_HEADING.sub("", _body_of(found), count=1))
     clean = normalize.sanitize_html(body, base)
     length = len(normalize.plain_text(clean))
     if length <= feed_text:
-        if _PASSWORD.search(page):
-            return Extracted(reason="a login wall (a password form and little text)")
-        return Extracted(reason=f"less text than the feed's ({length} <= {feed_text} characters)")
+        why = f"less text than the feed's ({length} <= {feed_text} characters)"
+        return Extracted(reason=_refusal(page, why))
     return Extracted(html=_with_direction(clean, page))
 
 
-def _empty_reason(page: bytes) -> str:
+def _refusal(page: bytes, otherwise: str) -> str:
+    """Why a page gave no article: a login wall when it asks for a password, else
+    `otherwise`."""
     if _PASSWORD.search(page):
-        return "a login wall (a password form and no article text)"
-    return "no article text found on the page"
+        return "a login wall (a password form and little text)"
+    return otherwise
 
 
 def _body_of(found: str) -> str:

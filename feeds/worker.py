@@ -187,7 +187,7 @@ def _publish(config: Config, since: datetime, operator: Operator) -> tuple[str, 
         # Article pages (full_text) under the publish lock: one worker at a time fetches
         # them, so the per-host politeness holds across machines.
         if asyncio.run(_fetch_pages(config, store)):
-            again = pipeline.publish_all(config, store, changed=True)
+            again = pipeline.publish_all(config, store)
             written = tuple(dict.fromkeys((*written, *again)))
         finished = pipeline.utc_now()
         duration = (finished - started).total_seconds()

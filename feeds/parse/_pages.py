@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from html import escape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -53,14 +54,10 @@ def _entry(
     if not title or not href or not href.startswith(("http://", "https://")):
         return None
     return ParsedEntry(
-        guid=href, title=_escape(title), link=href, summary=summary or None,
+        # A plain title is escaped: titles are HTML fragments between stages (`_records`).
+        guid=href, title=escape(title, quote=False), link=href, summary=summary or None,
         published=_iso(date), published_raw=(date or "").strip() or None,
     )  # fmt: skip
-
-
-def _escape(text: str) -> str:
-    """Titles are HTML fragments between stages (parse/_records): a plain one is escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --------------------------------------------------------------------------- selectors
@@ -206,7 +203,7 @@ def _ld_entry(base: str, thing: dict[str, Any]) -> ParsedEntry | None:
     summary = text("description")
     return _entry(
         base, text("headline") or text("name"), link, text("datePublished"),
-        _escape(summary) if summary else None,
+        escape(summary, quote=False) if summary else None,
     )  # fmt: skip
 
 

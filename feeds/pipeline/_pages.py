@@ -51,18 +51,15 @@ async def fetch_pages(config: Config, store: Store, fetcher: Fetcher, now: datet
     for w in wanted:
         if w.canonical_url not in known or known[w.canonical_url][0] == "retry":
             fresh.setdefault(w.canonical_url, w)
-    results = await _fetch_all(list(fresh.values()), sources, fetcher)
-    outcomes = {url: outcome for url, (outcome, _) in known.items()}
-    attempts = {url: tries for url, (_, tries) in known.items()}
-    for r in results:
-        if r.outcome == "retry" and attempts.get(r.url, 0) + 1 >= RETRIES:
-            outcomes[r.url] = "failed"
-        else:
-            outcomes[r.url] = r.outcome
     results = [
-        PageResult(r.url, "failed", r.detail) if outcomes[r.url] != r.outcome else r
-        for r in results
+        # A passing failure tried `RETRIES` times is a failure for good.
+        PageResult(r.url, "failed", r.detail)
+        if r.outcome == "retry" and known.get(r.url, ("", 0))[1] + 1 >= RETRIES
+        else r
+        for r in await _fetch_all(list(fresh.values()), sources, fetcher)
     ]
+    outcomes = {url: outcome for url, (outcome, _) in known.items()}
+    outcomes.update((r.url, r.outcome) for r in results)
     applied = [
         (w.article_id, "page" if outcomes[w.canonical_url] == "extracted" else "failed")
         for w in wanted

@@ -74,7 +74,7 @@ async def run_pass_async(
         )
         # After publishing what the feeds gave: pages never delay a story.
         if await fetch_pages(config, store, fetcher, now()):
-            again = await asyncio.to_thread(publish_all, config, store, changed=True)
+            again = await asyncio.to_thread(publish_all, config, store)
             written = tuple(dict.fromkeys((*written, *again)))
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)

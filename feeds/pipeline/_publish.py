@@ -11,24 +11,18 @@ from ..types import Config
 from ._paths import fingerprint_path
 
 
-def publish_all(config: Config, store: Store, *, changed: bool = False) -> tuple[str, ...]:
+def publish_all(config: Config, store: Store) -> tuple[str, ...]:
     """Render every configured feed from the store and write the files that changed.
 
     Most passes find nothing new. When neither the store nor the publishing config has
     changed since the last publish, and every file is still there, rendering would give
     the same bytes: skip it (it reads thousands of stories). The fingerprint is written
-    last, so a pass killed mid-publish renders everything again next time. `changed`
-    says the caller knows the store changed within the fingerprint's second (article
-    pages just gave their text): render whatever the fingerprint says.
+    last, so a pass killed mid-publish renders everything again next time.
     """
     stamp = _publish_fingerprint(config, store)
     marker = fingerprint_path(config)
-    if (
-        not changed
-        and _read(marker) == stamp
-        and all(
-            os.path.exists(os.path.join(config.output_dir, name)) for name in publish_names(config)
-        )
+    if _read(marker) == stamp and all(
+        os.path.exists(os.path.join(config.output_dir, name)) for name in publish_names(config)
     ):
         return ()
     from .. import publish, stories

@@ -29,6 +29,7 @@ from ..types import (
     ParsedFeed,
     SourceConfig,
     SourceResult,
+    Validators,
 )
 from ._paths import utc_now
 
@@ -99,17 +100,27 @@ def parse_body(
 async def try_source(config: Config, source: SourceConfig, fetcher: Fetcher) -> Parsed:
     """What one source would yield now (`feeds try`): fetched, parsed and normalized as a
     pass would (the feed an HTML page links to, its selectors, JSON-LD), nothing stored."""
-    result = await fetcher.fetch(
-        source.url, source_url=source.url, max_bytes=source.max_bytes,
-        user_agent=source.user_agent, auth=credentials(source.auth, os.environ),
-    )  # fmt: skip
+    result = await fetch_for(fetcher, source, source.url)
     now = result.fetched_at
     parsed = await asyncio.to_thread(parse_body, result, source, now, config.fetch.max_items)
     if not parsed.articles and parsed.feed.alternates and source.scrape is None:
-        target = parsed.feed.alternates[0]
-        result = await fetcher.fetch(target, source_url=source.url, max_bytes=source.max_bytes)
+        result = await fetch_for(fetcher, source, parsed.feed.alternates[0])
         parsed = await asyncio.to_thread(parse_body, result, source, now, config.fetch.max_items)
     return parsed
+
+
+async def fetch_for(
+    fetcher: Fetcher,
+    src: SourceConfig,
+    url: str,
+    validators: Validators = Validators(),  # noqa: B008 - frozen
+) -> FetchResult:
+    """GET `url` for source `src`, with its limits, User-Agent and credentials; errors
+    name the source."""
+    return await fetcher.fetch(
+        url, validators, source_url=src.url, max_bytes=src.max_bytes,
+        user_agent=src.user_agent, auth=credentials(src.auth, os.environ),
+    )  # fmt: skip
 
 
 def caps_words(entries: int, taken: int, trimmed: int) -> str | None:
@@ -211,14 +222,7 @@ class Refresher:
 
     async def _fetch(self, src: SourceConfig, state: SourceState) -> FetchResult:
         url = state.discovered_url or state.fetch_url
-        return await self.fetcher.fetch(
-            url,
-            state.validators,
-            source_url=src.url,
-            max_bytes=src.max_bytes,
-            user_agent=src.user_agent,
-            auth=credentials(src.auth, os.environ),
-        )
+        return await fetch_for(self.fetcher, src, url, state.validators)
 
     async def _process(
         self, src: SourceConfig, state: SourceState, result: FetchResult
@@ -265,10 +269,7 @@ class Refresher:
     async def _discover(self, src: SourceConfig, target: str) -> tuple[FetchResult, Parsed]:
         """The source URL is an HTML page: fetch the first feed it links to."""
         log.info("%s: HTML page, following its feed link %s", redact(src.url), target)
-        result = await self.fetcher.fetch(
-            target, source_url=src.url, max_bytes=src.max_bytes, user_agent=src.user_agent,
-            auth=credentials(src.auth, os.environ),
-        )  # fmt: skip
+        result = await fetch_for(self.fetcher, src, target)
         if result.content is None:
             raise ParseError(src.url, f"discovered feed {target} sent no body")
         return result, await self._parse(result, src)

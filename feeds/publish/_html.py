@@ -118,7 +118,7 @@ def display_zone(config: Config) -> tzinfo:
 
 
 def _icon(config: Config) -> str:
-    href = c.safe_href(config.icon) if config.icon else "#"
+    href = c.safe_href(config.icon or "")
     return href if href != "#" else "data:,"
 
 

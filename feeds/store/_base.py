@@ -371,16 +371,13 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
 
     def unassigned_match_rows(self) -> list[MatchRow]:
         """`MatchRow`s of the articles not yet in a story, oldest first."""
-        sql = self._MATCH + "WHERE story_id IS NULL ORDER BY published, id"
-        # Sorted again by the date as read: a row whose stored date cannot be right
-        # reads as its first-seen time (`_rows.article_date`), elsewhere in the order.
-        rows = map(_rows.match_row, self._query(sql))
-        return sorted(rows, key=lambda r: (r.published, r.id))
+        return self.match_rows_of(self.unassigned_ids())
 
     def unassigned_ids(self) -> list[str]:
-        """Ids of the articles not yet in a story, oldest first (as `unassigned_match_rows`
-        orders them): a backlog's rows are read batch by batch (`match_rows_of`), not
-        all at once with their stored preparations."""
+        """Ids of the articles not yet in a story, oldest first: a backlog's rows can be
+        read batch by batch (`match_rows_of`), not all at once with their stored
+        preparations. Sorted by the date as read: a row whose stored date cannot be
+        right reads as its first-seen time (`_rows.article_date`)."""
         sql = "SELECT id, published, first_seen FROM articles WHERE story_id IS NULL"
         rows = self._query(sql)
         return [r["id"] for r in sorted(rows, key=lambda r: (_rows.article_date(r), r["id"]))]
@@ -467,6 +464,9 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
 
         Every write of an article sets its `updated`, every story change sets the story's,
         and a purge changes the counts; source names come from the config, not from here.
+        The counts of articles by where their text comes from (`content_from`, read off
+        its partial index) change when article pages give their text, which is often
+        within the second of the publish before it.
         """
         rows = self._query(
             "SELECT (SELECT count(*) FROM articles) AS a, (SELECT max(updated) FROM articles)"
@@ -474,7 +474,12 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
             " AS su"
         )
         r = rows[0]
-        return f"{r['a']}|{r['au']}|{r['s']}|{r['su']}"
+        texts = self._query(
+            "SELECT content_from, count(*) AS n FROM articles WHERE content_from <> 'feed' "
+            "GROUP BY content_from ORDER BY content_from"
+        )
+        sources = ",".join(f"{t['content_from']}:{t['n']}" for t in texts)
+        return f"{r['a']}|{r['au']}|{r['s']}|{r['su']}|{sources}"
 
     # ------------------------------------------------------------------ stories
 
