@@ -13,7 +13,7 @@ import feedparser
 from feeds.errors import ParseError
 from feeds.types import FetchResult, ParsedFeed
 
-from . import _pages
+from . import _fast, _pages
 from ._html import _html_alternates
 from ._records import FORBIDDEN, _entry, _feed
 
@@ -30,15 +30,17 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
     body, warnings = _neutralise_doctype(body)
     body = _CHARREF.sub(_safe_charref, body)
     headers = _response_headers(result)
-    try:
-        d = _feedparse(body, headers)
-    except (UnicodeError, LookupError) as e:  # feedparser on a garbled encoding label
-        raise ParseError(result.source_url, f"not a feed: cannot decode it ({e})") from e
-    warnings.extend(_bozo_warnings(d))
-    if isinstance(d.get("bozo_exception"), feedparser.CharacterEncodingOverride):
-        d, retried = _retry_as_cp1256(body, headers, d)
-        if retried:
-            warnings.append("bytes labelled as another charset were decoded as windows-1256")
+    d = _fast.read(body, headers)
+    if d is None:
+        try:
+            d = _feedparse(body, headers)
+        except (UnicodeError, LookupError) as e:  # feedparser on a garbled encoding label
+            raise ParseError(result.source_url, f"not a feed: cannot decode it ({e})") from e
+        warnings.extend(_bozo_warnings(d))
+        if isinstance(d.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+            d, retried = _retry_as_cp1256(body, headers, d)
+            if retried:
+                warnings.append("bytes labelled as another charset were decoded as windows-1256")
     _restore_bare_ampersands(d, body)
     entries = tuple(_entry(e) for e in d["entries"])
     version = str(d.get("version") or "")

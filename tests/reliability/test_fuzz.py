@@ -10,7 +10,8 @@ shapes of RSS 2.0, RSS 1.0 and Atom in Arabic.
 
 Properties: parse(any bytes) raises nothing but ParseError; parse + normalize of a
 mutated seed (bit flips, truncation, control characters, entities, huge attributes,
-spliced tags) raises nothing but ParseError; the renderers turn any Story records
+spliced tags) raises nothing but ParseError, and parses the same with and without the
+RSS fast path; the renderers turn any Story records
 (random unicode with control characters, lone surrogates, RTL marks) into files that
 feedparser / json / ElementTree / html.parser read back with the same number of items.
 """
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 
 from feeds import normalize, parse, publish
 from feeds.errors import ParseError
+from feeds.parse import _fast
 from feeds.types import (
     Config,
     FeedConfig,
@@ -119,6 +121,25 @@ def test_parse_and_normalize_of_mutated_feeds_raise_only_parse_error(
     seed: int, mutations: list[tuple[str, float, int, float]]
 ) -> None:
     _parse_and_normalize(mutate(SEED_BYTES[seed], mutations))
+
+
+def _outcome(body: bytes, *, fast: bool) -> object:
+    was, _fast.ENABLED = _fast.ENABLED, fast
+    try:
+        return parse.parse(_result(body))
+    except ParseError as e:
+        return str(e)
+    finally:
+        _fast.ENABLED = was
+
+
+@FUZZ
+@given(st.sampled_from(range(len(SEED_BYTES))), st.lists(MUTATION, min_size=1, max_size=6))
+def test_mutated_feeds_parse_the_same_with_and_without_the_fast_path(
+    seed: int, mutations: list[tuple[str, float, int, float]]
+) -> None:
+    body = mutate(SEED_BYTES[seed], mutations)
+    assert _outcome(body, fast=True) == _outcome(body, fast=False)
 
 
 # --------------------------------------------------------------------------- publish

@@ -1,0 +1,283 @@
+"""The RSS fast path (`feeds.parse._fast`) gives what feedparser gives, or steps aside.
+
+Every document is parsed twice, with the fast path and with feedparser alone, and the
+two `ParsedFeed`s (or the two errors) must be equal: both corpora, under several
+response headers, and documents mutated element by element (hypothesis). Other tests
+check that the fast path is really taken where it should be, so that "equal" is not
+"feedparser twice".
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from test_parse import DATA, FEEDPARSER, REAL, URL, corpus_headers, fetched
+
+from feeds.errors import ParseError
+from feeds.parse import _fast, _patches, parse
+from feeds.types import ParsedFeed
+
+DEMO = Path(__file__).resolve().parents[1] / "feeds" / "demo_data"
+XML = {"content-type": "application/xml"}
+
+
+def both(body: bytes, headers: dict[str, str]) -> tuple[object, object]:
+    """`parse` with the fast path, and with feedparser alone."""
+    return _outcome(body, headers), _without_fast(body, headers)
+
+
+def _outcome(body: bytes, headers: dict[str, str]) -> object:
+    try:
+        return parse(fetched(body, headers))
+    except ParseError as e:
+        return str(e)
+
+
+def _without_fast(body: bytes, headers: dict[str, str]) -> object:
+    was, _fast.ENABLED = _fast.ENABLED, False
+    try:
+        return _outcome(body, headers)
+    finally:
+        _fast.ENABLED = was
+
+
+def takes_fast_path(body: bytes, headers: dict[str, str] = XML) -> bool:
+    return _fast.read(body, {"content-location": URL, **headers}) is not None
+
+
+def test_the_fast_path_is_on_for_the_feedparser_it_was_checked_with() -> None:
+    assert (feedparser.__version__ in _patches.TESTED) == _fast.ENABLED
+    assert _fast.ENABLED, "this feedparser is untested: CI would compare feedparser to itself"
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+def _corpus() -> Iterator[tuple[str, bytes, dict[str, str]]]:
+    for p in FEEDPARSER:
+        body = p.read_bytes()
+        yield str(p.relative_to(DATA)), body, corpus_headers(body)
+    for p in [*REAL, *sorted(q for q in DEMO.iterdir() if q.suffix in (".xml", ".rss"))]:
+        body = p.read_bytes()
+        for headers in (
+            XML,
+            {"content-type": "application/rss+xml; charset=utf-8", "content-language": "ar_EG"},
+            {"content-type": "text/xml"},  # RFC 3023's us-ascii: feedparser flags it
+            {},
+        ):
+            yield p.name, body, headers
+
+
+def test_both_corpora_parse_the_same_with_and_without_the_fast_path() -> None:
+    fast = differ = 0
+    for name, body, headers in _corpus():
+        fast += takes_fast_path(body, headers)
+        with_fast, alone = both(body, headers)
+        if with_fast != alone:
+            differ += 1
+            print(name, headers)
+    assert differ == 0
+    assert fast >= 300, fast  # the equality above is not feedparser against itself
+
+
+def test_plain_wordpress_rss_takes_the_fast_path() -> None:
+    taken = [p.name for p in REAL if takes_fast_path(p.read_bytes())]
+    assert len(taken) >= 12, taken
+    assert any(n.startswith("ar_") for n in taken), taken
+    demo = [p.name for p in DEMO.glob("*.xml") if takes_fast_path(p.read_bytes())]
+    assert len(demo) >= 5, demo
+
+
+# --------------------------------------------------------------------------- what it reads
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:media="http://search.yahoo.com/mrss/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel>
+<title>أخبار التقنية</title><link>https://tech.example/</link><language>ar</language><ttl>30</ttl>
+<atom:link href="https://tech.example/feed/" rel="self" type="application/rss+xml"/>
+<image><title>شعار</title><url>https://tech.example/logo.png</url><link>https://tech.example/</link></image>
+{items}
+</channel></rss>"""
+
+ITEM = """<item>
+<title>سامسونج تطلق &lt;b&gt;جالاكسي&lt;/b&gt; إس ٢٥</title>
+<link>/2025/01/s25?utm=1&amp;b=2</link>
+<pubDate>Tue, 21 Jan 2025 09:30:00 +0300</pubDate>
+<dc:creator><![CDATA[محمد علي]]></dc:creator>
+<author>news@tech.com (فريق التحرير)</author>
+<category><![CDATA[هواتف]]></category><category domain="tags">سامسونج</category>
+<guid isPermaLink="false">https://tech.example/?p=101</guid>
+<description><![CDATA[<p>أعلنت سامسونج…</p>]]></description>
+<content:encoded><![CDATA[<p>أعلنت سامسونج اليوم عن هاتفها الجديد.</p>]]></content:encoded>
+<media:thumbnail url="https://tech.example/s25.jpg"/>
+<enclosure url="https://tech.example/s25-big.jpg" type="Image/JPEG" length="1"/>
+<slash:comments xmlns:slash="http://purl.org/rss/1.0/modules/slash/">3</slash:comments>
+<post-id xmlns="com-wordpress:feed-additions:1">101</post-id>
+</item>"""
+
+
+def rss(*items: str) -> bytes:
+    return RSS.format(items="\n".join(items)).encode("utf-8")
+
+
+def test_a_wordpress_item_reads_the_same_as_through_feedparser() -> None:
+    body = rss(ITEM, ITEM.replace("?p=101", "?p=102"))
+    assert takes_fast_path(body)
+    with_fast, alone = both(body, XML)
+    assert with_fast == alone
+    assert isinstance(with_fast, ParsedFeed)
+    entry = with_fast.entries[0]
+    assert entry.link == "https://site.example/2025/01/s25?utm=1&b=2"
+    assert entry.guid == "https://tech.example/?p=101"
+    assert entry.title is not None and entry.title.startswith("سامسونج تطلق <b>")
+    assert entry.authors == ("محمد علي", "فريق التحرير")
+    assert entry.categories == ("هواتف", "سامسونج")
+    assert entry.content == "<p>أعلنت سامسونج اليوم عن هاتفها الجديد.</p>"
+    assert entry.image == "https://tech.example/s25-big.jpg"
+    assert entry.published is not None and entry.published.hour == 6
+    assert with_fast.title == "أخبار التقنية"
+    assert (with_fast.language, with_fast.ttl_minutes) == ("ar", 30)
+
+
+ITUNES = "xmlns:itunes='http://www.itunes.com/dtds/podcast-1.0.dtd'"
+DC = b'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+REMAPPED = DC + b' xmlns:itunes="http://purl.org/dc/elements/1.1/"'
+LATIN1 = "<rss version='2.0'><channel><title>é</title></channel></rss>".encode("latin-1")
+SUMMARY = f"<itunes:summary {ITUNES}>s</itunes:summary><link>"
+
+
+@pytest.mark.parametrize(
+    "why, body",
+    [
+        ("an Atom feed", b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>'),
+        ("RSS 0.91", rss(ITEM).replace(b'version="2.0"', b'version="0.91"')),
+        ("a DOCTYPE", rss(ITEM).replace(b"<rss ", b"<!DOCTYPE rss>\n<rss ", 1)),
+        ("xml:base", rss(ITEM).replace(b"<item>", b'<item xml:base="https://other.example/">')),
+        ("xml:lang", rss(ITEM).replace(b"<channel>", b'<channel xml:lang="en">')),
+        ("markup in a title", rss(ITEM.replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>"))),
+        ("two titles", rss(ITEM.replace("<link>", "<title>ثان</title><link>"))),
+        ("media:title", rss(ITEM.replace("<link>", "<media:title>م</media:title><link>"))),
+        ("a bare ampersand", rss(ITEM.replace("utm=1&amp;b", "utm=1&b"))),
+        ("flagged by feedparser", LATIN1),
+        ("itunes:summary", rss(ITEM.replace("<link>", SUMMARY))),
+        ("a prefix feedparser remaps", rss(ITEM).replace(DC, REMAPPED)),
+    ],
+)  # fmt: skip
+def test_what_the_fast_path_does_not_model_goes_to_feedparser(why: str, body: bytes) -> None:
+    assert not takes_fast_path(body), why
+    assert _outcome(body, XML) == _without_fast(body, XML)
+
+
+# --------------------------------------------------------------------------- mutations
+
+NS = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "media": "http://search.yahoo.com/mrss/",
+    "atom": "http://www.w3.org/2005/Atom",
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "x": "urn:example:unknown",
+}
+TEXTS = (
+    "AT&T", "a <b>bold</b> c", "<p>para</p>", "\x85\x93quoted\x94", "CafÃ© crÃ¨me", "  padded  ",
+    "", "x@y.com (Name)", "Name <a@b.co>", "/relative/path?a=1&b=2", "?a=1&amp;b=2",
+    "&copy; 2024", "&nbsp;", "Tue, 10 Jun 2003 04:00:00 GMT", "2024-13-45",
+    "الثلاثاء 5 مارس 2024", "javascript:alert(1)", "http://[bad", "https://example.org/a b",
+    "سامسونج تطلق هاتفاً", "&#1605;", "1 < 2 &amp; 3 > 2", "mailto:a@b.c",
+    "<img src=x onerror=alert(1)>", "tag1, tag2", "\u200fمرحبا\u200f", "  \n\t ",
+)  # fmt: skip
+NEW = (
+    "title", "link", "description", "guid", "pubDate", "author", "category", "comments",
+    "enclosure", "source", "{dc}creator", "{dc}date", "{dc}subject", "{content}encoded",
+    "{media}thumbnail", "{media}content", "{media}title", "{atom}link", "{atom}updated",
+    "{itunes}author", "{itunes}summary", "{x}thing", "{x}title", "subtitle", "id", "PubDate",
+    "{dc}language", "language", "ttl", "image", "textInput", "{x}post-id",
+)  # fmt: skip
+ATTRS = (
+    ("isPermaLink", "false"), ("isPermaLink", "true"), ("isPermaLink", "False"),
+    ("domain", "http://d/"), ("type", "image/jpeg"), ("type", "HTML"),
+    ("url", "https://img.example/a.jpg"), ("url", "/rel.png"), ("href", "https://example.org/alt"),
+    ("rel", "alternate"), ("rel", "self"), ("rel", "enclosure"), ("medium", "image"),
+    ("medium", "video"), ("length", "12"), ("{http://www.w3.org/XML/1998/namespace}lang", "ar"),
+    ("base", "http://b/"), ("mode", "escaped"),
+)  # fmt: skip
+
+
+def _tag(name: str) -> str:
+    if name.startswith("{"):
+        prefix, local = name[1:].split("}")
+        return f"{{{NS[prefix]}}}{local}"
+    return name
+
+
+def _seeds() -> list[bytes]:
+    files = [p for p in [*REAL, *sorted(DEMO.iterdir())] if p.is_file()]
+    return [b for b in (p.read_bytes() for p in files) if takes_fast_path(b)] + [rss(ITEM, ITEM)]
+
+
+SEEDS = _seeds()
+#: One edit: (what, which element, which child, which text/name/attribute).
+EDIT = st.tuples(
+    st.sampled_from(["dup", "drop", "front", "text", "attr", "add"]),
+    st.integers(0, 200), st.integers(0, 200), st.integers(0, 200), st.integers(0, 200),
+)  # fmt: skip
+
+
+def edited(seed: bytes, edits: list[tuple[str, int, int, int, int]]) -> bytes:
+    root = etree.fromstring(seed)
+    channel = root.find("channel")
+    assert channel is not None
+    parents = [*channel.findall("item"), channel]
+    for op, which, child, pick, where in edits:
+        parent = parents[which % len(parents)]
+        kids = list(parent)
+        if op == "add" or not kids:
+            el = etree.Element(_tag(NEW[pick % len(NEW)]))
+            el.text = TEXTS[(pick + where) % len(TEXTS)]
+            if where % 3 == 0:
+                key, value = ATTRS[(pick * 7 + where) % len(ATTRS)]
+                el.set(key, value)
+            parent.insert(where % (len(parent) + 1), el)
+            continue
+        el = kids[child % len(kids)]
+        if op == "dup":
+            parent.insert(parent.index(el), copy.deepcopy(el))
+        elif op == "drop":
+            parent.remove(el)
+        elif op == "front":
+            parent.remove(el)
+            parent.insert(0, el)
+        elif op == "text" and len(el) == 0:
+            el.text = TEXTS[pick % len(TEXTS)]
+        elif op == "attr":
+            key, value = ATTRS[pick % len(ATTRS)]
+            el.set(key, value)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+@settings(
+    max_examples=int(os.environ.get("FEEDS_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.sampled_from(range(len(SEEDS))),
+    st.lists(EDIT, min_size=1, max_size=6),
+    st.sampled_from([XML, {"content-type": "application/rss+xml", "content-language": "ar_SA"}]),
+)
+def test_edited_feeds_parse_the_same_with_and_without_the_fast_path(
+    seed: int, edits: list[tuple[str, int, int, int, int]], headers: dict[str, str]
+) -> None:
+    body = edited(SEEDS[seed], edits)
+    with_fast, alone = both(body, headers)
+    assert with_fast == alone
