@@ -130,6 +130,51 @@ def rss(*items: str) -> bytes:
     return RSS.format(items="\n".join(items)).encode("utf-8")
 
 
+ATOM_DOC = """<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:thr="http://purl.org/syndication/thread/1.0"
+  xmlns:media="http://search.yahoo.com/mrss/" xmlns:gd="http://schemas.google.com/g/2005"
+  xml:lang="ar">
+<id>tag:blogger.com,1999:blog-1</id><updated>2025-01-21T09:30:00+03:00</updated>
+<title type="text">مدونة التقنية</title>
+<link rel="alternate" type="text/html" href="https://blog.example/"/>
+<author><name>المدونة</name><email>noreply@blogger.com</email></author>
+<entry>
+<id>tag:blogger.com,1999:blog-1.post-7</id>
+<published>2025-01-21T09:30:00+03:00</published><updated>2025-01-21T10:00:00+03:00</updated>
+<category scheme="http://www.blogger.com/atom/ns#" term="ذكاء اصطناعي"/>
+<title type="text">OpenAI &amp; Microsoft: شراكة جديدة</title>
+<summary type="text">ملخص قصير</summary>
+<content type="html">&lt;p&gt;تفاصيل &lt;b&gt;الشراكة&lt;/b&gt;&lt;/p&gt;</content>
+<link rel="replies" type="application/atom+xml" href="https://blog.example/feeds/7/comments"/>
+<link rel="alternate" type="text/html" href="/2025/01/openai.html"/>
+<author><name>سارة</name><uri>/profile/1</uri><email>noreply@blogger.com</email>
+<gd:image rel="http://schemas.google.com/g/2005#thumbnail" src="https://img.example/s.png"/></author>
+<media:thumbnail url="https://img.example/t.jpg" height="72" width="72"/><thr:total>2</thr:total>
+</entry>
+</feed>""".encode()
+
+
+def test_a_blogger_atom_entry_reads_the_same_as_through_feedparser() -> None:
+    assert takes_fast_path(ATOM_DOC)
+    with_fast, alone = both(ATOM_DOC, XML)
+    assert with_fast == alone
+    assert isinstance(with_fast, ParsedFeed)
+    assert (with_fast.title, with_fast.language, with_fast.version) == (
+        "مدونة التقنية",
+        "ar",
+        "atom10",
+    )
+    entry = with_fast.entries[0]
+    assert entry.link == "https://site.example/2025/01/openai.html"
+    assert entry.title == "OpenAI &amp; Microsoft: شراكة جديدة"  # plain text, escaped once
+    assert entry.content == "<p>تفاصيل <b>الشراكة</b></p>"
+    assert entry.summary == "ملخص قصير"
+    assert (entry.authors, entry.categories) == (("سارة",), ("ذكاء اصطناعي",))
+    assert (entry.language, entry.image) == ("ar", "https://img.example/t.jpg")
+    assert entry.updated is not None and entry.published is not None
+    assert entry.updated > entry.published
+
+
 def test_a_wordpress_item_reads_the_same_as_through_feedparser() -> None:
     body = rss(ITEM, ITEM.replace("?p=101", "?p=102"))
     assert takes_fast_path(body)
@@ -159,7 +204,10 @@ SUMMARY = f"<itunes:summary {ITUNES}>s</itunes:summary><link>"
 @pytest.mark.parametrize(
     "why, body",
     [
-        ("an Atom feed", b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>'),
+        ("Atom 0.3", b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title></feed>'),
+        ("XHTML content", ATOM_DOC.replace(b'<summary type="text">', b'<summary type="xhtml">')),
+        ("base64 content", ATOM_DOC.replace(b'<content type="html">', b'<content type="image/x">')),
+        ("xml:base on the feed", ATOM_DOC.replace(b'xml:lang="ar"', b'xml:base="https://b.example/"')),
         ("RSS 0.91", rss(ITEM).replace(b'version="2.0"', b'version="0.91"')),
         ("a DOCTYPE", rss(ITEM).replace(b"<rss ", b"<!DOCTYPE rss>\n<rss ", 1)),
         ("xml:base", rss(ITEM).replace(b"<item>", b'<item xml:base="https://other.example/">')),
@@ -222,7 +270,8 @@ def _tag(name: str) -> str:
 
 def _seeds() -> list[bytes]:
     files = [p for p in [*REAL, *sorted(DEMO.iterdir())] if p.is_file()]
-    return [b for b in (p.read_bytes() for p in files) if takes_fast_path(b)] + [rss(ITEM, ITEM)]
+    fast = [b for b in (p.read_bytes() for p in files) if takes_fast_path(b)]
+    return [*fast, rss(ITEM, ITEM), ATOM_DOC]
 
 
 SEEDS = _seeds()
@@ -233,21 +282,51 @@ EDIT = st.tuples(
 )  # fmt: skip
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+#: Atom elements an edit may add, bare names in the Atom namespace; an "author" gets a
+#: name, an email or a uri inside.
+NEW_ATOM = (
+    "title", "link", "id", "published", "updated", "summary", "content", "author", "author",
+    "category", "rights", "subtitle", "contributor", "source", "{media}thumbnail",
+    "{media}group", "{x}thing", "{x}name", "{dc}creator", "icon", "generator",
+)  # fmt: skip
+ATTRS_ATOM = (
+    ("type", "html"), ("type", "text"), ("type", "xhtml"), ("type", "text/html"),
+    ("type", "image/png"), ("term", "t"), ("scheme", "http://s/"), ("label", "L"),
+    ("href", "/rel"), ("href", "https://example.org/x"), ("rel", "alternate"),
+    ("rel", "enclosure"), ("src", "https://example.org/c"), ("mode", "base64"),
+)  # fmt: skip
+
+
+def _new(pick: int, where: int, atom: bool) -> etree._Element:
+    names, attrs = (NEW_ATOM, ATTRS_ATOM) if atom else (NEW, ATTRS)
+    name = names[pick % len(names)]
+    el = etree.Element(ATOM + name if atom and not name.startswith("{") else _tag(name))
+    el.text = TEXTS[(pick + where) % len(TEXTS)]
+    if atom and name == "author":
+        el.text = "\n"
+        for part in ("name", "email", "uri")[: 1 + where % 3]:
+            etree.SubElement(el, ATOM + part).text = TEXTS[(pick + len(part)) % len(TEXTS)]
+    if where % 3 == 0:
+        key, value = attrs[(pick * 7 + where) % len(attrs)]
+        el.set(key, value)
+    return el
+
+
 def edited(seed: bytes, edits: list[tuple[str, int, int, int, int]]) -> bytes:
     root = etree.fromstring(seed)
-    channel = root.find("channel")
-    assert channel is not None
-    parents = [*channel.findall("item"), channel]
+    atom = root.tag == ATOM + "feed"
+    if atom:
+        parents = [*root.findall(ATOM + "entry"), root]
+    else:
+        channel = root.find("channel")
+        assert channel is not None
+        parents = [*channel.findall("item"), channel]
     for op, which, child, pick, where in edits:
         parent = parents[which % len(parents)]
         kids = list(parent)
         if op == "add" or not kids:
-            el = etree.Element(_tag(NEW[pick % len(NEW)]))
-            el.text = TEXTS[(pick + where) % len(TEXTS)]
-            if where % 3 == 0:
-                key, value = ATTRS[(pick * 7 + where) % len(ATTRS)]
-                el.set(key, value)
-            parent.insert(where % (len(parent) + 1), el)
+            parent.insert(where % (len(parent) + 1), _new(pick, where, atom))
             continue
         el = kids[child % len(kids)]
         if op == "dup":
@@ -260,7 +339,7 @@ def edited(seed: bytes, edits: list[tuple[str, int, int, int, int]]) -> bytes:
         elif op == "text" and len(el) == 0:
             el.text = TEXTS[pick % len(TEXTS)]
         elif op == "attr":
-            key, value = ATTRS[pick % len(ATTRS)]
+            key, value = (ATTRS_ATOM if atom else ATTRS)[pick % len(ATTRS_ATOM if atom else ATTRS)]
             el.set(key, value)
     return etree.tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -1,26 +1,28 @@
-"""A fast path for well-formed RSS 2.0: lxml reads what feedparser would, the same way.
+"""A fast path for well-formed RSS 2.0 and Atom 1.0: lxml reads what feedparser would.
 
 feedparser walks a document through about forty Python calls per element; most feeds
-are plain RSS 2.0 whose every item is a flat list of a dozen known elements. For those,
-`read` builds the part of feedparser's result that `_records` reads (the same keys, the
-same strings) from an lxml tree, in a tenth of the time. The rules are feedparser's own,
-for the elements this module knows: its charset detection (`convert_to_utf8`, called
-as is), its text steps (strip, URI joins against the same base, its HTML guess, the
-Latin-1 round trip, the win-1252 table), its date parser, and its bookkeeping of which
-of two elements wins.
+are plain RSS 2.0 or Atom whose every item is a flat list of a dozen known elements. For
+those, `read` builds the part of feedparser's result that `_records` reads (the same
+keys, the same strings) from an lxml tree, several times faster. The rules are
+feedparser's own, for the elements this module knows: its charset detection
+(`convert_to_utf8`, called as is), its text steps (strip, URI joins against the same
+base, its HTML guess for RSS titles, the Latin-1 round trip, the win-1252 table), its
+date parser, its author bookkeeping, and which of two elements wins.
 
 Anything else is not guessed at: `read` returns None and feedparser parses the body.
-That covers bodies feedparser flags (bozo), a DOCTYPE, any xml:base or xml:lang, an
-element with children where text belongs, an element feedparser has a handler for that
-is not modelled here, a second title or date in one item, RSS 0.9x/1.0 and Atom.
-tests/test_parse.py parses both corpora and the fuzzers' documents both ways and
-compares the records. The rules mirror one feedparser version's code, so the fast path
-is off for any version `_patches` was not tested with.
+That covers bodies feedparser flags (bozo), a DOCTYPE, xml:base anywhere and xml:lang
+below the root, markup where text belongs (XHTML content), base64 content, an element
+feedparser has a handler for that is not modelled here, a second title or date in one
+item, RSS 0.9x and 1.0, and Atom 0.3. tests/test_parse_fast.py parses both corpora and
+edited documents both ways and compares the records; so does the byte fuzzer. The rules
+mirror one feedparser version's code, so the fast path is off for any version
+`_patches` was not tested with.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,8 +37,9 @@ from lxml import etree
 
 from . import _patches
 
-#: Off for a feedparser this module was not checked against; tests switch it too.
-ENABLED = feedparser.__version__ in _patches.TESTED
+#: Off for a feedparser this module was not checked against, or with FEEDS_FAST_PARSE=0
+#: in the environment (to rule it out when a feed reads oddly); tests switch it too.
+ENABLED = feedparser.__version__ in _patches.TESTED and os.environ.get("FEEDS_FAST_PARSE") != "0"
 
 
 class _Fallback(Exception):
@@ -150,28 +153,42 @@ class _Reader:
             raise _Fallback  # a DOCTYPE or entity declarations: feedparser rewrites them
         self._declarations(data)
         root = etree.fromstring(data, _PARSER)
-        if root.tag != "rss" or set(root.attrib) != {"version"}:
-            raise _Fallback
-        if not root.get("version", "").startswith("2."):
-            raise _Fallback
-        self._base(result)
-        lang = self.headers.get("content-language")
-        self.lang = lang.replace("_", "-") if lang else lang
+        attrs = dict(root.attrib)
         feed: dict[str, Any] = {}
-        if lang:
-            feed["language"] = self.lang
-        channels = list(root)
-        if len(channels) != 1 or self._name(channels[0]) != "channel" or channels[0].attrib:
-            raise _Fallback
+        self._root_language(attrs.pop(_XML_LANG, None), feed)
+        self._base(result)
         entries: list[dict[str, Any]] = []
-        self._channel(channels[0], feed, entries)
+        if root.tag == "rss" and attrs.keys() == {"version"}:
+            if not attrs["version"].startswith("2."):
+                raise _Fallback  # RSS 0.9x: feedparser's own version names
+            channels = list(root)
+            if len(channels) != 1 or self._name(channels[0]) != "channel" or channels[0].attrib:
+                raise _Fallback
+            self._channel(channels[0], feed, entries)
+            version = "rss20"
+        elif root.tag == _ATOM_FEED and not attrs:
+            self._atom_feed(root, feed, entries)
+            version = "atom10"
+        else:
+            raise _Fallback
         return {
             "bozo": False,
             "feed": feed,
             "entries": entries,
-            "version": "rss20",
+            "version": version,
             "encoding": result["encoding"],
         }
+
+    def _root_language(self, xml_lang: str | None, feed: dict[str, Any]) -> None:
+        """The language every element inherits: the root's xml:lang ("" is none at all),
+        else Content-Language; the feed's own is either, unless `<language>` says."""
+        header = self.headers.get("content-language")
+        if header:
+            feed["language"] = header.replace("_", "-")
+        lang = header if xml_lang is None else (xml_lang or None)
+        if lang:
+            feed["language"] = lang.replace("_", "-")
+        self.lang = lang.replace("_", "-") if lang else lang
 
     def _declarations(self, data: bytes) -> None:
         """Every prefix each namespace is declared with (read off the bytes, so a
@@ -281,10 +298,11 @@ class _Reader:
             if name == "item":
                 if el.attrib:
                     raise _Fallback
-                entries.append(self._item(el))
+                entries.append(self._entry(el, depth=4, atom=False))
                 continue
             attrs = self._attrs(el)
             if name == "title":
+                self._text_type(attrs, "text/plain")
                 value = self._text(el)
                 if not -1 < self.title_depth <= 3:
                     feed["title"] = value
@@ -344,11 +362,57 @@ class _Reader:
         if value:
             links[-1]["href"] = value
 
-    # ------------------------------------------------------------------ item
+    # ------------------------------------------------------------------ Atom
 
-    def _item(self, item: Any) -> dict[str, Any]:
+    def _atom_feed(self, root: Any, feed: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+        for el in root:
+            name = self._name(el)
+            if name == "entry":
+                if el.attrib:
+                    raise _Fallback
+                entries.append(self._entry(el, depth=3, atom=True))
+                continue
+            attrs = self._attrs(el)
+            if name == "title":
+                self._text_type(attrs, "text/plain")
+                value = self._text(el)
+                if not -1 < self.title_depth <= 2:
+                    feed["title"] = value
+                if value:
+                    self.title_depth = 2
+            elif name == "link":
+                self._link(el, attrs, feed, depth_feed=True)
+            elif name == "id":
+                if attrs:
+                    raise _Fallback
+                value = self._text(el, uri=True)
+                feed["id"] = value
+                feed.setdefault("link", value)  # `_end_guid`: an id is a permalink
+            elif name == "author":
+                self._author(el, attrs, feed)
+            elif name in _FEED_IGNORED:
+                _leaf_text(el)
+            else:
+                self._unknown(name, el)
+
+    @staticmethod
+    def _text_type(attrs: dict[str, str], default: str) -> str:
+        """A text construct's type as `push_content` maps it; only plain text and
+        escaped HTML are modelled (XHTML and base64 content are feedparser's)."""
+        if set(attrs) - {"type"}:
+            raise _Fallback
+        kind = _map_content_type(attrs.get("type", default))
+        if kind not in ("text/plain", "text/html"):
+            raise _Fallback
+        return kind
+
+    # ------------------------------------------------------------------ entries
+
+    def _entry(self, item: Any, *, depth: int, atom: bool) -> dict[str, Any]:
+        """An RSS `<item>` (its children at `depth` 4) or an Atom `<entry>` (3)."""
         entry: dict[str, Any] = {}
         self.title_depth = -1
+        has_content = False
         seen: set[str] = set()
 
         def once(key: str) -> None:
@@ -364,24 +428,27 @@ class _Reader:
                 self._unknown(name, el)
             elif kind == "title":
                 once("title")
-                if attrs:
-                    raise _Fallback
-                self._title(el, entry)
+                self._title(el, self._text_type(attrs, "text/plain"), entry, depth, atom)
             elif kind == "link":
                 self._link(el, attrs, entry, depth_feed=False)
-            elif kind == "summary":
+            elif kind in ("description", "summary"):
                 once("summary")
-                if attrs:
-                    raise _Fallback
+                if "summary" in entry and not has_content:
+                    raise _Fallback  # feedparser reads a second one as content
+                text_type = self._text_type(
+                    attrs, "text/html" if kind == "description" else "text/plain"
+                )
                 value = self._text(el)
                 entry["summary"] = value
-                entry["summary_detail"] = {**self._params("text/html"), "value": value}
-            elif kind == "content":
+                entry["summary_detail"] = {**self._params(text_type), "value": value}
+            elif kind in ("content", "content:encoded"):
                 once("content")
-                if attrs:
-                    raise _Fallback
+                text_type = self._text_type(
+                    attrs, "text/html" if kind == "content:encoded" else "text/plain"
+                )
+                has_content = True
                 value = self._text(el)
-                block = {**self._params("text/html"), "value": value}
+                block = {**self._params(text_type), "value": value}
                 entry.setdefault("content", []).append(block)
                 entry.setdefault("summary", value)
             elif kind == "id":
@@ -402,13 +469,11 @@ class _Reader:
                 entry[kind] = value
                 entry[kind + "_parsed"] = _parse_date(value)
             elif kind == "category":
-                if set(attrs) - {"domain"}:
+                if set(attrs) - {"domain", "term", "scheme", "label"}:
                     raise _Fallback
                 self._category(el, attrs, entry)
             elif kind == "author":
-                if attrs:
-                    raise _Fallback
-                self._author(el, entry)
+                self._author(el, attrs, entry)
             elif kind == "enclosure":
                 _leaf_text(el)
                 _enforce_href(attrs)
@@ -427,28 +492,27 @@ class _Reader:
                 _leaf_text(el)
         return entry
 
-    def _title(self, el: Any, entry: dict[str, Any]) -> None:
+    def _title(self, el: Any, kind: str, entry: dict[str, Any], depth: int, atom: bool) -> None:
         out = _leaf_text(el).strip()
-        kind = "text/plain"
-        if _mixin._FeedParserMixin.looks_like_html(out):
-            kind = "text/html"
+        if not atom and kind == "text/plain" and _mixin._FeedParserMixin.looks_like_html(out):
+            kind = "text/html"  # RSS titles: feedparser guesses
         value = _recode(out)
         entry["title"] = value
         entry["title_detail"] = {**self._params(kind), "value": value}
         if value:
-            self.title_depth = 4
+            self.title_depth = depth
 
     def _category(self, el: Any, attrs: dict[str, str], entry: dict[str, Any]) -> None:
         tags: list[dict[str, Any]] = entry.setdefault("tags", [])
 
-        def add(term: str | None, scheme: str | None) -> None:
-            if not term and not scheme:
+        def add(term: str | None, scheme: str | None, label: str | None = None) -> None:
+            if not term and not scheme and not label:
                 return
-            tag = {"term": term, "scheme": scheme, "label": None}
+            tag = {"term": term, "scheme": scheme, "label": label}
             if tag not in tags:
                 tags.append(tag)
 
-        add(None, attrs.get("domain"))
+        add(attrs.get("term"), attrs.get("scheme", attrs.get("domain")), attrs.get("label"))
         value = self._text(el)
         if not value:
             return
@@ -457,42 +521,84 @@ class _Reader:
         else:
             add(value, None)
 
-    def _author(self, el: Any, entry: dict[str, Any]) -> None:
-        """`_start_author`, `pop` and `_sync_author_detail` for one author element."""
-        detail: dict[str, Any] = {}
-        entry.setdefault("authors", []).append(detail)
-        author = self._text(el)
-        entry["author"] = author
-        if not author:
-            return
-        email = None
-        match = _EMAIL.search(author)
-        if match:
-            email = match.group(0)
-            author = author.replace(email, "").replace("()", "").replace("<>", "")
-            author = author.replace("&lt;&gt;", "").strip()
-            if author and author[0] == "(":
-                author = author[1:]
-            if author and author[-1] == ")":
-                author = author[:-1]
-            author = author.strip()
-        if author or email:
-            entry.setdefault("author_detail", detail)
-        if author:
-            detail["name"] = author
-        if email:
-            detail["email"] = email
+    def _author(self, el: Any, attrs: dict[str, str], context: dict[str, Any]) -> None:
+        """`_start_author` to `_end_author`: an RSS author's text, or an Atom author's
+        name, email and uri, into `authors`, `author_detail` and `author`."""
+        if attrs:
+            raise _Fallback
+        context.setdefault("authors", []).append({})
+        own = [el.text or ""]
+        for child in el:
+            own.append(child.tail or "")
+            name = self._name(child)
+            if name in ("name", "email"):
+                if self._attrs(child):
+                    raise _Fallback
+                _save_author(context, name, _leaf_text(child).strip())  # pushed without text
+            elif name in ("uri", "url", "homepage"):
+                if self._attrs(child):
+                    raise _Fallback
+                value = self._text(child, uri=True)
+                context["href"] = value
+                _save_author(context, "href", value)
+            else:
+                self._unknown(name, child)
+        context["author"] = _recode("".join(own).strip())
+        _sync_author_detail(context)
+
+
+def _save_author(context: dict[str, Any], key: str, value: str) -> None:
+    context.setdefault("author_detail", {})[key] = value
+    _sync_author_detail(context)
+    context.setdefault("authors", [{}])[-1][key] = value
+
+
+def _sync_author_detail(context: dict[str, Any]) -> None:
+    """feedparser's `_sync_author_detail`: `author` from the last author's name and
+    email, or that author's name and email from an `author` string."""
+    detail = context.get("authors", [{}])[-1]
+    if detail:
+        name, email = detail.get("name"), detail.get("email")
+        if name and email:
+            context["author"] = f"{name} ({email})"
+        elif name:
+            context["author"] = name
+        elif email:
+            context["author"] = email
+        return
+    author, email = context.get("author"), None
+    if not author:
+        return
+    match = _EMAIL.search(author)
+    if match:
+        email = match.group(0)
+        author = author.replace(email, "").replace("()", "").replace("<>", "")
+        author = author.replace("&lt;&gt;", "").strip()
+        if author and author[0] == "(":
+            author = author[1:]
+        if author and author[-1] == ")":
+            author = author[:-1]
+        author = author.strip()
+    if author or email:
+        context.setdefault("author_detail", detail)
+    if author:
+        detail["name"] = author
+    if email:
+        detail["email"] = email
 
 
 #: What an item's child does, by feedparser's name for it.
 _ITEM = {
     "title": "title",
     "link": "link",
-    "description": "summary",
-    "content:encoded": "content",
+    "description": "description",
+    "summary": "summary",
+    "content:encoded": "content:encoded",
+    "content": "content",
     "guid": "id",
     "id": "id",
     "pubdate": "published",
+    "published": "published",
     "updated": "updated",
     "dc:date": "updated",
     "category": "category",
@@ -509,6 +615,14 @@ _ITEM = {
     "itunes:image": "ignored",
     "itunes:explicit": "ignored",
 }
+
+#: Atom feed children with a feedparser handler that writes only keys we do not read.
+_FEED_IGNORED = frozenset(
+    {"subtitle", "rights", "updated", "published", "generator", "category", "icon", "logo"}
+)
+
+_ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 #: Channel children with a feedparser handler that writes only feed-level keys we do
 #: not read (the feed's own subtitle, dates, rights, tags, publisher, generator).
