@@ -175,6 +175,18 @@ def test_a_blogger_atom_entry_reads_the_same_as_through_feedparser() -> None:
     assert entry.updated > entry.published
 
 
+BASED = ATOM_DOC.replace(b'xml:lang="ar"', b'xml:lang="ar" xml:base="https://b.example/x/"')
+
+
+def test_the_feeds_own_xml_base_is_the_base_of_its_links() -> None:
+    assert takes_fast_path(BASED)
+    with_fast, alone = both(BASED, XML)
+    assert with_fast == alone
+    assert isinstance(with_fast, ParsedFeed)
+    assert with_fast.entries[0].link == "https://b.example/2025/01/openai.html"
+    assert with_fast.entries[0].base == "https://b.example/x/"
+
+
 def test_a_wordpress_item_reads_the_same_as_through_feedparser() -> None:
     body = rss(ITEM, ITEM.replace("?p=101", "?p=102"))
     assert takes_fast_path(body)
@@ -207,7 +219,7 @@ SUMMARY = f"<itunes:summary {ITUNES}>s</itunes:summary><link>"
         ("Atom 0.3", b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title></feed>'),
         ("XHTML content", ATOM_DOC.replace(b'<summary type="text">', b'<summary type="xhtml">')),
         ("base64 content", ATOM_DOC.replace(b'<content type="html">', b'<content type="image/x">')),
-        ("xml:base on the feed", ATOM_DOC.replace(b'xml:lang="ar"', b'xml:base="https://b.example/"')),
+        ("xml:base on an entry", ATOM_DOC.replace(b"<entry>", b'<entry xml:base="/b/">')),
         ("RSS 0.91", rss(ITEM).replace(b'version="2.0"', b'version="0.91"')),
         ("a DOCTYPE", rss(ITEM).replace(b"<rss ", b"<!DOCTYPE rss>\n<rss ", 1)),
         ("xml:base", rss(ITEM).replace(b"<item>", b'<item xml:base="https://other.example/">')),
@@ -271,7 +283,7 @@ def _tag(name: str) -> str:
 def _seeds() -> list[bytes]:
     files = [p for p in [*REAL, *sorted(DEMO.iterdir())] if p.is_file()]
     fast = [b for b in (p.read_bytes() for p in files) if takes_fast_path(b)]
-    return [*fast, rss(ITEM, ITEM), ATOM_DOC]
+    return [*fast, rss(ITEM, ITEM), ATOM_DOC, BASED]
 
 
 SEEDS = _seeds()
@@ -295,6 +307,7 @@ ATTRS_ATOM = (
     ("type", "image/png"), ("term", "t"), ("scheme", "http://s/"), ("label", "L"),
     ("href", "/rel"), ("href", "https://example.org/x"), ("rel", "alternate"),
     ("rel", "enclosure"), ("src", "https://example.org/c"), ("mode", "base64"),
+    ("{http://www.w3.org/XML/1998/namespace}base", "/sub/"),
 )  # fmt: skip
 
 

@@ -10,8 +10,8 @@ base, its HTML guess for RSS titles, the Latin-1 round trip, the win-1252 table)
 date parser, its author bookkeeping, and which of two elements wins.
 
 Anything else is not guessed at: `read` returns None and feedparser parses the body.
-That covers bodies feedparser flags (bozo), a DOCTYPE, xml:base anywhere and xml:lang
-below the root, markup where text belongs (XHTML content), base64 content, an element
+That covers bodies feedparser flags (bozo), a DOCTYPE, xml:base and xml:lang below
+the root, markup where text belongs (XHTML content), base64 content, an element
 feedparser has a handler for that is not modelled here, a second title or date in one
 item, RSS 0.9x and 1.0, and Atom 0.3. tests/test_parse_fast.py parses both corpora and
 edited documents both ways and compares the records; so does the byte fuzzer. The rules
@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import feedparser
@@ -156,7 +156,7 @@ class _Reader:
         attrs = dict(root.attrib)
         feed: dict[str, Any] = {}
         self._root_language(attrs.pop(_XML_LANG, None), feed)
-        self._base(result)
+        self._base(result, attrs.pop(_XML_BASE, None))
         entries: list[dict[str, Any]] = []
         if root.tag == "rss" and attrs.keys() == {"version"}:
             if not attrs["version"].startswith("2."):
@@ -208,17 +208,23 @@ class _Reader:
                 self.remapped.add(prefix)
             self.prefixes.setdefault(uri, set()).add(prefix)
 
-    def _base(self, result: Mapping[str, Any]) -> None:
-        """feedparser's base URI: Content-Location made safe, then each start tag's step."""
+    def _base(self, result: Mapping[str, Any], root_base: str | None) -> None:
+        """feedparser's base URI: Content-Location made safe, then the root's xml:base
+        joined to it, then each later start tag's step (which must change nothing: an
+        xml:base below the root goes to feedparser)."""
         contentloc = self.headers.get("content-location", "")
         href = result.get("href", "")
         base = (
             make_safe_absolute_uri(href, contentloc) or make_safe_absolute_uri(contentloc) or href
-        )
-        step: Callable[[str], str] = lambda b: (  # noqa: E731
-            _mixin.make_safe_absolute_uri(b, b) or b if b else _mixin._urljoin(b, b)
-        )
-        once = step(base or "")
+        ) or ""
+
+        def step(current: str, given: str | None = None) -> str:
+            given = given or current
+            if current:
+                return _mixin.make_safe_absolute_uri(current, given) or current  # type: ignore[no-any-return]
+            return _mixin._urljoin(current, given)  # type: ignore[no-any-return]
+
+        once = step(base, root_base)
         if step(once) != once:
             raise _Fallback
         self.base = once
@@ -623,6 +629,7 @@ _FEED_IGNORED = frozenset(
 
 _ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 #: Channel children with a feedparser handler that writes only feed-level keys we do
 #: not read (the feed's own subtitle, dates, rights, tags, publisher, generator).
