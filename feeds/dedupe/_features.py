@@ -25,7 +25,7 @@ from feeds.arabic.numbers import Value, quantities, split_scripts
 from feeds.arabic.skeleton import skeleton
 from feeds.classify import PhraseTable, read_table
 
-from ._pairs import probability
+from ._pairs import _facts, probability
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -133,8 +133,9 @@ class _Features:
 
     __slots__ = (
         "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title", "_words",
-        "figures", "ids", "lead_figures", "lead_model_numbers", "lead_values", "modality",
-        "model_numbers", "subject", "title_ids", "title_roots", "values",
+        "facts", "figures", "has_sums", "ids", "lead_figures", "lead_model_numbers",
+        "lead_values", "modality", "model_numbers", "subject", "title_ids", "title_roots",
+        "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
@@ -149,6 +150,9 @@ class _Features:
         self.ids = prepared.ids
         self.figures = prepared.figures
         self.values = prepared.values
+        # what the specificity guard asks of every pair (`_pairs._unsupported`), once
+        self.facts = _facts(prepared.values)
+        self.has_sums = any(v[0] == "$" for v in prepared.values)
         self.lead_figures = prepared.lead_figures
         self.lead_values = prepared.lead_values
         # the model tokens that are bare numbers, as amounts ("17" of "آيفون 17")

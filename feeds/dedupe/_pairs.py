@@ -120,9 +120,11 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
     """
     if len(a.title_roots & b.title_roots) > 1 or not a.figures.isdisjoint(b.figures):
         return False
-    if _values_in(_facts(a.values), b.lead_values) or _values_in(_facts(b.values), a.lead_values):
+    if (a.facts and _values_in(a.facts, b.lead_values)) or (
+        b.facts and _values_in(b.facts, a.lead_values)
+    ):
         return False
-    if _sums_differ(a.values, b.values):
+    if a.has_sums and b.has_sums and _sums_differ(a.values, b.values):
         return True  # each title states a sum, and not near the other's: two deals
     if a.ids.isdisjoint(b.ids):
         # With no company or product in common, the field's words are all two stories of
@@ -182,9 +184,9 @@ def field_words() -> frozenset[str]:
     return frozenset(w for w in words if w) | _REGION
 
 
-def _facts(values: Sequence[Value]) -> list[Value]:
+def _facts(values: Sequence[Value]) -> tuple[Value, ...]:
     """The amounts that state a fact: money, a share, or a count in the thousands."""
-    return [v for v in values if v[0] or v[1] >= 1000]
+    return tuple(v for v in values if v[0] or v[1] >= 1000)
 
 
 def _numeric(word: str) -> bool:
