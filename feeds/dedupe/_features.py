@@ -25,7 +25,7 @@ from feeds.arabic.numbers import Value, quantities, split_scripts
 from feeds.arabic.skeleton import skeleton
 from feeds.classify import PhraseTable, read_table
 
-from ._pairs import _facts, probability
+from ._pairs import _facts, _sums, probability
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -133,9 +133,8 @@ class _Features:
 
     __slots__ = (
         "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title", "_words",
-        "facts", "figures", "has_sums", "ids", "lead_figures", "lead_model_numbers",
-        "lead_values", "modality", "model_numbers", "subject", "title_ids", "title_roots",
-        "values",
+        "facts", "figures", "ids", "lead_figures", "lead_model_numbers", "lead_values",
+        "modality", "model_numbers", "subject", "sums", "title_ids", "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
@@ -152,7 +151,7 @@ class _Features:
         self.values = prepared.values
         # what the specificity guard asks of every pair (`_pairs._unsupported`), once
         self.facts = _facts(prepared.values)
-        self.has_sums = any(v[0] == "$" for v in prepared.values)
+        self.sums = _sums(prepared.values)
         self.lead_figures = prepared.lead_figures
         self.lead_values = prepared.lead_values
         # the model tokens that are bare numbers, as amounts ("17" of "آيفون 17")

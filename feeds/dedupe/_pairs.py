@@ -120,11 +120,9 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
     """
     if len(a.title_roots & b.title_roots) > 1 or not a.figures.isdisjoint(b.figures):
         return False
-    if (a.facts and _values_in(a.facts, b.lead_values)) or (
-        b.facts and _values_in(b.facts, a.lead_values)
-    ):
+    if _values_in(a.facts, b.lead_values) or _values_in(b.facts, a.lead_values):
         return False
-    if a.has_sums and b.has_sums and _sums_differ(a.values, b.values):
+    if _sums_differ(a.sums, b.sums):
         return True  # each title states a sum, and not near the other's: two deals
     if a.ids.isdisjoint(b.ids):
         # With no company or product in common, the field's words are all two stories of
@@ -141,10 +139,14 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
 SUM_TOLERANCE = 0.1
 
 
-def _sums_differ(a: Sequence[Value], b: Sequence[Value]) -> bool:
-    """Whether both titles state sums of money and no sum of one is near one of the
-    other's (within `SUM_TOLERANCE`): "تجمع 12 مليون دولار" and "تجمع 10 ملايين"."""
-    sums_a, sums_b = [v[1] for v in a if v[0] == "$"], [v[1] for v in b if v[0] == "$"]
+def _sums(values: Sequence[Value]) -> tuple[float, ...]:
+    """The sums of money among a title's amounts."""
+    return tuple(v[1] for v in values if v[0] == "$")
+
+
+def _sums_differ(sums_a: Sequence[float], sums_b: Sequence[float]) -> bool:
+    """Whether both titles state sums of money (`_sums`) and no sum of one is near one of
+    the other's (within `SUM_TOLERANCE`): "تجمع 12 مليون دولار" and "تجمع 10 ملايين"."""
     if not sums_a or not sums_b:
         return False
     return not any(

@@ -22,6 +22,7 @@ mirror one feedparser version's code, so the fast path is off for any version
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -124,6 +125,19 @@ def _enforce_href(attrs: dict[str, str]) -> None:
         attrs.pop("url", None)
         attrs.pop("uri", None)
         attrs["href"] = href
+
+
+@functools.cache
+def _harmless(name: str) -> bool:
+    """Whether feedparser has no handler for an element of this name, and the key it
+    stores it under is none that `_records` reads (asked once per name)."""
+    key = name.replace(":", "_")
+    cls = _mixin._FeedParserMixin
+    if hasattr(cls, "_start_" + key) or hasattr(cls, "_end_" + key):
+        return False
+    alias = feedparser.FeedParserDict.keymap.get(key, key)
+    aliases = alias if isinstance(alias, list) else [alias]
+    return key not in _READ_KEYS and _READ_KEYS.isdisjoint(aliases)
 
 
 def _map_content_type(kind: str) -> str:
@@ -272,15 +286,9 @@ class _Reader:
         return out
 
     def _unknown(self, name: str, el: Any) -> None:
-        """An element feedparser has no handler for: harmless if it is a leaf whose key
-        is none that `_records` reads."""
-        key = name.replace(":", "_")
-        cls = _mixin._FeedParserMixin
-        if hasattr(cls, "_start_" + key) or hasattr(cls, "_end_" + key):
-            raise _Fallback
-        alias = feedparser.FeedParserDict.keymap.get(key, key)
-        aliases = alias if isinstance(alias, list) else [alias]
-        if key in _READ_KEYS or _READ_KEYS.intersection(aliases):
+        """An element this module does not model: harmless if it is a leaf that
+        feedparser only stores under a key `_records` does not read."""
+        if not _harmless(name):
             raise _Fallback
         self._attrs(el)
         _leaf_text(el)
@@ -308,14 +316,9 @@ class _Reader:
                 continue
             attrs = self._attrs(el)
             if name == "title":
-                self._text_type(attrs, "text/plain")
-                value = self._text(el)
-                if not -1 < self.title_depth <= 3:
-                    feed["title"] = value
-                if value:
-                    self.title_depth = 3
+                self._feed_title(el, attrs, feed, depth=3)
             elif name == "link":
-                self._link(el, attrs, feed, depth_feed=True)
+                self._link(el, attrs, feed, feed_level=True)
             elif name in ("language", "dc:language"):
                 feed["language"] = self._text(el)
             elif name == "image":
@@ -328,6 +331,18 @@ class _Reader:
                 _leaf_text(el)
             else:
                 self._unknown(name, el)
+
+    def _feed_title(
+        self, el: Any, attrs: dict[str, str], feed: dict[str, Any], *, depth: int
+    ) -> None:
+        """The feed's title, at `depth` (3 in RSS, 2 in Atom): a second one at that depth
+        is ignored once one was not empty, as feedparser's `title_depth` has it."""
+        self._text_type(attrs, "text/plain")
+        value = self._text(el)
+        if not -1 < self.title_depth <= depth:
+            feed["title"] = value
+        if value:
+            self.title_depth = depth
 
     def _image(self, image: Any) -> None:
         """A channel's `<image>`: its title and link are the image's, not the feed's."""
@@ -343,9 +358,10 @@ class _Reader:
                 self.title_depth = 4
 
     def _link(
-        self, el: Any, attrs: dict[str, str], context: dict[str, Any], *, depth_feed: bool
+        self, el: Any, attrs: dict[str, str], context: dict[str, Any], *, feed_level: bool
     ) -> None:
-        """feedparser's `_start_link`/`pop` for a `<link>` or an `<atom:link>`."""
+        """feedparser's `_start_link`/`pop` for a `<link>` or an `<atom:link>` of the feed
+        (`feed_level`) or of an entry; only an entry's link text loses `&amp;`."""
         attrs.setdefault("rel", "alternate")
         attrs.setdefault("type", "application/atom+xml" if attrs["rel"] == "self" else "text/html")
         _enforce_href(attrs)
@@ -360,7 +376,7 @@ class _Reader:
                 context["link"] = attrs["href"]
             return
         value = self._text(el, uri=True)
-        if depth_feed:
+        if feed_level:
             value = _REF_FIX.sub(r"&\g<1>", value)
         else:
             value = _REF_FIX.sub(r"&\g<1>", value.replace("&amp;", "&"))
@@ -380,14 +396,9 @@ class _Reader:
                 continue
             attrs = self._attrs(el)
             if name == "title":
-                self._text_type(attrs, "text/plain")
-                value = self._text(el)
-                if not -1 < self.title_depth <= 2:
-                    feed["title"] = value
-                if value:
-                    self.title_depth = 2
+                self._feed_title(el, attrs, feed, depth=2)
             elif name == "link":
-                self._link(el, attrs, feed, depth_feed=True)
+                self._link(el, attrs, feed, feed_level=True)
             elif name == "id":
                 if attrs:
                     raise _Fallback
@@ -428,7 +439,7 @@ class _Reader:
 
         for el in item:
             name = self._name(el)
-            kind = _ITEM.get(name)
+            kind = _ENTRY.get(name)
             attrs = self._attrs(el)
             if kind is None:
                 self._unknown(name, el)
@@ -436,7 +447,7 @@ class _Reader:
                 once("title")
                 self._title(el, self._text_type(attrs, "text/plain"), entry, depth, atom)
             elif kind == "link":
-                self._link(el, attrs, entry, depth_feed=False)
+                self._link(el, attrs, entry, feed_level=False)
             elif kind in ("description", "summary"):
                 once("summary")
                 if "summary" in entry and not has_content:
@@ -593,8 +604,8 @@ def _sync_author_detail(context: dict[str, Any]) -> None:
         detail["email"] = email
 
 
-#: What an item's child does, by feedparser's name for it.
-_ITEM = {
+#: What a child of an RSS item or an Atom entry does, by feedparser's name for it.
+_ENTRY = {
     "title": "title",
     "link": "link",
     "description": "description",
