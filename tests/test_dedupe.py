@@ -646,3 +646,71 @@ def test_one_sum_told_roughly_is_not_two_sums() -> None:
     twelve = Prepared.of(match_key("تجمع 12 مليون دولار"), "").features()
     ten = Prepared.of(match_key("تجمع 10 ملايين دولار"), "").features()
     assert _pairs._sums_differ(twelve.sums, ten.sums)
+
+
+_CUSTOMS = (
+    "تبدأ منظومة حوكمة أجهزة المحمول في مصر اليوم وتفرض رسوما بنسبة 38.5% على الهواتف"
+    " الواردة من الخارج"
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "summary", "merge"),
+    [
+        # a site posts its story again under a new link, one word added to the title
+        (
+            "منظومة حوكمة المحمول.. كل ما تريد معرفته عن الرسوم الجديدة",
+            "منظومة حوكمة المحمول تبدأ.. كل ما تريد معرفته عن الرسوم الجديدة",
+            _CUSTOMS,
+            True,
+        ),
+        # ... or the same title again
+        (
+            "منظومة حوكمة المحمول.. كل ما تريد معرفته عن الرسوم الجديدة",
+            "منظومة حوكمة المحمول.. كل ما تريد معرفته عن الرسوم الجديدة",
+            _CUSTOMS,
+            True,
+        ),
+        # the added word is a figure: another episode, another day's figures
+        (
+            "منظومة حوكمة المحمول.. كل ما تريد معرفته عن الرسوم الجديدة",
+            "منظومة حوكمة المحمول 2.. كل ما تريد معرفته عن الرسوم الجديدة",
+            _CUSTOMS,
+            False,
+        ),
+        # one word replaced by another is a new post of a series
+        (
+            "منظومة حوكمة المحمول.. كل ما تريد معرفته عن الرسوم الجديدة",
+            "منظومة حوكمة الحواسيب.. كل ما تريد معرفته عن الرسوم الجديدة",
+            _CUSTOMS,
+            False,
+        ),
+        # a short title over a common lead: a daily series ("أسعار الذهب اليوم الأحد")
+        ("أسعار الهواتف اليوم", "أسعار الهواتف اليوم الأحد", _CUSTOMS, False),
+    ],
+    ids=["one-word-added", "same-title", "figure-added", "word-replaced", "daily-series"],
+)
+def test_a_source_posting_its_article_again_joins_its_story(
+    first: str, second: str, summary: str, merge: bool
+) -> None:
+    a = make("a", first, summary, hours=0)
+    b = make("b", second, summary, hours=15)
+    result = file(a, b)
+    assert (result[0][1] == result[1][1]) is merge
+
+
+def test_a_source_posting_two_listings_alike_but_for_a_number_keeps_both() -> None:
+    # craigslist: one title for two flats, "available June 14" and "June 22"
+    lead = "Studio apartment 418 41st Street Oakland available June {} 2017 terms 1750 rent"
+    title = "Studio upper floor in 1940s 6-plex hardwood backyard gas stove cat ok"
+    a = make("a", title, lead.format(14))
+    b = make("b", title, lead.format(22), hours=1)
+    result = file(a, b)
+    assert result[0][1] != result[1][1]
+
+
+def test_a_story_takes_a_source_posting_its_article_again_at_most_twice() -> None:
+    title = "منظومة حوكمة المحمول.. كل ما تريد معرفته عن الرسوم الجديدة"
+    copies = [make(f"c{n}", title, _CUSTOMS, hours=n) for n in range(6)]
+    stories = [story for _, story, _ in file(*copies)]
+    assert stories.count(stories[0]) == 1 + dedupe._index.REPOSTS

@@ -8,6 +8,9 @@ Tiers, cheapest first (research/arabic.md 5c):
    homepage, a Hugo taxonomy page) is no identity for that source: a second item of the
    source joins by link only as a repost (same title, within the window, `REPOSTS` at
    most), and a story it starts is named after its article, not the link.
+   Reposts under a new link: an article whose own source posted nearly the same title
+   and lead within the window (estimated Jaccard >= `REPOST_JACCARD`, the same numbers,
+   the titles the same words but for one added) joins that story, `REPOSTS` at most.
 2. Wire copies: MinHash LSH over character 5-grams of the title key plus lead; an
    estimated Jaccard >= `WIRE_JACCARD` links two articles.
 3. Rewrites: candidates from the LSH and from shared rare title tokens (day-bucketed

@@ -190,6 +190,13 @@ class _Features:
             self._words = self.signals.union(map(_intern, _lead_words(self._lead)))
         return self._words
 
+    def numbers(self) -> frozenset[str]:
+        """The words of title and lead that hold a digit ("1750", "2017", "22"): what a
+        source's repost of one article repeats exactly."""
+        return frozenset(
+            [w for w in (*self._title, *self._lead.split()) if any(c.isdigit() for c in w)]
+        )
+
     @property
     def latin(self) -> frozenset[str]:
         """The title's Latin words that name something (not a model token or "pro")."""

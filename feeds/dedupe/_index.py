@@ -27,6 +27,12 @@ COMMON_SHARE = 0.02
 #: Copies of one article a source may post again under new guids (same link and
 #: title, within the window) that still join its story.
 REPOSTS = 2
+#: How alike a source's two postings must be (estimated Jaccard of title and lead) for
+#: the second, under a new link, to be the first posted again (`_repost`).
+REPOST_JACCARD = 0.8
+#: The fewest words the shorter of the two titles of a repost holds: "أسعار الذهب
+#: اليوم" and "أسعار الذهب اليوم الأحد" are a daily series, not one article twice.
+REPOST_WORDS = 4
 
 
 class StoryIndex:
@@ -89,7 +95,8 @@ class StoryIndex:
             return known.story_id, False
         prepared = member.prepared  # what indexing reads, before `features` lets it go
         assert prepared is not None  # not yet scored: it is in no index
-        found = self._exact(member) or self._fuzzy(member, prepared.signature)
+        near = self._bands.query(prepared.signature)
+        found = self._exact(member) or self._repost(member, near) or self._fuzzy(member, near)
         # A new story is named after its first article's link, unless that link does not
         # identify the article: the story it would name exists already.
         story = found or story_id_for(member, by_link=self._link_identifies(member))
@@ -160,6 +167,33 @@ class StoryIndex:
             m.title_key == member.title_key and abs(m.micros - when) <= span for m in own
         )
 
+    def _repost(self, member: Member, near: set[str]) -> str | None:
+        """The story of an article `member`'s own source posted before, when `member` is
+        that article posted again under a new link (sites repost a story they update:
+        "… الرسوم الجديدة" and "… تبدأ.. … الرسوم الجديدة"): within the window, nearly
+        the same title and lead (`REPOST_JACCARD`) with the same numbers in them (two
+        flats of one building to let, "available June 14" and "June 22", are two
+        listings), and titles that are the same words but for one added, none of it a
+        figure (`_one_word_more`). A story takes at most `REPOSTS` more articles of one
+        source. `near` are `member`'s LSH neighbours."""
+        members, source, when, span = self._members, member.source_url, member.micros, self._span
+        own = [
+            a for a in near
+            if (m := members[a]).source_url == source and abs(m.micros - when) <= span
+        ]  # fmt: skip
+        if not own:
+            return None
+        words = member.title_key.split()
+        found = [
+            m
+            for a, similarity in zip(own, self._similarities(member.lanes, own), strict=True)
+            if similarity >= REPOST_JACCARD
+            and _one_word_more(words, (m := members[a]).title_key.split())
+            and m.features().numbers() == member.features().numbers()
+            and sum(o.source_url == source for o in self._stories[m.story_id]) <= REPOSTS
+        ]
+        return min(found, key=_age).story_id if found else None
+
     # -- fuzzy tiers
 
     def _similarities(self, lanes: int, aids: Sequence[str]) -> list[float]:
@@ -167,16 +201,14 @@ class StoryIndex:
         members = self._members
         return [_equal_lanes(lanes, members[a].lanes) / NUM_PERM for a in aids]
 
-    def _candidates(self, member: Member, signature: bytes) -> set[str]:
-        """The members `member` is compared with: its closest LSH neighbours, and those
-        that share the most rare title tokens with it; at most MAX_CANDIDATES of each."""
+    def _candidates(self, member: Member, near: set[str]) -> set[str]:
+        """The members `member` is compared with: its closest LSH neighbours (`near`), and
+        those that share the most rare title tokens with it; at most MAX_CANDIDATES of each."""
         members, source = self._members, member.source_url
         first, last = member.micros - self._span, member.micros + self._span
         # LSH neighbours from another source within the window
         wire = [
-            a
-            for a in self._bands.query(signature)
-            if (m := members[a]).source_url != source and first <= m.micros <= last
+            a for a in near if (m := members[a]).source_url != source and first <= m.micros <= last
         ]
         if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
             sims = dict(zip(wire, self._similarities(member.lanes, wire), strict=True))
@@ -228,9 +260,9 @@ class StoryIndex:
                         edge += posting
         return Counter(shared), edge
 
-    def _fuzzy(self, member: Member, signature: bytes) -> str | None:
+    def _fuzzy(self, member: Member, near: set[str]) -> str | None:
         # In any order: only each story's best link counts.
-        aids = list(self._candidates(member, signature))
+        aids = list(self._candidates(member, near))
         links = self._links(member, aids)
         best: dict[str, float] = {}
         members = self._members
@@ -294,6 +326,19 @@ class StoryIndex:
 def _age(member: Member) -> tuple[int, str]:
     """Oldest first, ties by id: the order stories are founded and filed in."""
     return member.micros, member.article_id
+
+
+def _one_word_more(a: list[str], b: list[str]) -> bool:
+    """Whether two titles' words are the same, in order, but for one word that one of
+    them adds, not a figure; the shorter has at least `REPOST_WORDS`."""
+    if len(a) < len(b):
+        a, b = b, a
+    if len(b) < REPOST_WORDS or len(a) - len(b) > 1:
+        return False
+    if len(a) == len(b):
+        return a == b
+    extra = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(b))
+    return a[:extra] + a[extra + 1 :] == b and not any(c.isdigit() for c in a[extra])
 
 
 def _absolute(guid: str | None) -> bool:
