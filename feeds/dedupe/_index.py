@@ -95,8 +95,10 @@ class StoryIndex:
             return known.story_id, False
         prepared = member.prepared  # what indexing reads, before `features` lets it go
         assert prepared is not None  # not yet scored: it is in no index
-        near = self._bands.query(prepared.signature)
-        found = self._exact(member) or self._repost(member, near) or self._fuzzy(member, near)
+        found = self._exact(member)
+        if found is None:  # the LSH neighbours, read by both tiers that follow
+            near = self._bands.query(prepared.signature)
+            found = self._repost(member, near) or self._fuzzy(member, near)
         # A new story is named after its first article's link, unless that link does not
         # identify the article: the story it would name exists already.
         story = found or story_id_for(member, by_link=self._link_identifies(member))
