@@ -36,12 +36,12 @@ storyset = _benchmark()
 # Today's figures (precision, recall) less 0.01, rounded down: at most one pair of
 # slack, so two more wrong or missed merges on a set fail. Measured with
 # `python benchmarks/storyset.py` with the fitted pair scorer (docs/clustering.md):
-# tune 0.954 / 0.937, heldout 0.972 / 0.864, clustering 1.000 / 0.970 (before it:
+# tune 0.954 / 0.937, heldout 0.973 / 0.901, clustering 1.000 / 0.970 (before it:
 # 0.836 / 0.505, 0.830 / 0.481, 1.000 / 0.970). Raise a floor when the method improves;
 # lowering one to let a change through defeats it.
 FLOORS = {
     "tune": (0.94, 0.92),
-    "heldout": (0.96, 0.85),
+    "heldout": (0.96, 0.89),
     "clustering": (0.99, 0.96),
 }
 

@@ -62,10 +62,11 @@ _FRACTIONS = {"نصف": 0.5, "ثلث": 1 / 3, "ربع": 0.25, "خمس": 0.2}
 # خمس is also "five" (خمس سنوات); it is the fraction before a definite or possessed noun.
 _FIVE_OR_FIFTH = "خمس"
 _POSSESSED = ("ها", "هم", "هن", "ه", "نا", "كم")
-# Latin letters as Arabic spells them beside a model number ("إس 25", "9 إيه", "5 جي").
+# Latin letters as Arabic spells them beside a model number ("إس 25", "9 إيه", "5 جي");
+# Arabic has no p, and writes it بي as it writes b.
 # Words that are also common Arabic words (في "in", ان "that", او "or") are left out.
 _LETTER_NAMES: dict[str, tuple[str, ...]] = {
-    "اس": ("s",), "ايه": ("a",), "اي": ("e", "a"), "بي": ("b",), "جي": ("g",),
+    "اس": ("s",), "ايه": ("a",), "اي": ("e", "a"), "بي": ("b", "p"), "جي": ("g",),
     "اكس": ("x",), "زد": ("z",), "ام": ("m",), "تي": ("t",), "دي": ("d",), "سي": ("c",),
     "كيو": ("q",), "ار": ("r",), "اتش": ("h",), "يو": ("u",), "كي": ("k",),
 }  # fmt: skip
@@ -169,7 +170,7 @@ def _read(
         return i + 1
     bare = _bare(word)
     if bare in _LETTER_NAMES and i + 1 < len(words) and _NUMBER.fullmatch(words[i + 1]):
-        models.extend(p + words[i + 1] for p in _LETTER_NAMES[bare])  # إس 25 -> s25
+        models.extend(_spelt_model(words, i, words[i + 1]))
         return i + 2
     if bare in _DUALS:
         values.append((_kind(words, i, i + 1), _DUALS[bare]))
@@ -180,6 +181,23 @@ def _read(
     if number is not None:
         return _scaled(words, i, j, number, values)
     return i + 1
+
+
+def _spelt_model(words: Sequence[str], i: int, number: str) -> list[str]:
+    """The model tokens of a number after the letter name at token i, read with the
+    letter names just before it as one acronym, as Latin writes them: one or two
+    letters join the number ("إس 25" = S25, "بي إس 6" = PS6; two are also written
+    apart, "SE 3", so the bare number is kept too), a longer run is a series name and
+    is dropped as "RTX 5090" drops it ("آر تي إكس 50" = 50)."""
+    start = i
+    while start > 0 and i - start < 3 and _bare(words[start - 1]) in _LETTER_NAMES:
+        start -= 1
+    if i - start >= 2:
+        return [number]
+    prefixes = [""]
+    for word in words[start : i + 1]:
+        prefixes = [p + letter for p in prefixes for letter in _LETTER_NAMES[_bare(word)]]
+    return [p + number for p in prefixes] + ([number] if start < i else [])
 
 
 def _read_digits(
