@@ -10,8 +10,8 @@ Every pair of articles from two sources within the window (`dedupe.WINDOW`) that
 hard guard keeps apart (`_pairs.guarded`) is one example: positive when the two share
 a story label. The model is a logistic regression with an L2 penalty (`--l2`), fitted
 by Newton's method on the features of `feeds.dedupe._pairs.FEATURES`, computed by the
-code a pass runs (`normalize.article`, `Prepared.of`). Never fit on the held-out set:
-its figures would stop saying how the method does on unseen stories.
+code a pass runs (`normalize.article`, `Prepared.of`). Never fit on a held-out set
+(heldout, fresh): its figures would stop saying how the method does on unseen stories.
 """
 
 from __future__ import annotations

@@ -82,3 +82,29 @@ def test_the_shipped_model_names_every_feature() -> None:
     m = _pairs.model()
     assert len(m.weights) == len(_pairs.FEATURES)
     assert 0.0 < m.threshold < 1.0
+
+
+def test_titles_stating_other_amounts_of_one_kind_are_two_stories() -> None:
+    """A daily series: each day's title gives its own date and price."""
+    friday = _features(
+        "سعر البيتكوين اليوم الجمعة 21 نوفمبر: هبوط حاد",
+        "تراجع سعر البيتكوين اليوم الجمعة 21 نوفمبر وسط موجة بيع في أسواق العملات الرقمية",
+    )
+    saturday = _features(
+        "سعر البيتكوين اليوم السبت 22 نوفمبر: ارتداد",
+        "ارتد سعر البيتكوين اليوم السبت 22 نوفمبر بعد موجة بيع في أسواق العملات الرقمية",
+    )
+    assert _pairs._figures_differ(friday, saturday)
+    assert _pairs.probability(friday, saturday) == 0.0
+    # The same day told twice shares its figure.
+    again = _features("البيتكوين يهبط الجمعة 21 نوفمبر", "تراجع سعر البيتكوين في 21 نوفمبر")
+    assert not _pairs._figures_differ(friday, again)
+
+
+def test_a_budget_and_a_head_count_are_other_facts_of_one_story() -> None:
+    budget = _features("الحكومة ترصد 11 مليار درهم لخطة المغرب الرقمي")
+    jobs = _features("المغرب يطلق خطة رقمية لخلق 240 ألف وظيفة")
+    assert [v[0] for v in budget.values + jobs.values] == ["$", "#"]
+    assert not _pairs._figures_differ(budget, jobs)
+    cheap = dict(zip(_pairs.CHEAP, _pairs._cheap(budget, jobs), strict=True))
+    assert cheap["figures_clash"] == 0.0

@@ -37,12 +37,16 @@ storyset = _benchmark()
 # slack, so two more wrong or missed merges on a set fail. Measured with
 # `python benchmarks/storyset.py` with the fitted pair scorer (docs/clustering.md):
 # tune 0.954 / 0.937, heldout 0.973 / 0.901, clustering 1.000 / 0.970 (before it:
-# 0.836 / 0.505, 0.830 / 0.481, 1.000 / 0.970). Raise a floor when the method improves;
-# lowering one to let a change through defeats it.
+# 0.836 / 0.505, 0.830 / 0.481, 1.000 / 0.970); tune2 0.930 / 0.611 and fresh
+# 0.958 / 0.840 (written later, blind to the method: 0.915 / 0.602 and 0.957 / 0.815
+# for the method as it was then). Raise a floor when the method improves; lowering one
+# to let a change through defeats it.
 FLOORS = {
     "tune": (0.94, 0.92),
     "heldout": (0.96, 0.89),
     "clustering": (0.99, 0.96),
+    "tune2": (0.92, 0.60),
+    "fresh": (0.94, 0.83),
 }
 
 
@@ -177,12 +181,15 @@ def test_the_sets_are_what_issue_19_asks_for() -> None:
     stories = {name: {r.story for r in rows} for name, rows in sets.items()}
     assert len(new) >= 150 and len(stories["tune"] | stories["heldout"]) >= 50
     assert 0.5 <= len(tune) / len(new) <= 0.7  # about 60% to tune on, the rest held out
-    # The held-out set tells other stories: none is in the tuning set or the older one.
-    assert not stories["heldout"] & (stories["tune"] | stories["clustering"])
-    assert not stories["tune"] & stories["clustering"]
+    # Each set tells its own stories: none is in another set.
+    for a, b in itertools.combinations(stories.values(), 2):
+        assert not a & b
+    # The later set, split in two: about half to tune on, the rest held out.
+    assert len(sets["tune2"]) + len(sets["fresh"]) >= 150
+    assert len(stories["tune2"] | stories["fresh"]) >= 50
     ids = Counter(r.id for rows in sets.values() for r in rows)
     assert ids.most_common(1)[0][1] == 1
-    for rows in (tune, heldout):
+    for rows in (tune, heldout, sets["tune2"] + sets["fresh"]):
         assert len({r.source_url for r in rows}) >= 8
         by_story = defaultdict(list)
         for r in rows:

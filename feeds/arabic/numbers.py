@@ -9,8 +9,10 @@ tokens of a matching key (`feeds.arabic.matching.match_key`) into two kinds:
   "iPhone 17"), which must agree between two articles about one product;
 - values: an amount with its multiplier applied (6000.0, 5e11), a bare fraction as a
   percentage (خمس = 20.0), each with its kind: "%" for a share, "$" for money (any
-  currency), "" otherwise; two articles may or may not both quote one. A share and a
-  head count are not comparable ("5%" and "3600 موظف" can be one story).
+  currency), "#" for a head count ("240 ألف وظيفة"), "" otherwise; two articles may or
+  may not both quote one. A share and a head count are not comparable ("5%" and "3600
+  موظف" can be one story), nor a budget and a head count ("11 مليار درهم" and "240 ألف
+  وظيفة").
 
 Pure: no I/O; the word tables are small and live here.
 """
@@ -22,6 +24,8 @@ import math
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
+
+from feeds.arabic.matching import strip_clitics
 
 __all__ = [
     "NUMBER_WORDS", "Quantities", "Value", "comparable", "quantities", "same_value",
@@ -88,6 +92,14 @@ _CURRENCIES = frozenset(
     دينارا ين يوان روبيه ليره dollars dollar euros euro usd""".split()  # noqa: SIM905
 )
 _PROCLITICS = ("وب", "و", "ف", "ب", "ل", "ك")
+# What a head count counts: "240 ألف وظيفة", "24 طالبا" are counts ("#"), never money.
+_COUNTED = frozenset(
+    """وظيفه وظائف فرصه فرص موظف موظفا موظفين موظفي عامل عاملا عمال طالب طالبا طلاب
+    شاب شابا شباب متدرب متدربا متدربين شخص اشخاص مستخدم مستخدما مستخدمين مشترك مشتركا
+    مشتركين عميل عملاء جهاز اجهزه وحده وحدات نسخه نسخ هاتف هواتف سياره سيارات شريحه
+    شرائح رقاقه رقائق موقع مواقع شركه شركات تطبيق تطبيقات مبادره مدرسه مدارس طائره
+    طائرات مسيره مسيرات users jobs employees workers staff devices units""".split()  # noqa: SIM905
+)
 # After a product's name a number is its model ("آيفون 17 برو") unless a unit follows.
 _UNIT_WORDS = frozenset(
     """نانومتر ملم مم سم ميجابكسل ميغابكسل ميجا ميغا هرتز واط وات بوصه انش جيجابايت
@@ -300,14 +312,20 @@ def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Va
     there is one, with its kind."""
     nxt = _bare(words[j]) if j < len(words) else ""
     if nxt in _MULTIPLIERS:
-        number, j = _round(number * _MULTIPLIERS[nxt]), j + 1
+        scale = _MULTIPLIERS[nxt]
+        number, j = number * scale, j + 1
+        after = words[j] if j < len(words) else ""
+        if after[:1] == "و" and _bare(after) in _FRACTIONS:
+            number, j = number + _FRACTIONS[_bare(after)] * scale, j + 1  # ملايين ونصف
+        number = _round(number)
     values.append((_kind(words, i, j), number))
     return j
 
 
 def _kind(words: Sequence[str], i: int, j: int) -> str:
     """The kind of the value read from tokens i to j: "%" when a percent sign or word
-    follows or "نسبة" comes before, "$" when a currency follows, "" otherwise."""
+    follows or "نسبة" comes before, "$" when a currency follows, "#" when a counted
+    noun does ("وظيفة"), "" otherwise."""
     nxt = words[j] if j < len(words) else ""
     if (
         nxt == "%"
@@ -317,6 +335,8 @@ def _kind(words: Sequence[str], i: int, j: int) -> str:
         return "%"
     if _bare(nxt) in _CURRENCIES:
         return "$"
+    if nxt in _COUNTED or strip_clitics(nxt) in _COUNTED:
+        return "#"
     return "%" if i > 0 and _bare(words[i - 1]) in ("نسبه", "بنسبه") else ""
 
 
