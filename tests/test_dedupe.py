@@ -714,3 +714,40 @@ def test_a_story_takes_a_source_posting_its_article_again_at_most_twice() -> Non
     copies = [make(f"c{n}", title, _CUSTOMS, hours=n) for n in range(6)]
     stories = [story for _, story, _ in file(*copies)]
     assert stories.count(stories[0]) == 1 + dedupe._index.REPOSTS
+
+
+def test_links_to_three_members_join_a_story_without_its_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chain (C links to B, B to A) never pulls C into A's story; links to three of a
+    story's members do (`CORROBORATION`), two do not."""
+    from feeds.dedupe import _index
+
+    links = {frozenset(p) for p in ("ab", "ac", "ad", "eb", "ec", "ed", "fb", "fc")}
+
+    def score(x: object, y: object, common: object = frozenset()) -> float:
+        pair = frozenset(ident[x] + ident[y])  # type: ignore[index]
+        return 0.9 if pair in links else 0.0
+
+    monkeypatch.setattr(_index, "_score", score)
+    words = [
+        "مدينة ساحلية تستضيف معرضا", "حكومة اقليمية تعلن برنامجا", "جامعة ناشئة تفتتح مختبرا",
+        "شبكة محلية تطلق خدمة", "مؤسسة خيرية تدعم مبادرة", "بلدية صغيرة تختبر نظاما",
+    ]  # fmt: skip
+    arts = [  # one rare word in common, too little text for a wire copy
+        make(k, f"زيلونكس {w}", source=f"s{k}", hours=n)
+        for n, (k, w) in enumerate(zip("abcdef", words, strict=True))
+    ]
+    ident: dict[object, str] = {}
+    real = _index.Member.features
+
+    def features(self: Member) -> object:
+        feats = real(self)
+        ident[feats] = self.article_id
+        return feats
+
+    monkeypatch.setattr(_index.Member, "features", features)
+    decided = {aid: story for aid, story, _ in file(*arts)}
+    assert decided["b"] == decided["c"] == decided["d"] == decided["a"]
+    assert decided["e"] == decided["a"]  # three links, none to the first
+    assert decided["f"] != decided["a"]  # two: a chain, not corroboration

@@ -26,8 +26,9 @@ Tiers, cheapest first (research/arabic.md 5c):
 
 The fuzzy tiers never link two articles of the same source, or two articles further
 apart than the window. An article joins the story whose member it matches best, and
-only if it also matches the story's first member; this stops a chain A~B~C from pulling
-C into A's story when C and A are different events.
+only if it also matches the story's first member, or three of its members
+(`CORROBORATION`); this stops a chain A~B~C from pulling C into A's story when C and A
+are different events.
 
 An article's shapes here: `Prepared` (what matching needs of it, from its keys alone),
 `Member` (its place in a `StoryIndex`: ids, source, date, signature as an integer, and

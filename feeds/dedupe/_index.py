@@ -33,6 +33,9 @@ REPOST_JACCARD = 0.8
 #: The fewest words the shorter of the two titles of a repost holds: "أسعار الذهب
 #: اليوم" and "أسعار الذهب اليوم الأحد" are a daily series, not one article twice.
 REPOST_WORDS = 4
+#: Links to this many of a story's members join it even without a link to its first:
+#: a story told four times is often told by its first teller with other facts.
+CORROBORATION = 3
 
 
 class StoryIndex:
@@ -313,7 +316,8 @@ class StoryIndex:
         """Whether `member` may join `story`: no member of it is from the same source
         (a source does not publish one story twice), and `member` links to its first
         member too, not only to a later one; this stops a chain A~B~C from pulling C
-        into A's story when C and A are different events. `links` are its links to
+        into A's story when C and A are different events. Links to `CORROBORATION` of
+        its members or more do as well: that is no chain. `links` are its links to
         members already scored."""
         members = self._stories[story]
         if any(m.source_url == member.source_url for m in members):
@@ -322,7 +326,7 @@ class StoryIndex:
         link = links.get(first)
         if link is None:
             link = self._links(member, [first]).get(first, 0.0)  # absent: no link
-        return link > 0
+        return link > 0 or sum(links.get(m.article_id, 0.0) > 0 for m in members) >= CORROBORATION
 
 
 def _age(member: Member) -> tuple[int, str]:
