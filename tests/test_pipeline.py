@@ -344,7 +344,8 @@ def test_a_pass_with_nothing_new_imports_no_parsing_or_rendering_code(
         "with pipeline.open_for(cfg) as store:\n"
         "    result = pipeline.run_pass(cfg, store, every=True)\n"
         "print(result.new_articles, result.files_written)\n"
-        "heavy = ('feedparser', 'numpy', 'nh3', 'feedgen', 'datasketch', 'feeds.parse')\n"
+        "heavy = ('feedparser', 'numpy', 'nh3', 'feedgen', 'datasketch', 'feeds.parse',\n"
+        "         'ruamel.yaml', 'defusedxml')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(

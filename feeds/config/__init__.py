@@ -13,8 +13,8 @@ since PyYAML drops comments.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
-from feeds.config._opml import add_sources, parse_opml, render_opml
 from feeds.config._validate import check, selector_problem
 from feeds.errors import ConfigError, Problem
 from feeds.types import Config
@@ -33,3 +33,30 @@ def load(path: str | os.PathLike[str]) -> Config:
 def problems(path: str | os.PathLike[str]) -> tuple[Problem, ...]:
     """Every problem with the config file, in file order (empty when it is valid)."""
     return tuple(check(path)[1])
+
+
+# OPML import and export load ruamel.yaml and defusedxml, which a pass never needs: they
+# are imported on first use.
+
+
+def parse_opml(data: bytes, *, name: str = "OPML") -> tuple[tuple[str, str], ...]:
+    """(xmlUrl, text or title) of every feed outline of an OPML file (`_opml`)."""
+    from feeds.config import _opml
+
+    return _opml.parse_opml(data, name=name)
+
+
+def render_opml(config: Config) -> bytes:
+    """OPML 2.0 of the configured sources (`_opml`)."""
+    from feeds.config import _opml
+
+    return _opml.render_opml(config)
+
+
+def add_sources(
+    path: str | os.PathLike[str], sources: Sequence[tuple[str, str]]
+) -> tuple[str, ...]:
+    """Append (url, name) pairs to the file's `sources:`, keeping its comments (`_opml`)."""
+    from feeds.config import _opml
+
+    return _opml.add_sources(path, sources)
