@@ -439,6 +439,29 @@ def test_bands_find_exactly_the_candidates_datasketch_finds() -> None:
     assert found > 100  # the comparison saw buckets holding several keys
 
 
+def test_bands_find_what_was_inserted_before_and_after_the_first_query() -> None:
+    # Before the first query into sorted arrays of band hashes, after it into dicts; a
+    # band's hash may collide with another's, so the hits are checked against the bytes.
+    rng = random.Random(8)
+    early, late = signatures(rng, 200), signatures(rng, 100)
+    sigs = [v.astype("<u4").tobytes() for v in early + late]
+    bands = Bands()
+    for i, sig in enumerate(sigs[:200]):
+        bands.insert(f"k{i}", sig)
+    for i, sig in enumerate(sigs[200:], 200):
+        bands.query(sig)
+        bands.insert(f"k{i}", sig)
+    width = 4 * ROWS
+    for sig in sigs:
+        expected = {
+            f"k{i}"
+            for i, other in enumerate(sigs)
+            if any(sig[b * width : (b + 1) * width] == other[b * width : (b + 1) * width]
+                   for b in range(BANDS))
+        }  # fmt: skip
+        assert bands.query(sig) == expected
+
+
 def test_signatures_are_datasketchs_affine32_minhash_value_for_value() -> None:
     from datasketch import MinHash
 
@@ -511,6 +534,28 @@ def test_lazy_features_score_every_pair_as_eager_sets_do() -> None:
             assert _score(a.features(), b.features()) == pytest.approx(expected, abs=1e-12)
             linked += expected > 0
     assert linked > 100
+
+
+def test_compact_features_score_every_pair_as_frozensets_do() -> None:
+    # An indexed member keeps its token sets as tuples (`_Features.compact`), those made
+    # before it was compacted and those made after; it is only ever a pair's second.
+    preps = labelled_preparations()
+    fresh = [p.features() for p in preps]
+    compact = [p.features() for p in preps]
+    for n, feats in enumerate(compact):
+        if n % 2:  # these made as frozensets first
+            made = (feats.grams, feats.words, feats.residual)
+            assert all(isinstance(t, frozenset) for t in made)
+        feats.compact()
+    linked = 0
+    for a in fresh:
+        for b, small in zip(fresh, compact, strict=True):
+            if b is not a:
+                score = _score(a, b)
+                assert _score(a, small) == score
+                linked += score > 0
+    assert linked > 100
+    assert all(isinstance(f.words, tuple) and isinstance(f.grams, tuple) for f in compact)
 
 
 def test_lazy_features_are_the_same_whenever_they_are_built() -> None:

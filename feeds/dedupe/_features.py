@@ -13,9 +13,9 @@ import functools
 import hashlib
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -123,28 +123,40 @@ def values(key: str) -> tuple[Value, ...]:
     return _canon(key).values
 
 
+#: A token set as `_Features` keeps it: a frozenset, or a tuple of distinct tokens once
+#: its member is indexed (`_Features.compact`).
+Tokens = frozenset[str] | tuple[str, ...]
+
+
 class _Features:
     """What `_score` compares of one article, made from its `Prepared` when first scored.
 
     The word sets and the title's character 4-grams are built on first use: most pairs
     fail a guard (figures, entities) before the overlaps count, so most members of an
     index never need them. A cache, hence not a frozen record.
+
+    Once compact (its member is in an index, and is only ever the second article of a
+    pair) it keeps those sets as tuples: a frozenset of 40 words takes a table of 128
+    slots, 2 KB, where the tuple takes 360 bytes, and every comparison of a pair iterates
+    one side and probes the other (`_pairs._shared`), which the tuple serves as well.
     """
 
     __slots__ = (
-        "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title", "_words",
-        "facts", "figures", "ids", "lead_figures", "lead_model_numbers", "lead_values",
-        "modality", "model_numbers", "subject", "sums", "title_ids", "title_roots", "values",
+        "_compact", "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title",
+        "_words", "facts", "figures", "ids", "lead_figures", "lead_model_numbers",
+        "lead_values", "modality", "model_numbers", "subject", "sums", "title_ids",
+        "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
         self._title = prepared.title
         self._lead = prepared.lead
-        self._signals: frozenset[str] | None = None
-        self._grams: frozenset[str] | None = None
-        self._words: frozenset[str] | None = None
-        self._residual: frozenset[str] | None = None
-        self._skeletons: frozenset[str] | None = None
+        self._compact = False
+        self._signals: Tokens | None = None
+        self._grams: Tokens | None = None
+        self._words: Tokens | None = None
+        self._residual: Tokens | None = None
+        self._skeletons: Tokens | None = None
         self.title_ids = prepared.title_ids
         self.ids = prepared.ids
         self.figures = prepared.figures
@@ -159,35 +171,47 @@ class _Features:
         self.lead_model_numbers = _as_numbers(prepared.lead_figures)
         # the company the title leads with (root of its first entity), and every root
         self.subject = _subject(prepared.title)
-        self.title_roots = frozenset([_root(i) for i in prepared.title_ids])
+        self.title_roots = _roots(prepared.title_ids)
         self.modality = modality(prepared.title)
 
+    def compact(self) -> None:
+        """Keep the token sets as tuples from now on (the class docstring says why)."""
+        self._compact = True
+        self._signals, self._grams, self._words, self._residual, self._skeletons = (
+            None if t is None else tuple(t)
+            for t in (self._signals, self._grams, self._words, self._residual, self._skeletons)
+        )
+
+    def _keep(self, tokens: frozenset[str]) -> Tokens:
+        return tuple(tokens) if self._compact else tokens
+
     @property
-    def signals(self) -> frozenset[str]:
+    def signals(self) -> Tokens:
         """Rare-token candidates: the title's content words."""
         if self._signals is None:
-            self._signals = _signals(self._title)
+            self._signals = self._keep(_signals(self._title))
         return self._signals
 
     @property
-    def grams(self) -> frozenset[str]:
+    def grams(self) -> Tokens:
         """Title character 4-grams, aliases folded."""
         if self._grams is None:
             # Interned: an index holds thousands of these sets, made of the same few
             # thousand grams and words; one copy of each string instead of one per article.
             joined = " ".join(self._title)
-            self._grams = frozenset(
-                [_intern(joined[i : i + 4]) for i in range(max(1, len(joined) - 3))]
+            self._grams = self._keep(
+                frozenset([_intern(joined[i : i + 4]) for i in range(max(1, len(joined) - 3))])
             )
         return self._grams
 
     @property
-    def words(self) -> frozenset[str]:
+    def words(self) -> Tokens:
         """Content words of title + lead."""
         if self._words is None:
             # Interned: the split tokens are otherwise kept by nothing but this set, and
             # the same few thousand words recur across an index's articles.
-            self._words = self.signals.union(map(_intern, _lead_words(self._lead)))
+            lead = map(_intern, _lead_words(self._lead))
+            self._words = self._keep(frozenset([*self.signals, *lead]))
         return self._words
 
     def numbers(self) -> frozenset[str]:
@@ -206,11 +230,11 @@ class _Features:
         )  # fmt: skip
 
     @property
-    def skeletons(self) -> frozenset[str]:
+    def skeletons(self) -> Tokens:
         """Consonant skeletons of the Arabic words of title + lead (`arabic.skeleton`)."""
         if self._skeletons is None:
-            self._skeletons = frozenset(
-                [skeleton(w) for w in self.words if w[0] != "@" and not w.isascii()]
+            self._skeletons = self._keep(
+                frozenset([skeleton(w) for w in self.words if w[0] != "@" and not w.isascii()])
             )
         return self._skeletons
 
@@ -226,11 +250,17 @@ class _Features:
         return True
 
     @property
-    def residual(self) -> frozenset[str]:
+    def residual(self) -> Tokens:
         """`words` without entity tokens: what the two say about the entity."""
         if self._residual is None:
-            self._residual = frozenset([w for w in self.words if w[0] != "@"])
+            self._residual = self._keep(frozenset([w for w in self.words if w[0] != "@"]))
         return self._residual
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _roots(title_ids: frozenset[str]) -> frozenset[str]:
+    """The root of each entity of a title: one set for each set of ids, not one per article."""
+    return frozenset([_root(i) for i in title_ids])
 
 
 def _as_numbers(models: frozenset[str]) -> tuple[Value, ...]:
@@ -274,7 +304,7 @@ def _subject(title: tuple[str, ...]) -> str | None:
     """
     for token in title[:3]:
         if token.startswith("@") and token[1:] not in _REGULATORS:
-            return _root(token[1:])
+            return _intern(_root(token[1:]))
     return None
 
 
@@ -330,6 +360,12 @@ def _signature(title_key: str, text_key: str) -> bytes:
 
 
 _intern = sys.intern
+_H = TypeVar("_H", bound=Hashable)
+
+
+def _one(shared: dict[Hashable, Hashable], value: _H) -> _H:
+    """The value in `shared` equal to `value`, `value` itself if there is none yet."""
+    return shared.setdefault(value, value)  # type: ignore[return-value]  # equal, same type
 
 
 @functools.cache
@@ -390,17 +426,27 @@ class Prepared:
         return bool(text) and text.startswith(f'["{_tag()}"')  # type: ignore[union-attr]
 
     @classmethod
-    def loads(cls, text: str | None) -> Prepared | None:
-        """The stored preparation, or None when absent or made by another alias table."""
+    def loads(
+        cls, text: str | None, shared: dict[Hashable, Hashable] | None = None
+    ) -> Prepared | None:
+        """The stored preparation, or None when absent or made by another alias table.
+
+        Its title tokens are interned, and its sets and amounts are the equal ones in
+        `shared` when it holds one: an index of thousands of articles holds a few dozen
+        distinct entity sets and mostly empty figure sets, each 200 bytes as a copy.
+        """
         if not text:
             return None
         data = json.loads(text)
         if not isinstance(data, list) or len(data) != 10 or data[0] != _tag():
             return None
         _, title, lead, title_ids, ids, figs, vals, lead_figs, lead_vals, sig = data
+        seen = {} if shared is None else shared
         return cls(
-            tuple(title), lead, frozenset(title_ids), frozenset(ids), frozenset(figs),
-            _values(vals), frozenset(lead_figs), _values(lead_vals), binascii.a2b_base64(sig),
+            tuple(map(_intern, title)), lead, _one(seen, frozenset(title_ids)),
+            _one(seen, frozenset(ids)), _one(seen, frozenset(figs)), _one(seen, _values(vals)),
+            _one(seen, frozenset(lead_figs)), _one(seen, _values(lead_vals)),
+            binascii.a2b_base64(sig),
         )  # fmt: skip
 
     def signals(self) -> frozenset[str]:

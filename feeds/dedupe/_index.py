@@ -130,6 +130,7 @@ class StoryIndex:
         self._bands.insert(aid, prepared.signature)
         self._df.update(_content_words(prepared))
         self._by_source[member.source_url].add(aid)
+        member.index()
         if prepared.figures:
             self._with_figures.add(aid)
             for figure in prepared.figures:

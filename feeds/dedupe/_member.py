@@ -23,11 +23,12 @@ class Member:
     holds exactly one of `prepared` and `feats`. Its date is kept as integer
     microseconds (`micros`: the window test is exact, and orders like the dates) and as
     its day, and its signature as one integer (`lanes`): what filtering thousands of
-    candidates reads, made once here.
+    candidates reads, made once here. Once indexed (`indexed`) its features are compact
+    (`_Features.compact`): it is only ever the second article of a pair scored.
     """
 
     __slots__ = (
-        "article_id", "canonical_url", "day", "feats", "guid", "lanes", "micros",
+        "article_id", "canonical_url", "day", "feats", "guid", "indexed", "lanes", "micros",
         "prepared", "source_url", "story_id", "title_key",
     )  # fmt: skip
 
@@ -53,6 +54,7 @@ class Member:
         self.lanes = _lanes(prepared.signature)
         self.prepared: Prepared | None = prepared
         self.feats: _Features | None = None
+        self.indexed = False
 
     @classmethod
     def of(cls, article: Article, story_id: str, prepared: Prepared | None = None) -> Member:
@@ -72,7 +74,15 @@ class Member:
             assert self.prepared is not None  # a member holds one of the two
             feats = self.feats = self.prepared.features()
             self.prepared = None
+            if self.indexed:
+                feats.compact()
         return feats
+
+    def index(self) -> None:
+        """Note that the member is in an index: its features are compact from now on."""
+        self.indexed = True
+        if self.feats is not None:
+            self.feats.compact()
 
 
 def story_id_for(article: Article | Member, *, by_link: bool = True) -> str:

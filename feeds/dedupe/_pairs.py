@@ -24,7 +24,7 @@ from feeds.arabic.numbers import Value, comparable, same_value
 from feeds.classify import read_table
 
 if TYPE_CHECKING:
-    from ._features import _Features
+    from ._features import Tokens, _Features
 
 __all__ = [
     "CHEAP", "FEATURES", "TEXT", "PairModel", "guarded", "model", "pair_features",
@@ -132,9 +132,13 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
         # one field share ("الذكاء الاصطناعي" twice), and one everyday word more ("أداة")
         # is chance: it takes two words of their own. Beside a shared entity, one will do.
         field = field_words()
-        own = [w for w in a.residual & b.residual if not (w in common or w in field or _numeric(w))]
+        own = [
+            w
+            for w in _shared(a.residual, b.residual)
+            if not (w in common or w in field or _numeric(w))
+        ]
         return len(own) < 2
-    return all(w in common or _numeric(w) for w in a.residual & b.residual)
+    return all(w in common or _numeric(w) for w in _shared(a.residual, b.residual))
 
 
 #: How far apart two sums may be and still be one told two ways ("نحو 600 مليار" and
@@ -220,20 +224,26 @@ _BARE_WORDS = 5
 def _bare(a: _Features, b: _Features) -> bool:
     if min(len(a.signals), len(b.signals)) < 3:
         return True
-    return len(a.signals & b.signals) < 2 and len(a.words & b.words) < _BARE_WORDS
+    return len(_shared(a.signals, b.signals)) < 2 and len(_shared(a.words, b.words)) < _BARE_WORDS
 
 
 _LEAK_AND_LAUNCH = {Modality.LEAK, Modality.OFFICIAL}
 _HEDGED = (Modality.LEAK, Modality.SPECULATIVE)
 
 
-def _jaccard(x: frozenset[str], y: frozenset[str]) -> float:
-    shared = len(x & y)
+def _shared(x: Tokens, y: Tokens) -> frozenset[str]:
+    """The tokens in both: `x` is the article being filed's, a frozenset; `y` may be an
+    indexed member's tuple (`_Features.compact`), which `intersection` iterates."""
+    return (x if isinstance(x, frozenset) else frozenset(x)).intersection(y)
+
+
+def _jaccard(x: Tokens, y: Tokens) -> float:
+    shared = len(_shared(x, y))
     return shared / ((len(x) + len(y) - shared) or 1)
 
 
-def _dice(x: frozenset[str], y: frozenset[str]) -> float:
-    return 2 * len(x & y) / ((len(x) + len(y)) or 1)
+def _dice(x: Tokens, y: Tokens) -> float:
+    return 2 * len(_shared(x, y)) / ((len(x) + len(y)) or 1)
 
 
 def _values_in(values: Sequence[Value], others: Sequence[Value]) -> bool:

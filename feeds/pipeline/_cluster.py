@@ -9,7 +9,7 @@ the stored keys and written back (`_backfill`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -59,12 +59,17 @@ def _file(store: Store, batch: list[MatchRow], now: datetime) -> None:
     recent = _neighbours(store, batch)
     _backfill(store, recent)
     _backfill(store, batch)
+    # The reads filled the page cache (32 MB) with pages filing never reads: let them
+    # go before the index grows. `store.assign` reads the rows it writes again.
+    store.release_memory()
     # Each row's preparation is decoded just before it is indexed or filed, not all at
-    # once; the generator lets go of `recent` once it has read it. The batch is oldest
-    # first, ties by id: the order `dedupe.assign_pending` wants.
-    stored = _members(recent)
+    # once, and each row let go once it is: the generators empty `recent` and `batch` as
+    # they go. The batch is oldest first, ties by id: the order
+    # `dedupe.assign_pending` wants.
+    shared: dict[Hashable, Hashable] = {}
+    stored = _members(recent, shared)
     del recent
-    assigned = dedupe.assign_pending(stored, _members(batch), window=dedupe.WINDOW)
+    assigned = dedupe.assign_pending(stored, _members(batch, shared), window=dedupe.WINDOW)
     store.assign(assigned, now)
 
 
@@ -98,12 +103,16 @@ def _backfill(store: Store, rows: list[MatchRow]) -> None:
     rows[:] = [replace(r, match_features=fresh[r.id]) if r.id in fresh else r for r in rows]
 
 
-def _members(rows: Iterable[MatchRow]) -> Iterator[dedupe.Member]:
-    """Each row as the index's Member, its preparation decoded only when it is reached."""
+def _members(rows: list[MatchRow], shared: dict[Hashable, Hashable]) -> Iterator[dedupe.Member]:
+    """Each row as the index's Member, in order, its preparation decoded only when it is
+    reached (equal sets once, through `shared`: `Prepared.loads`). Empties `rows` as it
+    goes: a row's stored text is let go once its member is made."""
     from .. import dedupe  # once per pass, not once per row
 
-    for row in rows:
-        prepared = dedupe.Prepared.loads(row.match_features)
+    rows.reverse()
+    while rows:
+        row = rows.pop()
+        prepared = dedupe.Prepared.loads(row.match_features, shared)
         assert prepared is not None  # `_backfill` left every row's current
         yield dedupe.Member(
             row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,

@@ -67,6 +67,7 @@ async def run_pass_async(
         refresher = Refresher(config, store, fetcher, now, executor, progress)
         results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
         _release_workers(executor)
+        _return_freed_memory()
         # In a thread: clustering and rendering are seconds of CPU that would otherwise
         # stall the event loop, and with it the HTTP server of `feeds serve`.
         touched, written = await asyncio.to_thread(
@@ -100,6 +101,21 @@ def _release_workers(executor: Executor | None) -> None:
     """
     if isinstance(executor, pool.LazyProcessPool):
         executor.shutdown(wait=True)
+
+
+def _return_freed_memory() -> None:
+    """Give the heap the fetch and parse phase freed back to the OS (glibc only).
+
+    That phase allocates and frees the bodies and records of every source from the
+    event loop's thread; glibc keeps what they freed in that thread's arena, and the
+    clustering thread's allocations come from another one, so none of it was reused:
+    an 800-source cold pass held 67 MB of freed heap through its tail.
+    """
+    import ctypes
+
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def cluster_and_publish(

@@ -60,6 +60,9 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def release_memory(self) -> None:
+        """Let go of pages the connection caches in this process (SQLite's page cache)."""
+
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[Tx]:
         """One write transaction; rolls back on any exception."""

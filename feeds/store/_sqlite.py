@@ -104,6 +104,9 @@ class SqliteStore(Store):
     def close(self) -> None:
         self._db.close()
 
+    def release_memory(self) -> None:
+        self._db.execute("PRAGMA shrink_memory")
+
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTx]:
         """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception."""
