@@ -146,11 +146,11 @@ def _stop_servers() -> None:
     """Stop the forkserver and the resource tracker the workers came from.
 
     Both sit idle once the workers are gone, and would stay for the rest of the process:
-    45 MB (PSS) of an 800-source pass's peak, in the single-process tail. A pool made
-    later starts them again, which costs the next pass that parses the forkserver's
-    imports (`PRELOAD`, about 0.4 s of CPU, while it is still fetching). `_stop` is
-    private to multiprocessing (its own tests stop them so), hence the getattr. The
-    collection first lets the pool's queues unregister their semaphores.
+    45 MB (PSS) of an 800-source pass's peak, in the single-process tail. Only `feeds
+    run` makes a pool, for its one pass; a pool made later in the same process starts
+    them again, at the cost of the forkserver's imports (`PRELOAD`, about 0.4 s of CPU).
+    `_stop` is private to multiprocessing (its own tests stop them so), hence the
+    getattr. The collection first lets the pool's queues unregister their semaphores.
     """
     from multiprocessing import forkserver, resource_tracker
 

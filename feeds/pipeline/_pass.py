@@ -96,8 +96,9 @@ async def run_pass_async(
 def _release_workers(executor: Executor | None) -> None:
     """Stop the parse pool's processes before the single-process end of the pass.
 
-    Clustering and publishing run here alone; the idle workers would only add their
-    memory to the pass's peak. A `LazyProcessPool` starts them again on its next use.
+    Clustering and publishing run here alone; the idle workers (and the forkserver they
+    came from) would only add their memory to the pass's peak. A `LazyProcessPool`
+    starts them again on its next use.
     """
     if isinstance(executor, pool.LazyProcessPool):
         executor.shutdown(wait=True)
