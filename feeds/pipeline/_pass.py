@@ -113,7 +113,10 @@ def _return_freed_memory() -> None:
     """
     import ctypes
 
-    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    try:
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:  # no C library to load this way (Windows)
+        return
     if trim is not None:
         trim(0)
 
