@@ -202,7 +202,7 @@ def _spelt_model(words: Sequence[str], i: int, number: str) -> list[str]:
     apart, "SE 3", so the bare number is kept too), a longer run is a series name and
     is dropped as "RTX 5090" drops it ("آر تي إكس 50" = 50)."""
     start = i
-    while start > 0 and i - start < 3 and _bare(words[start - 1]) in _LETTER_NAMES:
+    while start > 0 and i - start < 2 and _bare(words[start - 1]) in _LETTER_NAMES:
         start -= 1
     if i - start >= 2:
         return [number]

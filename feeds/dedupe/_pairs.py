@@ -109,10 +109,11 @@ def _unsupported(a: _Features, b: _Features, common: frozenset[str]) -> bool:
     titles, a model token, a fact-like amount (money, a share, thousands), or a word
     of its own that is not one of `common` (nor, when they share no entity, one of the
     topic lexicon's words, `field_words`); and two titles that each state a sum of
-    money must state the same one, as two that state amounts of another one kind must
-    share one of them (`_figures_differ`). On 8,000 generated articles that are all
-    different stories this guard took wrong merges from 1,117 stories to 101
-    (docs/clustering.md); no labelled pair lost its link.
+    money must state the same one (within `SUM_TOLERANCE`), and two that state amounts
+    of one kind, money included, must share one of them exactly (`_figures_differ`).
+    On 8,000 generated articles that are all different stories this guard took wrong
+    merges from 1,117 stories to 101 (docs/clustering.md); no labelled pair lost its
+    link.
 
     Not a guard of `pair_features`, so not applied when the model is fitted: the pairs
     it removes are nearly all negatives, and without them the fit learns from the
@@ -205,13 +206,13 @@ def field_words() -> frozenset[str]:
     return frozenset(w for w in words if w) | _REGION
 
 
+_FACT_KINDS = frozenset({"$", "%"})
+
+
 def _facts(values: Sequence[Value]) -> tuple[Value, ...]:
     """The amounts that state a fact: money, a share, or an amount in the thousands (a
-    measure such as "8 جيجابايت" is a product's spec, shared by chance)."""
+    head count of 24 is as likely chance as a bare 24)."""
     return tuple(v for v in values if v[0] in _FACT_KINDS or v[1] >= 1000)
-
-
-_FACT_KINDS = frozenset({"$", "%"})
 
 
 def _numeric(word: str) -> bool:

@@ -67,7 +67,8 @@ async def run_pass_async(
         refresher = Refresher(config, store, fetcher, now, executor, progress)
         results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
         _release_workers(executor)
-        _return_freed_memory()
+        if any(r.new for r in results):  # a warm pass parsed nothing: nothing to return
+            _return_freed_memory()
         # In a thread: clustering and rendering are seconds of CPU that would otherwise
         # stall the event loop, and with it the HTTP server of `feeds serve`.
         touched, written = await asyncio.to_thread(
