@@ -50,7 +50,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -120,12 +120,14 @@ def make_articles(rows: Sequence[Row]) -> tuple[list[Article], dict[str, str]]:
     return out, row_of
 
 
-def cluster(rows: Sequence[Row]) -> dict[str, str]:
+def cluster(rows: Sequence[Row], *, seen_when_published: bool = False) -> dict[str, str]:
     """Row id -> story id, after one pass's clustering over all of `rows` in a new store.
 
     Every call into feeds' internals is here and in `make_articles`, so that a change to
     their signatures is mended in one place. The pass's clock is an hour after the
-    newest row.
+    newest row. The articles are first seen then, as by one pass over every source; or,
+    with `seen_when_published`, each an hour after its own date, as passes over weeks
+    (killed before clustering) would have left them.
     """
     from feeds import pipeline
     from feeds.store import open_store
@@ -139,6 +141,8 @@ def cluster(rows: Sequence[Row]) -> dict[str, str]:
         try:
             store.sync_sources(list(sources.values()))
             derived = {a.id: pipeline.derive(a) for a in made}
+            if seen_when_published:
+                made = [replace(a, first_seen=a.published + timedelta(hours=1)) for a in made]
             store.save_articles(made, now, derived)
             pipeline.cluster(store, now, since=now)
             unfiled = [r.id for r in store.unassigned_match_rows()]

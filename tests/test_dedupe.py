@@ -460,6 +460,14 @@ def test_bands_find_what_was_inserted_before_and_after_the_first_query() -> None
                    for b in range(BANDS))
         }  # fmt: skip
         assert bands.query(sig) == expected
+    # An index kept for the next batch compacts what filing added: the same answers,
+    # and nothing left in the dicts.
+    before = [bands.query(sig) for sig in sigs]
+    bands.compact()
+    assert not any(bands._tables) and not bands._late
+    assert [bands.query(sig) for sig in sigs] == before
+    bands.insert("k-after", sigs[0])  # and inserts after it go on working
+    assert bands.query(sigs[0]) == before[0] | {"k-after"}
 
 
 def test_signatures_are_datasketchs_affine32_minhash_value_for_value() -> None:

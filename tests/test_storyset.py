@@ -232,17 +232,53 @@ def test_a_backlog_is_filed_in_bounded_batches_with_the_same_quality(
 
     whole, _ = storyset.evaluate("tune")
     sizes: list[int] = []
-    real = dedupe.assign_pending
+    real = dedupe.StoryIndex.file
 
-    def counting(stored, pending, **kw):  # type: ignore[no-untyped-def]
-        filed = real(stored, pending, **kw)
+    def counting(index, pending):  # type: ignore[no-untyped-def]
+        filed = real(index, pending)
         sizes.append(len(filed))
         return filed
 
     monkeypatch.setattr(_cluster, "BATCH", 25)
-    monkeypatch.setattr(dedupe, "assign_pending", counting)
+    monkeypatch.setattr(dedupe.StoryIndex, "file", counting)
     batched, _ = storyset.evaluate("tune")
     rows = sum(sizes)
     assert len(sizes) == -(-rows // 25) and max(sizes) == 25
     assert batched.score.precision >= whole.score.precision - 0.01
     assert batched.score.recall >= whole.score.recall - 0.01
+
+
+@pytest.mark.parametrize("name", ["tune", "clustering"])
+@pytest.mark.parametrize("seen_when_published", [False, True])
+def test_batches_filed_into_one_kept_index_make_the_stories_a_fresh_index_does(
+    name: str, seen_when_published: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog's batches go into the index of the batch before while it holds what a
+    fresh one would (`StoryIndex.continues`): the stories are exactly those of an index
+    built again from the store for every batch. Articles all first seen by one pass
+    keep one index throughout; a backlog seen over months (the sets span months) needs
+    some built again, and keeps the rest."""
+    from feeds import dedupe
+    from feeds.pipeline import _cluster
+
+    _, rows = storyset.evaluate(name)
+    monkeypatch.setattr(_cluster, "BATCH", 10)
+    built: list[int] = []
+    real_init = dedupe.StoryIndex.__init__
+
+    def counting_init(index, *args, **kw):  # type: ignore[no-untyped-def]
+        built.append(1)
+        real_init(index, *args, **kw)
+
+    monkeypatch.setattr(dedupe.StoryIndex, "__init__", counting_init)
+    kept = storyset.cluster(rows, seen_when_published=seen_when_published)
+    batches = -(-len(rows) // 10)
+    if seen_when_published:
+        assert 1 < len(built) < batches
+    else:
+        assert len(built) == 1
+    monkeypatch.setattr(dedupe.StoryIndex, "continues", lambda *a, **kw: False)
+    built.clear()
+    fresh = storyset.cluster(rows, seen_when_published=seen_when_published)
+    assert len(built) == batches
+    assert kept == fresh

@@ -59,7 +59,14 @@ from ._features import (
     entities,
     figures,
 )
-from ._index import LSH_THRESHOLD, WINDOW, WIRE_JACCARD, StoryIndex, assign_pending
+from ._index import (
+    LSH_THRESHOLD,
+    WINDOW,
+    WIRE_JACCARD,
+    StoryIndex,
+    assign_pending,
+    collector_paused,
+)
 from ._member import Member, story_id_for
 from ._representative import Candidate, representative
 
@@ -75,6 +82,7 @@ __all__ = [
     "Prepared",
     "StoryIndex",
     "assign_pending",
+    "collector_paused",
     "entities",
     "figures",
     "representative",

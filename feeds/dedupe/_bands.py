@@ -35,11 +35,12 @@ class Bands:
     from, most of it) are kept end to end in one buffer, and each of their bands as a
     64-bit hash in one sorted array, searched by bisection and every hit checked against
     the band's bytes; those inserted later (the articles filed) go into one dict per
-    band. The dicts cost about 100 bytes per band and signature, the arrays 12: an
-    800-source first pass indexed 28,000 stored members, 45 MB of dicts.
+    band, until `compact` moves them into the array too. The dicts cost about 100 bytes
+    per band and signature, the arrays 12: an 800-source first pass indexed 28,000
+    stored members, 45 MB of dicts.
     """
 
-    __slots__ = ("_entries", "_keys", "_signatures", "_sorted", "_tables")
+    __slots__ = ("_entries", "_keys", "_late", "_signatures", "_sorted", "_tables")
 
     def __init__(self) -> None:
         # A bucket holds one id as a str, or a list once a second id shares it: most
@@ -49,6 +50,7 @@ class Bands:
         self._signatures = bytearray()  # their signatures, end to end
         self._sorted: np.ndarray | None = None  # their bands' hashes, sorted (`_freeze`)
         self._entries: np.ndarray | None = None  # for each: signature number * BANDS + band
+        self._late: list[tuple[str, bytes]] = []  # those inserted since, for `compact`
 
     def insert(self, key: str, signature: bytes) -> None:
         """Index `signature` (NUM_PERM little-endian uint32 values) under `key`."""
@@ -56,6 +58,7 @@ class Bands:
             self._keys.append(key)
             self._signatures += signature
             return
+        self._late.append((key, signature))
         start = 0
         for table in self._tables:
             band = signature[start : start + _WIDTH]
@@ -86,6 +89,19 @@ class Bands:
             else:
                 found.update(held)
         return found
+
+    def compact(self) -> None:
+        """Move the signatures inserted since the first query into the sorted array (an
+        index kept for the next batch of a pass: `StoryIndex.file`). The same queries
+        give the same keys."""
+        if not self._late:
+            return
+        for key, signature in self._late:
+            self._keys.append(key)
+            self._signatures += signature
+        self._late = []
+        self._tables = tuple({} for _ in range(BANDS))
+        self._freeze()
 
     def _freeze(self) -> None:
         """Hash and sort the bands of the signatures inserted so far."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import gc
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from feeds.types import Filed
 
 from ._bands import Bands
 from ._features import NUM_PERM, Prepared, _content_words, _score
-from ._member import _MICROSECOND, Member, _equal_lanes, story_id_for
+from ._member import _EPOCH, _MICROSECOND, Member, _equal_lanes, story_id_for
 
 WINDOW = timedelta(hours=72)
 WIRE_JACCARD = 0.5
@@ -79,7 +79,11 @@ class StoryIndex:
         self._by_figure: dict[str, set[str]] = defaultdict(set)
         self._with_figures: set[str] = set()
         self._df: Counter[str] = Counter()
-        with _collector_paused():
+        # Whether every member came in oldest first (ties by id), and the last of them:
+        # what `continues` reads.
+        self._ordered = True
+        self._last: tuple[int, str] | None = None
+        with collector_paused():
             for member in members:
                 self.add(member)
 
@@ -89,6 +93,34 @@ class StoryIndex:
         if member.article_id not in self._members:
             assert member.prepared is not None  # not yet scored: it is in no index
             self._add(member, member.prepared)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._members
+
+    def continues(self, members: Collection[str], published: datetime, article_id: str) -> bool:
+        """Whether this index holds what one built afresh from `members` (ids of stored
+        articles) would, in the same order, for the article `article_id` published at
+        `published` and later ones to be filed into it next: it holds exactly those
+        members, and all came in oldest first (ties by id), before that article.
+
+        A pass files a large backlog in batches (`pipeline`) and keeps one index for all
+        of them while this holds: the same stories, without indexing the stored articles
+        again for each batch.
+        """
+        held, first = self._members, ((published - _EPOCH) // _MICROSECOND, article_id)
+        return (
+            self._ordered
+            and (self._last is None or first > self._last)
+            and len(members) == len(held)
+            and all(aid in held for aid in members)
+        )
+
+    def file(self, pending: Iterable[Member]) -> list[Filed]:
+        """File each of `pending` in the order given (`assign`). What an earlier call filed
+        is first compacted, as the stored members are."""
+        self._bands.compact()
+        with collector_paused():
+            return [Filed(m.article_id, *self.assign(m)) for m in pending]
 
     def assign(self, member: Member) -> tuple[str, bool]:
         """(story id, created new) for an unfiled `member`, which then joins the index
@@ -112,6 +144,10 @@ class StoryIndex:
     def _add(self, member: Member, prepared: Prepared) -> None:
         """Put `member` in every map, as the class docstring says."""
         aid, story = member.article_id, member.story_id
+        age = _age(member)
+        if self._last is not None and age < self._last:
+            self._ordered = False
+        self._last = age if self._last is None else max(age, self._last)
         self._members[aid] = member
         self._stories[story].append(member)
         if member.canonical_url:
@@ -364,7 +400,7 @@ def _most_shared(aids: list[str], counts: Mapping[str, int]) -> list[str]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while an index is filled.
 
     An index is hundreds of thousands of small objects and a few dicts of one entry per
@@ -397,8 +433,8 @@ def assign_pending(
     each pending one just before it is filed. The collector stays paused until the index
     has been freed, so it never walks the index at all.
     """
-    with _collector_paused():
+    with collector_paused():
         index = StoryIndex(stored, window=window)
-        assigned = [Filed(m.article_id, *index.assign(m)) for m in pending]
+        assigned = index.file(pending)
         del index
     return assigned
