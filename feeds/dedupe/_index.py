@@ -13,7 +13,7 @@ from feeds.types import Filed
 
 from ._bands import Bands
 from ._features import NUM_PERM, Prepared, _content_words, _score
-from ._member import _EPOCH, _MICROSECOND, Member, _equal_lanes, story_id_for
+from ._member import _MICROSECOND, Member, _equal_lanes, micros, story_id_for
 
 WINDOW = timedelta(hours=72)
 WIRE_JACCARD = 0.5
@@ -107,7 +107,7 @@ class StoryIndex:
         of them while this holds: the same stories, without indexing the stored articles
         again for each batch.
         """
-        held, first = self._members, ((published - _EPOCH) // _MICROSECOND, article_id)
+        held, first = self._members, (micros(published), article_id)
         return (
             self._ordered
             and (self._last is None or first > self._last)
@@ -145,9 +145,10 @@ class StoryIndex:
         """Put `member` in every map, as the class docstring says."""
         aid, story = member.article_id, member.story_id
         age = _age(member)
-        if self._last is not None and age < self._last:
+        if self._last is None or age > self._last:
+            self._last = age
+        elif age < self._last:
             self._ordered = False
-        self._last = age if self._last is None else max(age, self._last)
         self._members[aid] = member
         self._stories[story].append(member)
         if member.canonical_url:

@@ -49,7 +49,7 @@ class Member:
         self.canonical_url = canonical_url
         self.guid = guid
         self.title_key = title_key
-        self.micros = (published - _EPOCH) // _MICROSECOND
+        self.micros = micros(published)
         self.day = math.floor(published.timestamp() / 86400)
         self.lanes = _lanes(prepared.signature)
         self.prepared: Prepared | None = prepared
@@ -103,6 +103,12 @@ def story_id_for(article: Article | Member, *, by_link: bool = True) -> str:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(when: datetime) -> int:
+    """`when` in whole microseconds since 1970: exact, and ordered like the dates."""
+    return (when - _EPOCH) // _MICROSECOND
+
 
 # A signature is NUM_PERM little-endian uint32 values; read as one little-endian integer,
 # value k is bits 32k to 32k+31. These masks hold, in every 32-bit lane, its low 31 bits
