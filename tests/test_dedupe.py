@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import itertools
 import json
 import math
 import random
@@ -392,14 +391,12 @@ def signatures(rng: random.Random, count: int) -> list[np.ndarray]:
     return out
 
 
-def test_equal_lanes_counts_the_values_two_signatures_share() -> None:
+def test_bands_count_the_values_two_signatures_share() -> None:
     from datasketch import LeanMinHash
-
-    from feeds.dedupe._member import _equal_lanes, _lanes
 
     rng = random.Random(11)
     # Values at the lane edges (a top bit alone, low bits alone, all ones) next to random
-    # ones: a carry between lanes, or a top bit missed, would miscount these.
+    # ones, and pairs that share some values by position.
     edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF]
     pool = signatures(rng, 200)
     for _ in range(300):
@@ -408,13 +405,20 @@ def test_equal_lanes_counts_the_values_two_signatures_share() -> None:
         for i in rng.sample(range(NUM_PERM), rng.randint(0, NUM_PERM)):
             b[i] = rng.choice(edges)
         pool += [a, b]
-    for x, y in itertools.pairwise(pool):
-        lanes = _equal_lanes(_lanes(x.astype("<u4").tobytes()), _lanes(y.astype("<u4").tobytes()))
-        assert lanes == int((x == y).sum())
-        jaccard = LeanMinHash(seed=1, hashvalues=x, scheme="affine32").jaccard(
-            LeanMinHash(seed=1, hashvalues=y, scheme="affine32")
-        )
-        assert lanes / NUM_PERM == jaccard
+    bands = Bands()
+    numbers = [bands.insert(f"k{i}", x.astype("<u4").tobytes()) for i, x in enumerate(pool)]
+    assert numbers == list(range(len(pool)))
+    for i, x in enumerate(pool):
+        others = [*rng.sample(range(len(pool)), 5), (i + 1) % len(pool)]
+        equal = bands.equal_values(x.astype("<u4").tobytes(), others)
+        for n, o in zip(equal, others, strict=True):
+            assert n == int((x == pool[o]).sum())
+            jaccard = LeanMinHash(seed=1, hashvalues=x, scheme="affine32").jaccard(
+                LeanMinHash(seed=1, hashvalues=pool[o], scheme="affine32")
+            )
+            assert n / NUM_PERM == jaccard
+        if i == 100:
+            bands.query(x.astype("<u4").tobytes())  # later ones go into the dicts too
 
 
 def test_bands_find_exactly_the_candidates_datasketch_finds() -> None:
@@ -464,8 +468,12 @@ def test_bands_find_what_was_inserted_before_and_after_the_first_query() -> None
     # and nothing left in the dicts.
     before = [bands.query(sig) for sig in sigs]
     bands.compact()
-    assert not any(bands._tables) and not bands._late
+    assert not any(bands._tables) and bands._frozen == len(sigs)
     assert [bands.query(sig) for sig in sigs] == before
+    # Each signature is compared by its number, however it went in.
+    assert bands.equal_values(sigs[0], list(range(len(sigs)))) == [
+        sum(sigs[0][i : i + 4] == s[i : i + 4] for i in range(0, len(s), 4)) for s in sigs
+    ]
     bands.insert("k-after", sigs[0])  # and inserts after it go on working
     assert bands.query(sigs[0]) == before[0] | {"k-after"}
 

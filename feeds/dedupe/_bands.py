@@ -9,6 +9,9 @@ when any band is equal in all its values, so the candidates are exactly datasket
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import TypeVar
+
 import numpy as np
 
 from ._features import NUM_PERM
@@ -31,52 +34,61 @@ _POSITION = np.arange(BANDS, dtype=np.uint64) * _MIX[2]
 class Bands:
     """Band tables: for each band, the ids of the signatures with each value of it.
 
-    The signatures inserted before the first query (the stored members an index is built
-    from, most of it) are kept end to end in one buffer, and each of their bands as a
-    64-bit hash in one sorted array, searched by bisection and every hit checked against
-    the band's bytes; those inserted later (the articles filed) go into one dict per
-    band, until `compact` moves them into the array too. The dicts cost about 100 bytes
-    per band and signature, the arrays 12: an 800-source first pass indexed 28,000
-    stored members, 45 MB of dicts.
+    Every signature inserted is kept end to end in one buffer, numbered in the order
+    inserted (`insert` returns the number, `equal_values` compares by it). The bands of those
+    inserted before the first query (the stored members an index is built from, most of
+    it) are each a 64-bit hash in one sorted array, searched by bisection and every hit
+    checked against the band's bytes; those inserted later (the articles filed) go into
+    one dict per band as well, until `compact` moves them into the array too. The dicts
+    cost about 100 bytes per band and signature, the arrays 12: an 800-source first pass
+    indexed 28,000 stored members, 45 MB of dicts.
     """
 
-    __slots__ = ("_entries", "_keys", "_late", "_signatures", "_sorted", "_tables")
+    __slots__ = ("_entries", "_frozen", "_keys", "_signatures", "_sorted", "_tables")
 
     def __init__(self) -> None:
         # A bucket holds one id as a str, or a list once a second id shares it: most
         # buckets keep one signature, and a list each would double the index's memory.
         self._tables: tuple[dict[bytes, str | list[str]], ...] = tuple({} for _ in range(BANDS))
-        self._keys: list[str] = []  # the ids inserted before the first query, in order
+        self._keys: list[str] = []  # the ids inserted, in order
         self._signatures = bytearray()  # their signatures, end to end
-        self._sorted: np.ndarray | None = None  # their bands' hashes, sorted (`_freeze`)
+        self._frozen = 0  # how many of them the sorted array holds (`_freeze`)
+        self._sorted: np.ndarray | None = None  # their bands' hashes, sorted
         self._entries: np.ndarray | None = None  # for each: signature number * BANDS + band
-        self._late: list[tuple[str, bytes]] = []  # those inserted since, for `compact`
 
-    def insert(self, key: str, signature: bytes) -> None:
-        """Index `signature` (NUM_PERM little-endian uint32 values) under `key`."""
+    def insert(self, key: str, signature: bytes) -> int:
+        """Index `signature` (NUM_PERM little-endian uint32 values) under `key`; its
+        number, for `equal_values`."""
+        number = len(self._keys)
+        self._keys.append(key)
+        self._signatures += signature
         if self._sorted is None:
-            self._keys.append(key)
-            self._signatures += signature
-            return
-        self._late.append((key, signature))
+            return number
         start = 0
         for table in self._tables:
-            band = signature[start : start + _WIDTH]
+            put(table, signature[start : start + _WIDTH], key)
             start += _WIDTH
-            held = table.setdefault(band, key)  # one lookup for the usual new bucket
-            if held is key:
-                continue
-            if isinstance(held, str):
-                table[band] = [held, key]
-            else:
-                held.append(key)
+        return number
+
+    def equal_values(self, signature: bytes, numbers: list[int]) -> list[int]:
+        """How many of its NUM_PERM values `signature` shares, position by position, with
+        each of the signatures `numbers` (MinHash's estimated Jaccard, times NUM_PERM).
+
+        One numpy comparison for all of them: a filed article is compared with dozens
+        of members on a busy day. The view of the buffer is let go on return, so the
+        buffer can grow again.
+        """
+        held = np.frombuffer(self._signatures, dtype="<u4").reshape(-1, NUM_PERM)
+        mine = np.frombuffer(signature, dtype="<u4")
+        equal: list[int] = (held[numbers] == mine).sum(axis=1).tolist()
+        return equal
 
     def query(self, signature: bytes) -> set[str]:
         """Keys of every indexed signature sharing at least one band with `signature`."""
         if self._sorted is None:
             self._freeze()
         found: set[str] = set()
-        if self._keys:
+        if self._frozen:
             self._query_sorted(signature, found)
         start = 0
         for table in self._tables:
@@ -91,15 +103,11 @@ class Bands:
         return found
 
     def compact(self) -> None:
-        """Move the signatures inserted since the first query into the sorted array (an
-        index kept for the next batch of a pass: `StoryIndex.file`). The same queries
-        give the same keys."""
-        if not self._late:
+        """Move the bands of the signatures inserted since the first query into the
+        sorted array (an index kept for the next batch of a pass: `StoryIndex.file`).
+        The same queries give the same keys."""
+        if self._sorted is None or self._frozen == len(self._keys):
             return
-        for key, signature in self._late:
-            self._keys.append(key)
-            self._signatures += signature
-        self._late = []
         self._tables = tuple({} for _ in range(BANDS))
         self._freeze()
 
@@ -110,6 +118,7 @@ class Bands:
         order = np.argsort(hashes, kind="stable")
         self._sorted = hashes[order]
         self._entries = order.astype(np.int32 if order.size < 1 << 31 else np.int64)
+        self._frozen = len(self._keys)
 
     def _query_sorted(self, signature: bytes, found: set[str]) -> None:
         assert self._sorted is not None and self._entries is not None
@@ -125,6 +134,23 @@ class Bands:
                 at = n * _SIGNATURE + start
                 if b == band and held[at : at + _WIDTH] == value:
                     found.add(keys[n])
+
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+def put(table: dict[_K, _V | list[_V]], key: _K, value: _V) -> None:
+    """Add `value` (never a list) under `key`: itself while it is the only one, then in a
+    list, in the order added. Most keys of the index's tables hold one value, and a list
+    each would cost 60 bytes more."""
+    held = table.setdefault(key, value)  # one lookup for the usual new key
+    if held is value:
+        return
+    if isinstance(held, list):
+        held.append(value)
+    else:
+        table[key] = [held, value]
 
 
 def _hashes(words: np.ndarray) -> np.ndarray:

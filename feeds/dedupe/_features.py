@@ -139,19 +139,24 @@ class _Features:
     pair) it keeps those sets as tuples: a frozenset of 40 words takes a table of 128
     slots, 2 KB, where the tuple takes 360 bytes, and every comparison of a pair iterates
     one side and probes the other (`_pairs._shared`), which the tuple serves as well.
+    Its words then put the entity tokens first, so that `residual` is a slice of them,
+    not a third tuple; and once they are made it lets the lead go (about 600 bytes),
+    keeping only the words with a digit that `numbers` reads.
     """
 
     __slots__ = (
-        "_compact", "_grams", "_lead", "_residual", "_signals", "_skeletons", "_title",
-        "_words", "facts", "figures", "ids", "lead_figures", "lead_model_numbers",
-        "lead_values", "modality", "model_numbers", "subject", "sums", "title_ids",
-        "title_roots", "values",
+        "_compact", "_grams", "_lead", "_named", "_numbers", "_residual", "_signals",
+        "_skeletons", "_title", "_words", "facts", "figures", "ids", "lead_figures",
+        "lead_model_numbers", "lead_values", "modality", "model_numbers", "subject", "sums",
+        "title_ids", "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
         self._title = prepared.title
-        self._lead = prepared.lead
+        self._lead: str | None = prepared.lead  # None once compact and its words made
         self._compact = False
+        self._named = 0  # how many of the compact words are entity tokens (the first)
+        self._numbers: tuple[str, ...] | None = None  # `numbers`, kept when the lead goes
         self._signals: Tokens | None = None
         self._grams: Tokens | None = None
         self._words: Tokens | None = None
@@ -175,15 +180,26 @@ class _Features:
         self.modality = modality(prepared.title)
 
     def compact(self) -> None:
-        """Keep the token sets as tuples from now on (the class docstring says why)."""
+        """Keep the token sets as tuples from now on, and what the lead gives rather
+        than the lead (the class docstring says why)."""
         self._compact = True
-        self._signals, self._grams, self._words, self._residual, self._skeletons = (
-            None if t is None else tuple(t)
-            for t in (self._signals, self._grams, self._words, self._residual, self._skeletons)
+        self._signals, self._grams, self._skeletons = (
+            None if t is None else tuple(t) for t in (self._signals, self._grams, self._skeletons)
         )
+        self._residual = None
+        if self._words is not None:
+            self._pack(self._words)
 
     def _keep(self, tokens: frozenset[str]) -> Tokens:
         return tuple(tokens) if self._compact else tokens
+
+    def _pack(self, words: Tokens) -> None:
+        """Keep `words` compact: a tuple, entity tokens first; the lead is let go."""
+        named = [w for w in words if w[0] == "@"]
+        self._named = len(named)
+        self._words = (*named, *(w for w in words if w[0] != "@"))
+        self._numbers = tuple(map(_intern, self.numbers()))  # a tuple: a set takes 200 bytes
+        self._lead = None
 
     @property
     def signals(self) -> Tokens:
@@ -208,18 +224,30 @@ class _Features:
     def words(self) -> Tokens:
         """Content words of title + lead."""
         if self._words is None:
+            assert self._lead is not None  # let go only once the words are made
             # Interned: the split tokens are otherwise kept by nothing but this set, and
             # the same few thousand words recur across an index's articles.
             lead = map(_intern, _lead_words(self._lead))
-            self._words = self._keep(frozenset([*self.signals, *lead]))
-        return self._words
+            words = frozenset([*self.signals, *lead])
+            if self._compact:
+                self._pack(words)
+            else:
+                self._words = words
+        return self._words  # type: ignore[return-value]  # made above
 
     def numbers(self) -> frozenset[str]:
         """The words of title and lead that hold a digit ("1750", "2017", "22"): what a
         source's repost of one article repeats exactly."""
-        return frozenset(
-            [w for w in (*self._title, *self._lead.split()) if any(c.isdigit() for c in w)]
-        )
+        if self._lead is None:
+            assert self._numbers is not None  # kept when the lead was let go
+            return frozenset(self._numbers)
+        # A word of letters alone (most of them) holds no digit; both tests run in C.
+        found = [
+            w
+            for w in (*self._title, *self._lead.split())
+            if not w.isalpha() and any(map(str.isdigit, w))
+        ]
+        return frozenset(found) if found else _NO_NUMBERS
 
     @property
     def latin(self) -> frozenset[str]:
@@ -252,8 +280,11 @@ class _Features:
     @property
     def residual(self) -> Tokens:
         """`words` without entity tokens: what the two say about the entity."""
+        if self._compact:
+            words = self.words  # packed: the entity tokens first
+            return words[self._named :]  # type: ignore[index]  # a tuple once compact
         if self._residual is None:
-            self._residual = self._keep(frozenset([w for w in self.words if w[0] != "@"]))
+            self._residual = frozenset([w for w in self.words if w[0] != "@"])
         return self._residual
 
 
@@ -276,6 +307,9 @@ def _values(stored: list[list[object]]) -> tuple[Value, ...]:
 def _content_words(prepared: Prepared) -> frozenset[str]:
     """`_Features.words` of a prepared article, without making its features."""
     return _signals(prepared.title).union(_lead_words(prepared.lead))
+
+
+_NO_NUMBERS: frozenset[str] = frozenset()
 
 
 def _lead_words(lead: str) -> list[str]:

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from feeds.types import Filed
 
-from ._bands import Bands
+from ._bands import Bands, put
 from ._features import NUM_PERM, Prepared, _content_words, _score
-from ._member import _MICROSECOND, Member, _equal_lanes, micros, story_id_for
+from ._member import _MICROSECOND, Member, micros, story_id_for
 
 WINDOW = timedelta(hours=72)
 WIRE_JACCARD = 0.5
@@ -44,9 +44,9 @@ class StoryIndex:
     What holds for every member m in `_members` (by article id), from the moment it is
     added (`add`, or `assign` once its story is decided) on:
 
-    - `_stories[m.story_id]` lists it, in the order added; its story never changes.
+    - `_stories[m.story_id]` holds it, in the order added; its story never changes.
     - Exact tier: `_by_url` and `_by_guid` map its canonical URL and its absolute guid
-      to the story of the first member that had them; `_by_title[m.title_key]` lists it.
+      to the story of the first member that had them; `_by_title[m.title_key]` holds it.
     - Candidates: `_postings[token][m.day]` lists its id for each content word of its
       title, and `_bands` holds its id under its signature's bands.
     - Filters: `_by_source[m.source_url]` holds its id, as does `_by_figure[f]` for each
@@ -55,10 +55,12 @@ class StoryIndex:
       that words most of the index uses are no evidence (`_common`).
 
     The maps hold ids where `_candidates` and `_links` combine them as sets (in C), and
-    members where the index reads their fields. A member's features (`Member.features`)
-    are made when the fuzzy tiers match it as it is filed, or the first time it is a
-    candidate that gets as far as scoring, which most members of a large index never
-    are; until then it keeps only its preparation.
+    members where the index reads their fields; `_stories` and `_by_title` hold one
+    member as itself, more as a list (`put`, `_held`): most stories and titles have
+    one, and a list each would cost a large index 120 bytes a member. A member's
+    features (`Member.features`) are made when the fuzzy tiers match it as it is filed,
+    or the first time it is a candidate that gets as far as scoring, which most members
+    of a large index never are; until then it keeps only its preparation.
     """
 
     def __init__(self, members: Iterable[Member] = (), *, window: timedelta = WINDOW) -> None:
@@ -69,10 +71,10 @@ class StoryIndex:
         self._sure_days = max(0, window // timedelta(days=1) - 1)
         self._span = window // _MICROSECOND  # the window in microseconds
         self._members: dict[str, Member] = {}
-        self._stories: dict[str, list[Member]] = defaultdict(list)
+        self._stories: dict[str, Member | list[Member]] = {}
         self._by_url: dict[str, str] = {}
         self._by_guid: dict[str, str] = {}
-        self._by_title: dict[str, list[Member]] = defaultdict(list)
+        self._by_title: dict[str, Member | list[Member]] = {}
         self._postings: dict[str, dict[int, list[str]]] = defaultdict(dict)  # token, day
         self._bands = Bands()
         self._by_source: dict[str, set[str]] = defaultdict(set)
@@ -150,12 +152,12 @@ class StoryIndex:
         elif age < self._last:
             self._ordered = False
         self._members[aid] = member
-        self._stories[story].append(member)
+        put(self._stories, story, member)
         if member.canonical_url:
             self._by_url.setdefault(member.canonical_url, story)
         if member.guid is not None and _absolute(member.guid):
             self._by_guid.setdefault(member.guid, story)
-        self._by_title[member.title_key].append(member)
+        put(self._by_title, member.title_key, member)
         feats, day = member.feats, member.day
         for token in prepared.signals() if feats is None else feats.signals:
             by_day = self._postings[token]
@@ -164,10 +166,10 @@ class StoryIndex:
                 by_day[day] = [aid]
             else:
                 posting.append(aid)
-        self._bands.insert(aid, prepared.signature)
+        slot = self._bands.insert(aid, prepared.signature)
         self._df.update(_content_words(prepared))
         self._by_source[member.source_url].add(aid)
-        member.index()
+        member.index(slot)
         if prepared.figures:
             self._with_figures.add(aid)
             for figure in prepared.figures:
@@ -185,7 +187,7 @@ class StoryIndex:
         source, when, span = member.source_url, member.micros, self._span
         same = [
             m
-            for m in self._by_title.get(member.title_key, ())
+            for m in _held(self._by_title, member.title_key)
             if m.source_url != source and abs(m.micros - when) <= span
         ]
         return min(same, key=_age).story_id if same else None
@@ -205,7 +207,11 @@ class StoryIndex:
         if story is None:
             return bool(url)
         source, when, span = member.source_url, member.micros, self._span
-        own = [m for m in self._stories[story] if m.source_url == source and m.canonical_url == url]
+        own = [
+            m
+            for m in _held(self._stories, story)
+            if m.source_url == source and m.canonical_url == url
+        ]
         return len(own) <= REPOSTS and all(
             m.title_key == member.title_key and abs(m.micros - when) <= span for m in own
         )
@@ -229,20 +235,25 @@ class StoryIndex:
         words = member.title_key.split()
         found = [
             m
-            for a, similarity in zip(own, self._similarities(member.lanes, own), strict=True)
+            for a, similarity in zip(own, self._similarities(member, own), strict=True)
             if similarity >= REPOST_JACCARD
             and _one_word_more(words, (m := members[a]).title_key.split())
             and m.features().numbers() == member.features().numbers()
-            and sum(o.source_url == source for o in self._stories[m.story_id]) <= REPOSTS
+            and sum(o.source_url == source for o in _held(self._stories, m.story_id)) <= REPOSTS
         ]
         return min(found, key=_age).story_id if found else None
 
     # -- fuzzy tiers
 
-    def _similarities(self, lanes: int, aids: Sequence[str]) -> list[float]:
-        """Estimated Jaccard against each member (MinHash.jaccard): equal values / NUM_PERM."""
+    def _similarities(self, member: Member, aids: Sequence[str]) -> list[float]:
+        """Estimated Jaccard of `member` (being filed) against each of `aids`
+        (MinHash.jaccard): equal values / NUM_PERM."""
+        assert member.signature is not None  # not indexed yet: its own
+        if not aids:
+            return []
         members = self._members
-        return [_equal_lanes(lanes, members[a].lanes) / NUM_PERM for a in aids]
+        equal = self._bands.equal_values(member.signature, [members[a].slot for a in aids])
+        return [n / NUM_PERM for n in equal]
 
     def _candidates(self, member: Member, near: set[str]) -> set[str]:
         """The members `member` is compared with: its closest LSH neighbours (`near`), and
@@ -254,7 +265,7 @@ class StoryIndex:
             a for a in near if (m := members[a]).source_url != source and first <= m.micros <= last
         ]
         if len(wire) > MAX_CANDIDATES:  # boilerplate-heavy feeds: keep the closest copies
-            sims = dict(zip(wire, self._similarities(member.lanes, wire), strict=True))
+            sims = dict(zip(wire, self._similarities(member, wire), strict=True))
             wire.sort(key=lambda a: (-sims[a], a))
         found = set(wire[:MAX_CANDIDATES])
         # Those sharing a rare title token (one is enough), from another source and
@@ -334,7 +345,7 @@ class StoryIndex:
             for figure in mine.figures:
                 kept |= given & self._by_figure.get(figure, _NONE)
             aids = list(kept)  # in any order: each member's link is its own
-        for aid, similarity in zip(aids, self._similarities(member.lanes, aids), strict=True):
+        for aid, similarity in zip(aids, self._similarities(member, aids), strict=True):
             theirs = members[aid].features()
             score = _score(mine, theirs, common)
             if similarity >= WIRE_JACCARD and not (
@@ -357,7 +368,7 @@ class StoryIndex:
         into A's story when C and A are different events. Links to `CORROBORATION` of
         its members or more do as well: that is no chain. `links` are its links to
         members already scored."""
-        members = self._stories[story]
+        members = _held(self._stories, story)
         if any(m.source_url == member.source_url for m in members):
             return False
         first = min(members, key=_age).article_id
@@ -365,6 +376,14 @@ class StoryIndex:
         if link is None:
             link = self._links(member, [first]).get(first, 0.0)  # absent: no link
         return link > 0 or sum(links.get(m.article_id, 0.0) > 0 for m in members) >= CORROBORATION
+
+
+def _held(table: Mapping[str, Member | list[Member]], key: str) -> Sequence[Member]:
+    """The members under `key` (`put`), in the order added."""
+    held = table.get(key)
+    if held is None:
+        return ()
+    return (held,) if isinstance(held, Member) else held
 
 
 def _age(member: Member) -> tuple[int, str]:

@@ -1,5 +1,4 @@
-"""`Member`: one article as the index holds it; a new story's id; and how many values
-two signatures share, counted on the integers a member keeps them as."""
+"""`Member`: one article as the index holds it, and a new story's id."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from feeds.types import Article
 
-from ._features import NUM_PERM, Prepared, _Features
+from ._features import Prepared, _Features
 
 
 class Member:
@@ -22,14 +21,15 @@ class Member:
     preparation with what scoring compares the first time it is asked for. So a member
     holds exactly one of `prepared` and `feats`. Its date is kept as integer
     microseconds (`micros`: the window test is exact, and orders like the dates) and as
-    its day, and its signature as one integer (`lanes`): what filtering thousands of
-    candidates reads, made once here. Once indexed (`indexed`) its features are compact
-    (`_Features.compact`): it is only ever the second article of a pair scored.
+    its day: what filtering thousands of candidates reads, made once here. Once indexed
+    (`indexed`) its features are compact (`_Features.compact`): it is only ever the
+    second article of a pair scored; and its signature is the index's (`slot`, its
+    number in the index's `Bands`), not its own (`signature`) any more.
     """
 
     __slots__ = (
-        "article_id", "canonical_url", "day", "feats", "guid", "indexed", "lanes", "micros",
-        "prepared", "source_url", "story_id", "title_key",
+        "article_id", "canonical_url", "day", "feats", "guid", "indexed", "micros",
+        "prepared", "signature", "slot", "source_url", "story_id", "title_key",
     )  # fmt: skip
 
     def __init__(
@@ -50,8 +50,10 @@ class Member:
         self.guid = guid
         self.title_key = title_key
         self.micros = micros(published)
-        self.day = math.floor(published.timestamp() / 86400)
-        self.lanes = _lanes(prepared.signature)
+        day = math.floor(published.timestamp() / 86400)
+        self.day = _DAYS.setdefault(day, day)  # one int per day, not one per member
+        self.signature: bytes | None = prepared.signature
+        self.slot = -1
         self.prepared: Prepared | None = prepared
         self.feats: _Features | None = None
         self.indexed = False
@@ -78,9 +80,12 @@ class Member:
                 feats.compact()
         return feats
 
-    def index(self) -> None:
-        """Note that the member is in an index: its features are compact from now on."""
+    def index(self, slot: int) -> None:
+        """Note that the member is in an index, its signature number `slot` there: its
+        features are compact from now on."""
         self.indexed = True
+        self.slot = slot
+        self.signature = None
         if self.feats is not None:
             self.feats.compact()
 
@@ -102,33 +107,10 @@ def story_id_for(article: Article | Member, *, by_link: bool = True) -> str:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAYS: dict[int, int] = {}
 _MICROSECOND = timedelta(microseconds=1)
 
 
 def micros(when: datetime) -> int:
     """`when` in whole microseconds since 1970: exact, and ordered like the dates."""
     return (when - _EPOCH) // _MICROSECOND
-
-
-# A signature is NUM_PERM little-endian uint32 values; read as one little-endian integer,
-# value k is bits 32k to 32k+31. These masks hold, in every 32-bit lane, its low 31 bits
-# and its top bit.
-_LOW = int.from_bytes(b"\xff\xff\xff\x7f" * NUM_PERM, "little")
-_TOP = int.from_bytes(b"\x00\x00\x00\x80" * NUM_PERM, "little")
-
-
-def _lanes(signature: bytes) -> int:
-    return int.from_bytes(signature, "little")
-
-
-def _equal_lanes(a: int, b: int) -> int:
-    """How many of the NUM_PERM values two signatures (`_lanes`) share, position by position.
-
-    A lane of a ^ b is zero where they agree. Adding 0x7fffffff to a lane's low 31 bits
-    sets its top bit when any of them is set, and never carries into the next lane; or-ing
-    the lane itself in adds its own top bit. So one top bit is left per differing lane.
-    (A numpy compare per article cost 15-20 µs of call overhead for the 2 or 3
-    members a filed article is usually compared with.)
-    """
-    diff = a ^ b
-    return NUM_PERM - ((((diff & _LOW) + _LOW) | diff) & _TOP).bit_count()
