@@ -25,7 +25,7 @@ from feeds.arabic.numbers import Value, quantities, split_scripts
 from feeds.arabic.skeleton import skeleton
 from feeds.classify import PhraseTable, read_table
 
-from ._pairs import _facts, _sums, probability
+from ._pairs import _distinctive, _facts, _sums, probability
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -146,9 +146,9 @@ class _Features:
 
     __slots__ = (
         "_compact", "_grams", "_lead", "_named", "_numbers", "_residual", "_signals",
-        "_skeletons", "_title", "_words", "facts", "figures", "ids", "lead_figures",
-        "lead_model_numbers", "lead_values", "modality", "model_numbers", "subject", "sums",
-        "title_ids", "title_roots", "values",
+        "_skeletons", "_title", "_words", "distinctive", "facts", "figures", "ids",
+        "lead_distinctive", "lead_figures", "lead_model_numbers", "lead_values", "modality",
+        "model_numbers", "subject", "sums", "title_ids", "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
@@ -169,6 +169,8 @@ class _Features:
         # what the specificity guard asks of every pair (`_pairs._unsupported`), once
         self.facts = _facts(prepared.values)
         self.sums = _sums(prepared.values)
+        self.distinctive = _distinctive(prepared.values)
+        self.lead_distinctive = _distinctive(prepared.lead_values)
         self.lead_figures = prepared.lead_figures
         self.lead_values = prepared.lead_values
         # the model tokens that are bare numbers, as amounts ("17" of "آيفون 17")

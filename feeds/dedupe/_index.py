@@ -167,7 +167,8 @@ class StoryIndex:
             else:
                 posting.append(aid)
         slot = self._bands.insert(aid, prepared.signature)
-        self._df.update(_content_words(prepared))
+        # The same words either way; a filed member has them already, as a set.
+        self._df.update(_content_words(prepared) if feats is None else feats.words)
         self._by_source[member.source_url].add(aid)
         member.index(slot)
         if prepared.figures:

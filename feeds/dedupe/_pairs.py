@@ -153,7 +153,7 @@ def _figures_differ(a: _Features, b: _Features) -> bool:
     22 نوفمبر" (a daily series), 961 against 980. Two tellings of one story quote its
     figure alike, or figures of other kinds (a budget and a head count: "11 مليار درهم"
     and "240 ألف وظيفة", a share and a count, "200 ميغاواط" and "2500 وظيفة")."""
-    mine, theirs = _distinctive(a.values), _distinctive(b.values)
+    mine, theirs = a.distinctive, b.distinctive
     if not mine or not theirs or not any(v[0] == w[0] for v in mine for w in theirs):
         return False
     return not (_values_in(a.values, b.lead_values) or _values_in(b.values, a.lead_values))
@@ -248,6 +248,8 @@ def _dice(x: Tokens, y: Tokens) -> float:
 
 
 def _values_in(values: Sequence[Value], others: Sequence[Value]) -> bool:
+    if not values or not others:  # most titles state none: no generator to start
+        return False
     return any(same_value(v, w) for v in values for w in others)
 
 
@@ -260,9 +262,11 @@ def _figures_in(a: _Features, b: _Features) -> bool:
     return _values_in(a.model_numbers, b.lead_values)
 
 
-def _distinctive(values: Sequence[Value]) -> list[Value]:
-    """The amounts too large to recur by chance (leads are full of "3", "5", "12")."""
-    return [v for v in values if v[1] > 12]
+def _distinctive(values: tuple[Value, ...]) -> tuple[Value, ...]:
+    """The amounts too large to recur by chance (leads are full of "3", "5", "12"):
+    `values` itself when all of them are, as for most titles (one tuple, not two)."""
+    found = tuple(v for v in values if v[1] > 12)
+    return values if len(found) == len(values) else found
 
 
 def _other_subject(a: _Features, b: _Features) -> bool:
@@ -288,7 +292,7 @@ def _cheap(a: _Features, b: _Features) -> list[float]:
         float(not a.figures.isdisjoint(b.figures)),
         float(not a.lead_figures.isdisjoint(b.lead_figures)),
         float(agree),
-        float(_values_in(_distinctive(a.lead_values), b.lead_values)),
+        float(_values_in(a.lead_distinctive, b.lead_values)),
         float(both and not agree),
         float(_other_subject(a, b)),
         float(leak_a != leak_b),
