@@ -297,11 +297,12 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     db.close()
     store = open_store(str(path))
     db = sqlite3.connect(path)
-    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 10
+    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 11
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
     assert "articles_updated" in indexes  # version 5
     assert {"articles_pending_page", "articles_page_text"} <= indexes  # version 10
+    assert "stories_unclassified" in indexes  # version 11
     # what every pass's status page asks of full text reads that index, not every article
     plan = " ".join(
         str(r[-1])
@@ -381,3 +382,29 @@ def test_an_existing_sqlite_file_keeps_its_mode(tmp_path: Path) -> None:
     path.chmod(0o640)  # the operator's choice, say for a backup group
     open_store(str(path)).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_what_every_pass_asks_of_the_store_reads_indexes_not_every_row(tmp_path: Path) -> None:
+    # A pass that finds nothing new still writes the status page, looks for unfiled
+    # articles and unclassified stories, and checks the publish fingerprint; on a store
+    # of months of articles a scan of a table in any of them costs every pass.
+    store = open_store(str(tmp_path / "feeds.db"))
+    assert isinstance(store, _sqlite.SqliteStore)
+    asked: list[str] = []
+    store._db.set_trace_callback(asked.append)
+    store.full_text_report()
+    store.unclassified_stories()
+    store.unassigned_ids()
+    store.change_marker()
+    store._db.set_trace_callback(None)
+    selects = [sql for sql in asked if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) >= 5
+    for sql in selects:
+        plan = [str(r[-1]) for r in store._db.execute("EXPLAIN QUERY PLAN " + sql)]
+        scans = [
+            step
+            for step in plan
+            if step.startswith("SCAN") and "INDEX" not in step and step != "SCAN CONSTANT ROW"
+        ]
+        assert not scans, (sql, plan)
+    store.close()
