@@ -49,6 +49,23 @@ class FeedsError(Exception):
     def __str__(self) -> str:
         return f"{self.subject}: {self.message}" if self.subject else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as the class and its attributes. An error raised in a pool worker
+        reaches the pass by pickle, which by default calls the class again with
+        `self.args` (the message alone): the subclasses take other arguments, the call
+        failed in the pass's result thread, and the pool was broken for every source
+        still parsing."""
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore(
+    cls: type[FeedsError], args: tuple[object, ...], state: dict[str, object]
+) -> FeedsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
