@@ -41,6 +41,10 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --sources 200 --passes-only --vocabulary 20000
+	$(BIN)/python benchmarks/run.py --sources 200 --passes-only --near-dup 0.4 --format atom
+	if [ -d ../shared/corpus/real ]; then \
+	  $(BIN)/python benchmarks/run.py --sources 200 --passes-only --real ../shared/corpus/real; fi
 	$(BIN)/python benchmarks/stages.py
 	$(BIN)/python benchmarks/shapes.py
 	$(BIN)/python benchmarks/clustering.py

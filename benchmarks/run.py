@@ -63,6 +63,7 @@ class Size:
     sources: int
     items: int
     megabytes: float
+    corpus: str = "generated, default shape"
     runs: dict[str, Run] = field(default_factory=dict)
     checks: list[tuple[str, str, bool]] = field(default_factory=list)
     # cold / feedparser alone and cold / reader within each repeat: the machine's speed
@@ -276,9 +277,27 @@ def fresh_store(folder: Path) -> None:
     shutil.rmtree(folder / "public", ignore_errors=True)
 
 
+def bodies_for(sources: int, items: int, args: argparse.Namespace) -> tuple[dict[str, bytes], str]:
+    """The corpus to serve, and what it is: generated in the shape the options give
+    (`corpus.Shape`), or the saved real feeds of `--real`, repeated to `sources`."""
+    if args.real:
+        notes = (".tsv", ".md")  # the folder's MANIFEST.tsv and README.md are no feeds
+        saved = sorted(p.read_bytes() for p in Path(args.real).iterdir() if p.suffix not in notes)
+        bodies = {f"/feed/{n}.xml": saved[n % len(saved)] for n in range(sources)}
+        return bodies, f"the {len(saved)} real feeds of {args.real}, repeated"
+    shape = corpus.Shape(args.vocabulary, args.length, args.near_dup, args.format)
+    if shape == corpus.Shape():
+        return corpus.generate(sources, items, seed=args.seed), "generated, default shape"
+    described = (
+        f"generated: vocabulary {shape.vocabulary}, {shape.length} items, "
+        f"{shape.near_dup:.0%} near-duplicates, {shape.format}"
+    )
+    return corpus.generate(sources, items, seed=args.seed, shape=shape), described
+
+
 def bench_size(sources: int, items: int, args: argparse.Namespace) -> Size:
-    bodies = corpus.generate(sources, items, seed=args.seed)
-    size = Size(sources, items, sum(map(len, bodies.values())) / 1e6)
+    bodies, described = bodies_for(sources, items, args)
+    size = Size(sources, items, sum(map(len, bodies.values())) / 1e6, described)
     me = [PYTHON, str(Path(__file__).resolve())]
     with (
         tempfile.TemporaryDirectory(prefix="feeds-bench-") as tmp,
@@ -311,6 +330,8 @@ def bench_size(sources: int, items: int, args: argparse.Namespace) -> Size:
                     *me, "--child", "reader", str(folder / "urls.txt"),
                     str(folder / "reader.sqlite")]))  # fmt: skip
             _pair(size, tries)
+            if args.passes_only:
+                continue
             fresh_store(folder)
             _try(tries, measure(_KEYS["pool"], [*me, "--child", "feeds-pass", str(cfg)]))
             fresh_store(folder)
@@ -402,6 +423,7 @@ def report(sizes: list[Size], help_times: list[float], help_run: Run) -> None:
     for s in sizes:
         marker = "  <- target size" if (s.sources, s.items) == TARGET_SIZE else ""
         print(f"\n== {s.sources} sources x {s.items} items, {s.megabytes:.1f} MB{marker}")
+        print(f"corpus: {s.corpus}")
         print(
             f"{'what':<36} {'wall s':>7} {'CPU s':>6} {'peak RSS MB':>12} {'1 proc MB':>10}  detail"
         )
@@ -460,6 +482,17 @@ def main() -> int:
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--help-runs", type=int, default=7)
     p.add_argument("--repeat", type=int, default=1, help="runs of each; the best is kept (1)")
+    p.add_argument("--passes-only", action="store_true",
+                   help="only feedparser alone, reader, cold and warm")  # fmt: skip
+    default = corpus.Shape()
+    shape = p.add_argument_group("corpus", "the generated corpus's shape (benchmarks/corpus.py)")
+    shape.add_argument("--vocabulary", type=int, default=default.vocabulary)
+    shape.add_argument("--length", choices=sorted(corpus.LENGTHS), default=default.length)
+    shape.add_argument("--near-dup", type=float, default=default.near_dup,
+                       help="share of items retelling another source's story")  # fmt: skip
+    shape.add_argument("--format", choices=(*corpus.FORMATS, "mixed"), default=default.format)
+    shape.add_argument("--real", metavar="DIR",
+                       help="instead: the saved real feeds in DIR, repeated")  # fmt: skip
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
