@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 __all__ = ["MIN_SOURCES", "PRELOAD", "LazyProcessPool", "parse_executor", "workers_for"]
@@ -97,7 +98,11 @@ def parse_executor(sources: int, *, workers: int | None = None) -> Iterator[Exec
 
 
 class LazyProcessPool(Executor):
-    """A ProcessPoolExecutor made, with all its workers started, on the first submit."""
+    """A ProcessPoolExecutor made, with all its workers started, on the first submit;
+    and made again when a worker has died (a crash in a parser, the OOM killer), which
+    leaves a ProcessPoolExecutor refusing all work: the sources parsed after it would
+    all have failed. The futures under way when it died fail with BrokenProcessPool
+    (the pass parses those once more, `Refresher._parse`)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -115,7 +120,13 @@ class LazyProcessPool(Executor):
         with self._lock:
             if self._pool is None:
                 self._pool = self._make()
-            return self._pool.submit(fn, *args, **kwargs)
+            try:
+                return self._pool.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                broken, self._pool = self._pool, self._make()
+                broken.shutdown(wait=False, cancel_futures=True)
+                log.warning("a parse worker process died; the pool was started again")
+                return self._pool.submit(fn, *args, **kwargs)
 
     def _make(self) -> ProcessPoolExecutor:
         self._started = time.monotonic()

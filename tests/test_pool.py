@@ -3,9 +3,11 @@ stores exactly what an in-process pass stores."""
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Iterator
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -159,8 +161,6 @@ def test_parse_through_pool_gives_the_same_articles(executor: Executor) -> None:
 
 
 def test_pool_runs_parses_in_other_processes(executor: Executor) -> None:
-    import os
-
     pids = {executor.submit(os.getpid).result(timeout=60) for _ in range(8)}
     assert os.getpid() not in pids
 
@@ -232,3 +232,61 @@ def test_sources_that_are_no_feeds_fail_alone_in_a_pass_through_the_pool(
     failed = [r for r in result.sources if r.outcome is not Outcome.OK]
     assert sorted(r.source_url for r in failed) == sorted(u for u in urls if "/bad" in u)
     assert all("BrokenProcessPool" not in (r.error or "") for r in failed)
+
+
+def _die() -> None:
+    os._exit(3)  # as a crash in a parser, or the OOM killer, ends a worker
+
+
+def test_a_worker_that_dies_leaves_a_pool_that_works() -> None:
+    with pool.parse_executor(100, workers=2) as ex:
+        assert isinstance(ex, pool.LazyProcessPool)
+        first = ex.submit(os.getpid).result(timeout=60)
+        with pytest.raises(BrokenProcessPool):
+            ex.submit(_die).result(timeout=60)
+        after = ex.submit(os.getpid).result(timeout=60)  # a new pool, new workers
+        assert after != first and after != os.getpid()
+        good = ex.submit(pipeline.parse_body, fetched(rss("c.example")), SOURCE, NOW)
+        assert len(good.result(timeout=60).articles) == len(STORIES)
+
+
+class _CrashOn(pool.LazyProcessPool):
+    """The pass's own pool, but a body holding `MARK` kills the worker parsing it."""
+
+    MARK = b"<!-- kills its worker -->"
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        job = getattr(fn, "args", ())
+        if job and isinstance(job[0], FetchResult) and self.MARK in (job[0].content or b""):
+            return super().submit(_die)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_body_that_kills_its_worker_fails_alone_in_a_pass(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # A dead worker left the ProcessPoolExecutor refusing all work: every source parsed
+    # after it failed with BrokenProcessPool. Now the pool is made again, the parses under
+    # way are tried once more, and only the body that kills twice fails.
+    urls = []
+    for n in range(8):
+        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
+        body = rss(f"s{n}.example", stories)
+        if n == 2:
+            body = body.replace(b"<channel>", b"<channel>" + _CrashOn.MARK)
+        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
+            body, content_type="application/rss+xml"
+        )
+        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    cfg = config.load(write_config(tmp_path / "pass", urls))
+    ex = _CrashOn(2)
+    try:
+        with pipeline.open_for(cfg) as store:
+            result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
+    finally:
+        ex.shutdown(wait=True)
+    assert result.count(Outcome.OK) == 7
+    assert result.new_articles == 7 * len(STORIES)
+    [failed] = [r for r in result.sources if r.outcome is not Outcome.OK]
+    assert failed.source_url == urls[2]
+    assert "killed the worker process" in (failed.error or "")

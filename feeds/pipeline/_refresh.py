@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -182,6 +183,8 @@ class Refresher:
     ) -> None:
         self.config, self.store, self.fetcher, self.now = config, store, fetcher, now
         self.executor, self.progress = executor, progress
+        # Parses tried again after their worker died go one at a time (`_parse`).
+        self.retrying = asyncio.Lock()
         self.rng = random.Random()
         self.interval = config.schedule.interval or timedelta(minutes=15)
 
@@ -249,10 +252,20 @@ class Refresher:
     async def _parse(self, result: FetchResult, src: SourceConfig) -> Parsed:
         loop = asyncio.get_running_loop()
         executor = self.executor or _parse_thread()
+        job = functools.partial(parse_body, result, src, self.now(), self.config.fetch.max_items)
         try:
-            return await loop.run_in_executor(
-                executor, parse_body, result, src, self.now(), self.config.fetch.max_items
-            )
+            try:
+                return await loop.run_in_executor(executor, job)
+            except BrokenProcessPool:
+                # A worker died while this parse was under way or queued, of this body
+                # or of another one: once more, in the pool made again, and one such
+                # parse at a time, so that the body that kills its worker does not take
+                # the others' second tries with it. A second death is its own failure.
+                log.warning("%s: its parse worker died; parsing it once more", redact(src.url))
+                async with self.retrying:
+                    return await loop.run_in_executor(executor, job)
+        except BrokenProcessPool as e:
+            raise ParseError(src.url, "its parse killed the worker process, twice") from e
         except (ParseError, FeedsError, asyncio.CancelledError, MemoryError):
             raise
         except Exception as e:
