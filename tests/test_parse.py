@@ -427,3 +427,15 @@ def test_a_garbled_encoding_label_is_a_parse_error() -> None:
     body = b'<?xml version="1.0" encoding="UTF-\xb8"?><rss><channel><item><title>t</title>'
     with pytest.raises(ParseError, match="cannot decode"):
         parse(fetched(body + b"</item></channel></rss>"))
+
+
+def test_a_namespace_holding_a_space_is_a_parse_error() -> None:
+    """feedparser's strict parser raised ValueError when a namespace URI held U+0085:
+    Python's expat reader splits each namespaced name at whitespace (a fuzz case)."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:slash="http://purl.org/rss/1.0/modu\u0085les/slash/"><channel><title>t</title>'
+        "<item><title>x</title><slash:comments>3</slash:comments></item></channel></rss>"
+    ).encode()
+    with pytest.raises(ParseError, match="XML parser failed"):
+        parse(fetched(body))

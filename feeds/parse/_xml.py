@@ -36,6 +36,11 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
             d = _feedparse(body, headers)
         except (UnicodeError, LookupError) as e:  # feedparser on a garbled encoding label
             raise ParseError(result.source_url, f"not a feed: cannot decode it ({e})") from e
+        except ValueError as e:
+            # feedparser's strict parser unpacks each namespaced name in two, which a
+            # namespace URI holding a space (expat's separator) makes three (a fuzz case)
+            why = f"not a feed: the XML parser failed ({type(e).__name__}: {e})"
+            raise ParseError(result.source_url, why) from e
         warnings.extend(_bozo_warnings(d))
         if isinstance(d.get("bozo_exception"), feedparser.CharacterEncodingOverride):
             d, retried = _retry_as_cp1256(body, headers, d)
