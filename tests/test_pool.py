@@ -290,3 +290,67 @@ def test_a_body_that_kills_its_worker_fails_alone_in_a_pass(
     [failed] = [r for r in result.sources if r.outcome is not Outcome.OK]
     assert failed.source_url == urls[2]
     assert "killed the worker process" in (failed.error or "")
+
+
+class _HeldParses(Executor):
+    """Parses on a thread, each only once `go` is set: the pool's workers, busy."""
+
+    workers = 1
+
+    def __init__(self) -> None:
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.go = threading.Event()
+        self._threads = ThreadPoolExecutor(max_workers=1)
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        def held():  # type: ignore[no-untyped-def]
+            self.go.wait(timeout=60)
+            return fn(*args, **kwargs)
+
+        return self._threads.submit(held)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def test_a_pass_fetches_only_a_few_sources_ahead_of_the_parse(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # Fetching outruns parsing; every body fetched ahead waited in memory, so a first
+    # pass of 3,200 sources held 260 MB of them. Now a source's fetch waits for a place
+    # among the sources in hand (fetched and not yet saved).
+    import threading
+    import time
+
+    urls = []
+    for n in range(60):
+        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
+        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
+            rss(f"s{n}.example", stories), content_type="application/rss+xml"
+        )
+        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    cfg = config.load(write_config(tmp_path / "pass", urls))
+    in_hand = 2 * cfg.fetch.concurrency + 4 * _HeldParses.workers
+    assert in_hand < len(urls)
+    ex = _HeldParses()
+    results = []
+
+    def pass_() -> None:
+        with pipeline.open_for(cfg) as store:
+            results.append(pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex))
+
+    thread = threading.Thread(target=pass_)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while len(httpserver.log) < in_hand and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # time enough to fetch all 60, were nothing holding them back
+    assert len(httpserver.log) == in_hand
+    ex.go.set()
+    thread.join(timeout=60)
+    ex.shutdown()
+    [result] = results
+    assert result.count(Outcome.OK) == len(urls)
+    assert result.new_articles == len(urls) * len(STORIES)

@@ -185,6 +185,12 @@ class Refresher:
         self.executor, self.progress = executor, progress
         # Parses tried again after their worker died go one at a time (`_parse`).
         self.retrying = asyncio.Lock()
+        # Sources between the start of their fetch and the end of their save, at most:
+        # enough to keep every fetch slot and every parse worker busy, and no more, so
+        # that a first pass does not hold the bodies fetched ahead of the parse (fetching
+        # outruns parsing: 800 sources held 60 MB of them, 3,200 held 260 MB).
+        workers = getattr(executor, "workers", 1)
+        self.in_hand = asyncio.Semaphore(2 * config.fetch.concurrency + 4 * workers)
         self.rng = random.Random()
         self.interval = config.schedule.interval or timedelta(minutes=15)
 
@@ -213,10 +219,11 @@ class Refresher:
         return results
 
     async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
-        started = time.monotonic()
         try:
-            result = await self._fetch(src, state)
-            outcome = await self._process(src, state, result)
+            async with self.in_hand:
+                started = time.monotonic()
+                result = await self._fetch(src, state)
+                outcome = await self._process(src, state, result)
         except (FetchError, ParseError) as e:
             outcome = self._failed(src, e, time.monotonic() - started)
         if self.progress:
