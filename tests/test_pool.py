@@ -168,6 +168,24 @@ def test_pool_runs_parses_in_other_processes(executor: Executor) -> None:
 # --------------------------------------------------------------------------- a whole pass
 
 
+def serve_feeds(
+    httpserver: HTTPServer, count: int, marked: dict[int, bytes] | None = None
+) -> list[str]:
+    """`count` feeds of the STORIES, each its own titles; feed n gets `marked[n]` after
+    its <channel>. Their URLs, in order."""
+    urls = []
+    for n in range(count):
+        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
+        body = rss(f"s{n}.example", stories)
+        if marked and n in marked:
+            body = body.replace(b"<channel>", b"<channel>" + marked[n])
+        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
+            body, content_type="application/rss+xml"
+        )
+        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    return urls
+
+
 def write_config(folder: Path, urls: list[str]) -> Path:
     folder.mkdir()
     lines = [
@@ -189,13 +207,7 @@ def write_config(folder: Path, urls: list[str]) -> Path:
 def test_pass_through_pool_publishes_what_an_in_process_pass_does(
     httpserver: HTTPServer, tmp_path: Path, executor: Executor
 ) -> None:
-    urls = []
-    for n in range(4):
-        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
-        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
-            rss(f"s{n}.example", stories), content_type="application/rss+xml"
-        )
-        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    urls = serve_feeds(httpserver, 4)
     outputs = {}
     for name, ex in (("inproc", None), ("pool", executor)):
         cfg = config.load(write_config(tmp_path / name, urls))
@@ -212,13 +224,7 @@ def test_sources_that_are_no_feeds_fail_alone_in_a_pass_through_the_pool(
 ) -> None:
     # The saved real corpus's README.md and an empty body among real feeds broke the
     # pool for every source still parsing ("BrokenProcessPool"): 33 of 49 failed.
-    urls = []
-    for n in range(6):
-        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
-        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
-            rss(f"s{n}.example", stories), content_type="application/rss+xml"
-        )
-        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    urls = serve_feeds(httpserver, 6)
     for n, (body, kind) in enumerate(
         [(b"# Saved feeds\n\nNot a feed.", "text/markdown"), (b'{"items": [', "application/json")]
     ):
@@ -268,16 +274,7 @@ def test_a_body_that_kills_its_worker_fails_alone_in_a_pass(
     # A dead worker left the ProcessPoolExecutor refusing all work: every source parsed
     # after it failed with BrokenProcessPool. Now the pool is made again, the parses under
     # way are tried once more, and only the body that kills twice fails.
-    urls = []
-    for n in range(8):
-        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
-        body = rss(f"s{n}.example", stories)
-        if n == 2:
-            body = body.replace(b"<channel>", b"<channel>" + _CrashOn.MARK)
-        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
-            body, content_type="application/rss+xml"
-        )
-        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    urls = serve_feeds(httpserver, 8, marked={2: _CrashOn.MARK})
     cfg = config.load(write_config(tmp_path / "pass", urls))
     ex = _CrashOn(2)
     try:
@@ -324,13 +321,7 @@ def test_a_pass_fetches_only_a_few_sources_ahead_of_the_parse(
     import threading
     import time
 
-    urls = []
-    for n in range(60):
-        stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
-        httpserver.expect_request(f"/s{n}.rss").respond_with_data(
-            rss(f"s{n}.example", stories), content_type="application/rss+xml"
-        )
-        urls.append(httpserver.url_for(f"/s{n}.rss"))
+    urls = serve_feeds(httpserver, 60)
     cfg = config.load(write_config(tmp_path / "pass", urls))
     in_hand = 2 * cfg.fetch.concurrency + 4 * _HeldParses.workers
     assert in_hand < len(urls)
