@@ -78,10 +78,8 @@ class _Canon(NamedTuple):
 
 def _words(key: str) -> tuple[str, ...]:
     """The key's words, cut where Arabic meets Latin or digits ("ب10", "وamd")."""
-    words = key.split()
-    if any(len(split_scripts(w)) > 1 for w in words):
-        return tuple(part for w in words for part in split_scripts(w))
-    return tuple(words)
+    parts = [split_scripts(w) for w in key.split()]
+    return tuple(part for split in parts for part in split)
 
 
 def _canon(key: str) -> _Canon:
