@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Coroutine, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -112,6 +114,13 @@ def test_headers_sent(srv: HostileServer) -> None:
     assert sent["accept-encoding"] == "gzip, deflate, br"
     assert sent["if-none-match"] == '"old"'
     assert sent["if-modified-since"] == "Sat, 30 May 2026 10:00:00 GMT"
+
+
+def test_default_user_agent_names_the_released_version() -> None:
+    # The version is read from the package, not from installed metadata: it must be the
+    # one pyproject.toml releases.
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert default_user_agent().startswith(f"feeds/{project['project']['version']} (+http")
 
 
 def test_configured_user_agent_replaces_ours(srv: HostileServer) -> None:
