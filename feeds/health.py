@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,8 +59,11 @@ class Readiness:
 
 
 def new_pass_id() -> str:
-    """A short random id that names one pass in logs, metrics and the store."""
-    return uuid.uuid4().hex[:12]
+    """A short random id that names one pass in logs, metrics and the store.
+
+    Twelve random hex digits, as the first twelve of a uuid4 are, without the import of
+    `uuid` (and `platform`, which it imports): 2 ms of every command."""
+    return os.urandom(6).hex()
 
 
 def schedule_period(config: Config) -> timedelta:
