@@ -402,3 +402,71 @@ def test_one_host_s_many_sources_do_not_hold_back_the_others(
     assert served.count("b") == 8
     last_b = len(served) - 1 - served[::-1].index("b")
     assert served[:last_b].count("a") < 16
+
+
+def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path: Path) -> None:
+    # A source holds a place in hand from the start of its fetch. Had it taken the place
+    # before its host's turn, a host that hangs would fill every place with sources
+    # waiting for it, and the other hosts' sources would wait for its time-outs, one
+    # host fetch at a time. Now they wait for their host without a place.
+    import threading
+    import time
+
+    from werkzeug import Request, Response
+
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def hang(request: Request) -> Response:
+        with lock:
+            seen.append("hung")
+        time.sleep(1.0)  # past fetch.timeout
+        return Response(b"", content_type="application/rss+xml")
+
+    def answer(body: bytes):  # type: ignore[no-untyped-def]
+        def handler(request: Request) -> Response:
+            with lock:
+                seen.append("ok")
+            return Response(body, content_type="application/rss+xml")
+
+        return handler
+
+    hung = HTTPServer(host="127.0.0.2", port=0, threaded=True)
+    hung.start()
+    try:
+        urls = []
+        for n in range(12):  # http://127.0.0.2 sorts before the fixture's http://localhost
+            hung.expect_request(f"/h{n}.rss").respond_with_handler(hang)
+            urls.append(hung.url_for(f"/h{n}.rss"))
+        for n in range(12):
+            stories = tuple((f"{t} عدد {n}", b) for t, b in STORIES)
+            httpserver.expect_request(f"/b{n:02d}.rss").respond_with_handler(
+                answer(rss(f"b{n}.example", stories))
+            )
+            urls.append(httpserver.url_for(f"/b{n:02d}.rss"))
+        folder = tmp_path / "pass"
+        folder.mkdir()
+        lines = [
+            "title: test", "base_url: https://example.org/feeds/", "output_dir: out",
+            "database: feeds.db",
+            'fetch: {allow_private: [127.0.0.0/8, "::1/128"], concurrency: 2, per_host: 1,'
+            " timeout: 0.25}",
+            "sources:", *(f"  - url: {url}" for url in urls),
+            "feeds:", "  - slug: all", "    title: all",
+        ]  # fmt: skip
+        (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cfg = config.load(folder / "config.yaml")
+        assert 2 * cfg.fetch.concurrency + 4 < 12  # more hung sources than places in hand
+        with pipeline.open_for(cfg) as store:
+            result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW)
+    finally:
+        hung.clear()
+        hung.stop()
+    ok = [r for r in result.sources if r.outcome is Outcome.OK]
+    assert len(ok) == 12 and all("/b" in r.source_url for r in ok)
+    assert seen.count("hung") == 12  # one at a time, each to its time-out
+    # Every other source was served while the first hung request or two waited (one,
+    # in five runs), not after the places had filled with the hung host's sources
+    # (after 5 or 6 when a source took its place before its host's turn).
+    last_ok = len(seen) - 1 - seen[::-1].index("ok")
+    assert seen[:last_ok].count("hung") <= 2

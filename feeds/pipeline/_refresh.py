@@ -171,18 +171,22 @@ async def refresh_source(
     return await Refresher(config, store, fetcher, now, executor, None).refresh(src, state)
 
 
+def _host(src: SourceConfig, state: SourceState) -> str:
+    """The host of the URL the source is fetched from ("" for one that does not parse:
+    its fetch reports it)."""
+    try:
+        return urlsplit(state.discovered_url or state.fetch_url or src.url).hostname or ""
+    except ValueError:  # "http://[::1/"
+        return ""
+
+
 def _by_host(
     due: Sequence[tuple[SourceConfig, SourceState]],
 ) -> list[tuple[SourceConfig, SourceState]]:
-    """`due` taken one host at a time in turn (each host's sources in their order), by
-    the URL each source is fetched from."""
+    """`due` taken one host at a time in turn (each host's sources in their order)."""
     hosts: dict[str, list[tuple[SourceConfig, SourceState]]] = {}
     for src, state in due:
-        try:
-            host = urlsplit(state.discovered_url or state.fetch_url or src.url).hostname
-        except ValueError:  # "http://[::1/": its fetch reports it
-            host = None
-        hosts.setdefault(host or "", []).append((src, state))
+        hosts.setdefault(_host(src, state), []).append((src, state))
     rounds = itertools.zip_longest(*hosts.values())
     return [pair for turn in rounds for pair in turn if pair is not None]
 
@@ -209,6 +213,9 @@ class Refresher:
         # outruns parsing: 800 sources held 60 MB of them, 3,200 held 260 MB).
         workers = getattr(executor, "workers", 1)
         self.in_hand = asyncio.Semaphore(2 * config.fetch.concurrency + 4 * workers)
+        # A source takes its place in hand only once its host may fetch it (`refresh`):
+        # a host that hangs or holds many sources keeps `fetch.per_host` places, not all.
+        self.host_turns: dict[str, asyncio.Semaphore] = {}
         self.rng = random.Random()
         self.interval = config.schedule.interval or timedelta(minutes=15)
 
@@ -242,11 +249,26 @@ class Refresher:
         return results
 
     async def refresh(self, src: SourceConfig, state: SourceState) -> SourceResult:
+        started = time.monotonic()
         try:
-            async with self.in_hand:
-                started = time.monotonic()
-                result = await self._fetch(src, state)
+            # Its host's turn first, then a place in hand: a source waiting for a busy
+            # or hung host holds no place, so other hosts' sources are not held back.
+            # The place is kept from the start of the fetch to the end of the save.
+            turn = self.host_turns.setdefault(
+                _host(src, state), asyncio.Semaphore(self.config.fetch.per_host)
+            )
+            async with turn:
+                await self.in_hand.acquire()
+                try:
+                    started = time.monotonic()
+                    result = await self._fetch(src, state)
+                except BaseException:
+                    self.in_hand.release()
+                    raise
+            try:
                 outcome = await self._process(src, state, result)
+            finally:
+                self.in_hand.release()
         except (FetchError, ParseError) as e:
             outcome = self._failed(src, e, time.monotonic() - started)
         if self.progress:
