@@ -347,6 +347,38 @@ def test_a_pass_fetches_only_a_few_sources_ahead_of_the_parse(
     assert result.new_articles == len(urls) * len(STORIES)
 
 
+class _Served:
+    """pytest-httpserver handlers that note, in order, which kind of source each request
+    was for (from the server's threads)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.order: list[str] = []
+        self._lock = threading.Lock()
+
+    def handler(self, label: str, body: bytes, pause: float = 0.0, *, on_arrival: bool = False):  # type: ignore[no-untyped-def]
+        """Answers `body` after `pause` seconds, noted once answered (or on arrival: for
+        an answer past the fetch's time-out, which nobody reads)."""
+        import time
+
+        from werkzeug import Request, Response
+
+        def handle(request: Request) -> Response:
+            if on_arrival:
+                self._note(label)
+            time.sleep(pause)
+            if not on_arrival:
+                self._note(label)
+            return Response(body, content_type="application/rss+xml")
+
+        return handle
+
+    def _note(self, label: str) -> None:
+        with self._lock:
+            self.order.append(label)
+
+
 def test_one_host_s_many_sources_do_not_hold_back_the_others(
     httpserver: HTTPServer, tmp_path: Path
 ) -> None:
@@ -355,23 +387,7 @@ def test_one_host_s_many_sources_do_not_hold_back_the_others(
     # time, took every place in hand, and another host's sources waited for most of
     # them: 2,107 sources on 32 hosts took 23.5 s instead of 5.2 s. Now the hosts take
     # turns, and the other host's sources are fetched among the first.
-    import threading
-    import time
-
-    from werkzeug import Request, Response
-
-    served: list[str] = []
-    lock = threading.Lock()
-
-    def answer(host: str, body: bytes, pause: float):  # type: ignore[no-untyped-def]
-        def handler(request: Request) -> Response:
-            time.sleep(pause)
-            with lock:
-                served.append(host)
-            return Response(body, content_type="application/rss+xml")
-
-        return handler
-
+    log = _Served()
     many = HTTPServer(host="127.0.0.2", port=0, threaded=True)
     many.start()
     try:
@@ -379,13 +395,13 @@ def test_one_host_s_many_sources_do_not_hold_back_the_others(
         for n in range(60):  # http://127.0.0.2 sorts before the fixture's http://localhost
             stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
             many.expect_request(f"/a{n:02d}.rss").respond_with_handler(
-                answer("a", rss(f"a{n}.example", stories), 0.02)
+                log.handler("a", rss(f"a{n}.example", stories), 0.02)
             )
             urls.append(many.url_for(f"/a{n:02d}.rss"))
         for n in range(8):
             stories = tuple((f"{t} عدد {n}", b) for t, b in STORIES)
             httpserver.expect_request(f"/b{n}.rss").respond_with_handler(
-                answer("b", rss(f"b{n}.example", stories), 0.0)
+                log.handler("b", rss(f"b{n}.example", stories))
             )
             urls.append(httpserver.url_for(f"/b{n}.rss"))
         assert sorted(urls) == urls
@@ -399,6 +415,7 @@ def test_one_host_s_many_sources_do_not_hold_back_the_others(
     assert result.count(Outcome.OK) == len(urls)
     # Host a serves two at a time; host b's eight were all served before a's 16th
     # (started in URL order, not before its 25th).
+    served = log.order
     assert served.count("b") == 8
     last_b = len(served) - 1 - served[::-1].index("b")
     assert served[:last_b].count("a") < 16
@@ -409,39 +426,19 @@ def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path:
     # before its host's turn, a host that hangs would fill every place with sources
     # waiting for it, and the other hosts' sources would wait for its time-outs, one
     # host fetch at a time. Now they wait for their host without a place.
-    import threading
-    import time
-
-    from werkzeug import Request, Response
-
-    seen: list[str] = []
-    lock = threading.Lock()
-
-    def hang(request: Request) -> Response:
-        with lock:
-            seen.append("hung")
-        time.sleep(1.0)  # past fetch.timeout
-        return Response(b"", content_type="application/rss+xml")
-
-    def answer(body: bytes):  # type: ignore[no-untyped-def]
-        def handler(request: Request) -> Response:
-            with lock:
-                seen.append("ok")
-            return Response(body, content_type="application/rss+xml")
-
-        return handler
-
+    log = _Served()
     hung = HTTPServer(host="127.0.0.2", port=0, threaded=True)
     hung.start()
     try:
         urls = []
         for n in range(12):  # http://127.0.0.2 sorts before the fixture's http://localhost
+            hang = log.handler("hung", b"", 1.0, on_arrival=True)  # past fetch.timeout
             hung.expect_request(f"/h{n}.rss").respond_with_handler(hang)
             urls.append(hung.url_for(f"/h{n}.rss"))
         for n in range(12):
             stories = tuple((f"{t} عدد {n}", b) for t, b in STORIES)
             httpserver.expect_request(f"/b{n:02d}.rss").respond_with_handler(
-                answer(rss(f"b{n}.example", stories))
+                log.handler("ok", rss(f"b{n}.example", stories))
             )
             urls.append(httpserver.url_for(f"/b{n:02d}.rss"))
         folder = tmp_path / "pass"
@@ -464,6 +461,7 @@ def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path:
         hung.stop()
     ok = [r for r in result.sources if r.outcome is Outcome.OK]
     assert len(ok) == 12 and all("/b" in r.source_url for r in ok)
+    seen = log.order
     assert seen.count("hung") == 12  # one at a time, each to its time-out
     # Every other source was served while the first hung request or two waited (one,
     # in five runs), not after the places had filled with the hung host's sources
