@@ -276,3 +276,53 @@ def test_a_refused_hub_is_logged_not_raised(
         asyncio.run(go())
     assert any("127.0.0.1 is a loopback address" in r.getMessage() for r in caplog.records)
     assert hits(inside) == before
+
+
+def test_a_lookup_that_hangs_holds_neither_the_pass_nor_its_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A name whose name servers do not answer keeps the system resolver for its own
+    # time-outs, long after its fetch gave up. Looked up in the event loop's default
+    # executor, a few such names held the threads the end of a pass runs in
+    # (`asyncio.to_thread`), and `asyncio.run` waited for them at its end. Now each
+    # lookup has a daemon thread of its own. (`getaddrinfo` is replaced: no DNS here.)
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    release = threading.Event()
+    safety = threading.Timer(10, release.set)  # without the fix: fail, do not hang
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host.endswith(".hung.test"):
+            release.wait()
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    failures: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+
+    async def go() -> tuple[list[BaseException], int]:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2))
+        async with Fetcher(FetchConfig(timeout=0.3)) as fetcher:
+            urls = [f"http://s{n}.hung.test/feed" for n in range(4)]
+            got = await asyncio.gather(*map(fetcher.fetch, urls), return_exceptions=True)
+        # What the end of a pass runs in is free while the lookups still hang.
+        free = await asyncio.wait_for(asyncio.to_thread(lambda: 42), 5)
+        return [g for g in got if isinstance(g, BaseException)], free
+
+    safety.start()
+    started = time.monotonic()
+    errors, free = asyncio.run(go())
+    took = time.monotonic() - started
+    hung = not release.is_set()
+    safety.cancel()
+    release.set()
+    for thread in [t for t in threading.enumerate() if t.name == "feeds-dns"]:
+        thread.join(5)
+    assert hung and took < 5  # asyncio.run did not wait for the resolver
+    assert free == 42
+    assert len(errors) == 4 and all(isinstance(e, FetchError) for e in errors)
+    assert {e.kind for e in errors if isinstance(e, FetchError)} == {"timeout"}
+    assert failures == []  # a lookup that ends after its loop closed says nothing

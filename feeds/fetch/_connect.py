@@ -11,13 +11,16 @@ on the connected stream with the URL's own host name, for SNI and certificate ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import itertools
 import logging
 import socket
 import ssl
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 import httpcore
 import httpx
@@ -126,11 +129,40 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 async def _system_resolve(host: str, port: int) -> list[str]:
+    """The system resolver's addresses for `host`, looked up in a daemon thread of its own.
+
+    Not in the event loop's default executor (`loop.getaddrinfo`): a lookup cannot be
+    cancelled, and one for a name whose name servers do not answer runs on for the
+    resolver's own time-outs (seconds, tens of seconds) after its fetch has given up.
+    In that executor (cores + 4 threads) a few such names held the threads that the end
+    of the pass runs in, and the pass waited for the resolver, not for its fetches.
+    """
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[tuple[Any, ...]]] = loop.create_future()
+
+    def look_up() -> None:
+        try:
+            found: Any = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as e:  # handed to the fetch, if it still waits
+            found = e
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+            loop.call_soon_threadsafe(_settle, answer, found)
+
+    threading.Thread(target=look_up, name="feeds-dns", daemon=True).start()
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await answer
     except (OSError, UnicodeError) as e:  # gaierror: as anyio's would read
         raise httpcore.ConnectError(str(e)) from e
     return [str(info[4][0]) for info in infos]
+
+
+def _settle(answer: asyncio.Future[list[tuple[Any, ...]]], found: Any) -> None:
+    if answer.done():  # cancelled: the fetch gave up
+        return
+    if isinstance(found, BaseException):
+        answer.set_exception(found)
+    else:
+        answer.set_result(found)
 
 
 def _interleave(addresses: Sequence[str]) -> list[str]:
