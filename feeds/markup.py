@@ -2,15 +2,20 @@
 runs, and the CMS footers ("The post … appeared first on …") cut from its end.
 
 Works on the sanitizer's own output (`normalize.sanitize_html`), whose every element is
-closed, void elements aside, so counting tags is enough: nothing is parsed again.
+closed, void elements aside, so counting tags is enough: nothing is parsed again. One
+bound is for the raw markup, before the sanitizer sees it (`bound_raw`).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
-__all__ = ["MAX_DEPTH", "MAX_HTML", "bound_markup", "strip_footers", "whole_elements"]
+__all__ = [
+    "MAX_DEPTH", "MAX_HTML", "RAW_ATTRIBUTES", "RAW_DEPTH", "bound_markup", "bound_raw",
+    "strip_footers", "whole_elements",
+]  # fmt: skip
 
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
 VOID = frozenset({"br", "hr", "img", "wbr"})
@@ -27,6 +32,109 @@ _BLOCKS = frozenset(
      "h4", "h5", "h6", "tr"}
 )  # fmt: skip
 _CUT_MARK = "<p>…</p>"
+
+
+#: How deep raw markup may nest when the sanitizer gets it; deeper start tags and their
+#: end tags are dropped, their text kept. html5ever (under nh3) looks through its open
+#: elements at every block's start, so its time grows with depth times tags: 64,000
+#: nested <div>s took 7 s of CPU, and a 10 MB description of them over ten minutes.
+#: 10 MB of blocks under 256 open elements takes 1.5 s (0.7 s with none open).
+RAW_DEPTH = 256
+#: Start tags past which raw markup is checked for depth: fewer cannot nest deeper than
+#: their number, and html5ever takes about 0.01 s for 2,000 nested <div>s. A long
+#: feature has about 1,500 tags, so articles never pay for the check.
+RAW_TAGS = 2_000
+
+_RAW_TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_RAW_VOID = frozenset(
+    {"area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image",
+     "img", "input", "keygen", "link", "meta", "param", "source", "track", "wbr"}
+)  # fmt: skip
+#: Start tags that end an open element of their name on top (HTML's implied end tags,
+#: and <a>, which the parser closes at the next <a>): runs of them stay shallow. Only
+#: on top: <li> in a list in a <li> nests, and a count that errs must err deep.
+_IMPLIED = frozenset({"a", "dd", "dt", "li", "option", "p", "rb", "rp", "rt", "td", "th", "tr"})
+#: How far down the open elements an end tag is looked for.
+_LOOK = 4
+#: Attributes kept of one raw tag, and the "=" signs past which tags are checked:
+#: html5ever compares each attribute with those before it, so one <p> of 100,000
+#: attributes took 2.1 s and of 500,000 a minute. 20,000 take 0.1 s; a long feature
+#: has a few thousand "=" in all, links' queries included.
+RAW_ATTRIBUTES = 256
+RAW_EQUALS = 20_000
+_RAW_ATTRIBUTE = re.compile(r"""\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]*))?""")
+
+
+def bound_raw(raw: str) -> str:
+    """Raw (unsanitized) markup that the sanitizer takes in time about linear in its
+    length: elements nested at most `RAW_DEPTH` deep (`_flatten`) and tags of at most
+    `RAW_ATTRIBUTES` attributes (`_fewer_attributes`). Markup with few tags and few "="
+    signs (every real article) is returned as it is, after two counts in C.
+    """
+    if raw.count("<") - raw.count("</") > RAW_TAGS:
+        raw = _flatten(raw, RAW_DEPTH)
+    if raw.count("=") > RAW_EQUALS:
+        raw = _fewer_attributes(raw, RAW_ATTRIBUTES)
+    return raw
+
+
+def _fewer_attributes(raw: str, most: int) -> str:
+    """Each tag of `raw` cut after its first `most` attributes."""
+
+    def cut(tag: re.Match[str]) -> str:
+        text = tag.group()
+        if text.count("=") <= most:
+            return text
+        ends = [m.end() for m in itertools.islice(_RAW_ATTRIBUTE.finditer(text), most + 1)]
+        if len(ends) <= most:
+            return text
+        return text[: ends[most - 1]] + ("/>" if text.endswith("/>") else ">")
+
+    return _RAW_TAG.sub(cut, raw)
+
+
+def _flatten(raw: str, max_depth: int) -> str:
+    """`raw` with its elements nested at most `max_depth` deep, as far as a simple count
+    of open elements can tell: deeper start tags, and the end tags that close them, are
+    dropped; all text is kept. Markup that nests no deeper is returned as it is.
+    """
+    out: list[str] = []
+    open_: list[tuple[str, bool]] = []  # the open elements: (name, written?)
+    dropped = False
+    pos = 0
+    for m in _RAW_TAG.finditer(raw):
+        closing, name = m.group(1), m.group(2).lower()
+        if name in _RAW_VOID or m.group().endswith("/>"):
+            continue
+        if closing:
+            found = _open_at(open_, name)
+            if found < 0 or open_[found][1]:
+                if found >= 0:
+                    del open_[found:]
+                continue  # written (or unknown: the sanitizer ignores it)
+            del open_[found:]
+        else:
+            if name in _IMPLIED and open_ and open_[-1][0] == name:
+                open_.pop()
+            keep = len(open_) < max_depth
+            open_.append((name, keep))
+            if keep:
+                continue
+        out.append(raw[pos : m.start()])
+        pos = m.end()
+        dropped = True
+    if not dropped:
+        return raw
+    out.append(raw[pos:])
+    return "".join(out)
+
+
+def _open_at(open_: list[tuple[str, bool]], name: str) -> int:
+    """Where `name` is among the last `_LOOK` open elements (-1: not there)."""
+    for i in range(len(open_) - 1, max(len(open_) - 1 - _LOOK, -1), -1):
+        if open_[i][0] == name:
+            return i
+    return -1
 
 
 def bound_markup(clean: str, max_chars: int = MAX_HTML, max_depth: int = MAX_DEPTH) -> str:

@@ -439,6 +439,75 @@ def test_sanitized_markup_is_bounded_in_depth_and_size(markup: str, max_chars: i
         assert out.endswith("<p>…</p>")  # a reader sees that the rest was cut
 
 
+def _raw_depth(markup: str) -> int:
+    """How deep `markup`'s elements nest, counting the end tags that close the element on
+    top (others are ignored, as an HTML parser ignores them)."""
+    stack: list[str] = []
+    deepest = 0
+    for closing, name in re.findall(r"<(/?)([a-z][a-z0-9]*)[^>]*>", markup):
+        if name in ("br", "hr", "img", "wbr"):
+            continue
+        if not closing:
+            stack.append(name)
+            deepest = max(deepest, len(stack))
+        elif stack and stack[-1] == name:
+            stack.pop()
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div>" * 500_000 + "نص عميق" + "</div>" * 500_000,
+        "<span>" * 100_000 + "<div>نص عميق" * 100_000,
+        "<ul><li>" * 50_000 + "نص عميق",
+        "<div></zz>" * 100_000 + "نص عميق",  # stray end tags do not count it shallower
+    ],
+    ids=["nested-div-500000", "spans-then-divs", "nested-lists", "stray-end-tags"],
+)
+def test_raw_markup_nests_no_deeper_than_the_sanitizer_takes_in_time(markup: str) -> None:
+    # html5ever, under nh3, looks through its open elements at every block's start: a
+    # 10 MB description of nested <div>s kept a parse worker for more than ten minutes.
+    out = bounds.bound_raw(markup)
+    assert _raw_depth(out) <= bounds.RAW_DEPTH
+    assert "نص عميق" in out  # the text is kept
+    assert out.startswith(markup[:40])  # and the shallow elements
+
+
+def test_a_tag_keeps_only_its_first_attributes() -> None:
+    # html5ever compares each attribute with those before it: a <p> of 500,000
+    # attributes took a minute.
+    markup = "<p " + " ".join(f"a{i}='v'" for i in range(100_000)) + ">نص</p><p id='x'>ب</p>"
+    out = bounds.bound_raw(markup)
+    first = out[: out.index(">") + 1]
+    assert first.count("=") == bounds.RAW_ATTRIBUTES
+    assert first.startswith("<p a0='v' a1='v'") and first.endswith(
+        f"a{bounds.RAW_ATTRIBUTES - 1}='v'>"
+    )
+    assert out.endswith(">نص</p><p id='x'>ب</p>")
+
+
+def test_ordinary_long_markup_is_not_rewritten_before_sanitizing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    article = "<p>فقرة <a href='https://a.example/?id=1&amp;x=2'>رابط</a> <b>مهم</b></p>"
+    long = "<div>" + article * 1_000 + "</div>"  # 3,000 start tags: past the quick count
+    unclosed = "<p>فقرة" * 3_000  # implied ends keep a run of <p> shallow
+    assert bounds.bound_raw(article) is article
+    assert bounds.bound_raw(long) == long
+    assert bounds.bound_raw(unclosed) == unclosed
+    given: list[str] = []
+    real = normalize._nh3
+
+    def nh3(markup: str, base: str | None) -> str:
+        given.append(markup)
+        return real(markup, base)
+
+    monkeypatch.setattr(normalize, "_nh3", nh3)
+    normalize.sanitize_html("<div>" * 5_000 + "نص" + "</div>" * 5_000, None)
+    assert _raw_depth(given[0]) <= bounds.RAW_DEPTH  # what the sanitizer was given
+
+
 def test_an_ordinary_article_is_left_as_it_is() -> None:
     markup = "<div><p>نص <a href='https://a.example/x'>رابط</a></p><ul><li>بند</li></ul></div>"
     clean = normalize.sanitize_html(markup, "https://a.example/")
