@@ -25,6 +25,7 @@ import contextlib
 import functools
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -154,6 +155,10 @@ class _Reader:
         self.names: dict[str, str] = {}
         self.remapped: set[str] = set()  # prefixes declared for a namespace feedparser knows
         self.title_depth = -1
+        # The current entry's tags, as (term, scheme, label), counted: feedparser keeps
+        # a tag only if an equal one is not in the list yet, a look through the list per
+        # tag; 100,000 <category> elements took 146 s that way.
+        self.tag_keys: Counter[tuple[str | None, ...]] = Counter()
 
     # ------------------------------------------------------------------ document
 
@@ -429,6 +434,7 @@ class _Reader:
         """An RSS `<item>` (its children at `depth` 4) or an Atom `<entry>` (3)."""
         entry: dict[str, Any] = {}
         self.title_depth = -1
+        self.tag_keys = Counter()
         has_content = False
         seen: set[str] = set()
 
@@ -521,20 +527,24 @@ class _Reader:
 
     def _category(self, el: Any, attrs: dict[str, str], entry: dict[str, Any]) -> None:
         tags: list[dict[str, Any]] = entry.setdefault("tags", [])
+        keys = self.tag_keys
 
         def add(term: str | None, scheme: str | None, label: str | None = None) -> None:
             if not term and not scheme and not label:
                 return
-            tag = {"term": term, "scheme": scheme, "label": label}
-            if tag not in tags:
-                tags.append(tag)
+            if not keys[term, scheme, label]:  # as `tag not in tags`, without the look
+                keys[term, scheme, label] += 1
+                tags.append({"term": term, "scheme": scheme, "label": label})
 
         add(attrs.get("term"), attrs.get("scheme", attrs.get("domain")), attrs.get("label"))
         value = self._text(el)
         if not value:
             return
         if tags and not tags[-1]["term"]:
-            tags[-1]["term"] = value
+            last = tags[-1]
+            keys[last["term"], last["scheme"], last["label"]] -= 1
+            last["term"] = value
+            keys[value, last["scheme"], last["label"]] += 1
         else:
             add(value, None)
 
