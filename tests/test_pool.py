@@ -3,6 +3,7 @@ stores exactly what an in-process pass stores."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 from collections.abc import Iterator
@@ -186,14 +187,14 @@ def serve_feeds(
     return urls
 
 
-def write_config(folder: Path, urls: list[str]) -> Path:
+def write_config(folder: Path, urls: list[str], fetch: str = LOOPBACK_YAML) -> Path:
     folder.mkdir()
     lines = [
         "title: test",
         "base_url: https://example.org/feeds/",
         "output_dir: out",
         "database: feeds.db",
-        LOOPBACK_YAML,
+        fetch,
         "sources:",
         *(f"  - url: {url}" for url in urls),
         "feeds:",
@@ -378,6 +379,23 @@ class _Served:
         with self._lock:
             self.order.append(label)
 
+    def before_last(self, label: str, other: str) -> int:
+        """How many `other` requests were noted before the last `label` one."""
+        last = len(self.order) - 1 - self.order[::-1].index(label)
+        return self.order[:last].count(other)
+
+
+@contextlib.contextmanager
+def _second_host() -> Iterator[HTTPServer]:
+    """A threaded server on 127.0.0.2: its URLs sort before the fixture's localhost."""
+    server = HTTPServer(host="127.0.0.2", port=0, threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
 
 def test_one_host_s_many_sources_do_not_hold_back_the_others(
     httpserver: HTTPServer, tmp_path: Path
@@ -385,14 +403,13 @@ def test_one_host_s_many_sources_do_not_hold_back_the_others(
     # The store lists due sources by URL, so one site's feeds come together. Started in
     # that order, 60 sources of one host, which the per-host limit fetches two at a
     # time, took every place in hand, and another host's sources waited for most of
-    # them: 2,107 sources on 32 hosts took 23.5 s instead of 5.2 s. Now the hosts take
-    # turns, and the other host's sources are fetched among the first.
+    # them: 2,107 sources on 32 hosts took 23.5 s instead of 5.2 s. Now a source waits
+    # for its host's turn without a place, and the other host's are fetched among the
+    # first.
     log = _Served()
-    many = HTTPServer(host="127.0.0.2", port=0, threaded=True)
-    many.start()
-    try:
+    with _second_host() as many:
         urls = []
-        for n in range(60):  # http://127.0.0.2 sorts before the fixture's http://localhost
+        for n in range(60):
             stories = tuple((f"{t} رقم {n}", b) for t, b in STORIES)
             many.expect_request(f"/a{n:02d}.rss").respond_with_handler(
                 log.handler("a", rss(f"a{n}.example", stories), 0.02)
@@ -409,16 +426,11 @@ def test_one_host_s_many_sources_do_not_hold_back_the_others(
         assert 2 * cfg.fetch.concurrency + 4 < 60  # more of host a than places in hand
         with pipeline.open_for(cfg) as store:
             result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW)
-    finally:
-        many.clear()
-        many.stop()
     assert result.count(Outcome.OK) == len(urls)
     # Host a serves two at a time; host b's eight were all served before a's 16th
-    # (started in URL order, not before its 25th).
-    served = log.order
-    assert served.count("b") == 8
-    last_b = len(served) - 1 - served[::-1].index("b")
-    assert served[:last_b].count("a") < 16
+    # (with places taken first, not before its 25th).
+    assert log.order.count("b") == 8
+    assert log.before_last("b", "a") < 16
 
 
 def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -427,11 +439,9 @@ def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path:
     # waiting for it, and the other hosts' sources would wait for its time-outs, one
     # host fetch at a time. Now they wait for their host without a place.
     log = _Served()
-    hung = HTTPServer(host="127.0.0.2", port=0, threaded=True)
-    hung.start()
-    try:
+    with _second_host() as hung:
         urls = []
-        for n in range(12):  # http://127.0.0.2 sorts before the fixture's http://localhost
+        for n in range(12):
             hang = log.handler("hung", b"", 1.0, on_arrival=True)  # past fetch.timeout
             hung.expect_request(f"/h{n}.rss").respond_with_handler(hang)
             urls.append(hung.url_for(f"/h{n}.rss"))
@@ -441,30 +451,18 @@ def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path:
                 log.handler("ok", rss(f"b{n}.example", stories))
             )
             urls.append(httpserver.url_for(f"/b{n:02d}.rss"))
-        folder = tmp_path / "pass"
-        folder.mkdir()
-        lines = [
-            "title: test", "base_url: https://example.org/feeds/", "output_dir: out",
-            "database: feeds.db",
+        fetch = (
             'fetch: {allow_private: [127.0.0.0/8, "::1/128"], concurrency: 2, per_host: 1,'
-            " timeout: 0.25}",
-            "sources:", *(f"  - url: {url}" for url in urls),
-            "feeds:", "  - slug: all", "    title: all",
-        ]  # fmt: skip
-        (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        cfg = config.load(folder / "config.yaml")
+            " timeout: 0.25}"
+        )
+        cfg = config.load(write_config(tmp_path / "pass", urls, fetch))
         assert 2 * cfg.fetch.concurrency + 4 < 12  # more hung sources than places in hand
         with pipeline.open_for(cfg) as store:
             result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW)
-    finally:
-        hung.clear()
-        hung.stop()
     ok = [r for r in result.sources if r.outcome is Outcome.OK]
     assert len(ok) == 12 and all("/b" in r.source_url for r in ok)
-    seen = log.order
-    assert seen.count("hung") == 12  # one at a time, each to its time-out
+    assert log.order.count("hung") == 12  # one at a time, each to its time-out
     # Every other source was served while the first hung request or two waited (one,
     # in five runs), not after the places had filled with the hung host's sources
     # (after 5 or 6 when a source took its place before its host's turn).
-    last_ok = len(seen) - 1 - seen[::-1].index("ok")
-    assert seen[:last_ok].count("hung") <= 2
+    assert log.before_last("ok", "hung") <= 2
