@@ -142,6 +142,26 @@ class LazyProcessPool(Executor):
         log.debug("process pool of %d workers (%s)", self.workers, ctx.get_start_method())
         return pool
 
+    def stop_workers(self) -> None:
+        """Kill the current pool's processes, now: a parse that runs away cannot be
+        cancelled otherwise. The parses under way or queued in it fail with
+        BrokenProcessPool, as when a worker dies; the next submit starts a new pool."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # ProcessPoolExecutor.kill_workers is Python 3.14's; before, its process table.
+        kill = getattr(pool, "kill_workers", None)
+        if kill is not None:
+            kill()
+        else:
+            processes = getattr(pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                with contextlib.suppress(OSError, ValueError):  # gone already
+                    process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        log.debug("parse workers killed; a new pool starts at the next parse")
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             pool, self._pool = self._pool, None

@@ -6,18 +6,22 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from servers import LOOPBACK_YAML
 
 from feeds import config, errors, pipeline, pool
-from feeds.types import Article, FetchResult, Outcome, SourceConfig, Validators
+from feeds.pipeline import _refresh
+from feeds.types import Article, FetchResult, Outcome, PassResult, SourceConfig, Validators
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 SOURCE = SourceConfig(url="https://tech.example/feed/", name="تقنية")
@@ -261,11 +265,12 @@ class _CrashOn(pool.LazyProcessPool):
     """The pass's own pool, but a body holding `MARK` kills the worker parsing it."""
 
     MARK = b"<!-- kills its worker -->"
+    instead = staticmethod(_die)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
         job = getattr(fn, "args", ())
         if job and isinstance(job[0], FetchResult) and self.MARK in (job[0].content or b""):
-            return super().submit(_die)
+            return super().submit(self.instead)
         return super().submit(fn, *args, **kwargs)
 
 
@@ -466,3 +471,95 @@ def test_a_hung_host_keeps_only_its_own_places(httpserver: HTTPServer, tmp_path:
     # in five runs), not after the places had filled with the hung host's sources
     # (after 5 or 6 when a source took its place before its host's turn).
     assert log.before_last("ok", "hung") <= 2
+
+
+# --------------------------------------------------------------------------- runaway parses
+
+
+def _hang() -> None:
+    time.sleep(30)  # a parse that runs away: far past the limit the tests set
+
+
+class _HangOn(_CrashOn):
+    """The pass's own pool, but a body holding `MARK` hangs the worker parsing it."""
+
+    MARK = b"<!-- hangs its worker -->"
+    instead = staticmethod(_hang)
+
+
+def _run_bounded(cfg: config.Config, ex: pool.LazyProcessPool) -> tuple[PassResult, float]:
+    started = time.monotonic()
+    try:
+        with pipeline.open_for(cfg) as store:
+            result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW, executor=ex)
+    finally:
+        ex.shutdown(wait=True)  # waits for a worker still parsing: it must be gone
+    return result, time.monotonic() - started
+
+
+def test_a_parse_that_runs_away_in_a_worker_fails_alone(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A parse cannot be cancelled: one that ran away held its worker, then the pool's
+    # shutdown, and the pass never ended. Now its worker is killed at the limit, the
+    # parses it took with it are tried again, and only the runaway's source fails.
+    monkeypatch.setattr(_refresh, "PARSE_LIMIT", 1.0)
+    monkeypatch.setattr(_refresh, "PARSE_CHECK", 0.05)
+    urls = serve_feeds(httpserver, 8, marked={3: _HangOn.MARK})
+    cfg = config.load(write_config(tmp_path / "pass", urls))
+    result, took = _run_bounded(cfg, _HangOn(2))
+    assert result.count(Outcome.OK) == 7
+    assert result.new_articles == 7 * len(STORIES)
+    [failed] = [r for r in result.sources if r.outcome is not Outcome.OK]
+    assert failed.source_url == urls[3]
+    assert "its parse ran over 1 s and was given up" in (failed.error or "")
+    assert took < 25  # not the 30 s the runaway would have run
+
+
+def test_a_pass_deadline_stops_the_workers_still_parsing(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pass deadline cancels the sources still under way; a parse in a worker ran on
+    # regardless, and the pool's shutdown at the end of the pass waited for it.
+    monkeypatch.setattr(_refresh, "PARSE_CHECK", 0.05)
+    urls = serve_feeds(httpserver, 4, marked={1: _HangOn.MARK})
+    fetch = LOOPBACK_YAML.replace("fetch: {", "fetch: {pass_deadline: 2, ", 1)
+    assert fetch != LOOPBACK_YAML
+    cfg = config.load(write_config(tmp_path / "pass", urls, fetch))
+    result, took = _run_bounded(cfg, _HangOn(2))
+    assert result.count(Outcome.OK) == 3
+    [failed] = [r for r in result.sources if r.outcome is not Outcome.OK]
+    assert failed.source_url == urls[1] and "pass deadline" in (failed.error or "")
+    assert took < 25
+
+
+def test_a_parse_that_runs_away_without_a_pool_fails_alone(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a pool the parse runs on a daemon thread of its own: given up at the
+    # limit, it runs on where neither the pass nor the process's exit waits for it.
+    release = threading.Event()
+    real = _refresh.parse_body
+
+    def parse_body(result: FetchResult, *args: Any) -> pipeline.Parsed:
+        if _HangOn.MARK in (result.content or b""):
+            release.wait(timeout=30)
+        return real(result, *args)
+
+    monkeypatch.setattr(_refresh, "parse_body", parse_body)
+    monkeypatch.setattr(_refresh, "PARSE_LIMIT", 1.0)
+    urls = serve_feeds(httpserver, 3, marked={0: _HangOn.MARK})
+    cfg = config.load(write_config(tmp_path / "pass", urls))
+    try:
+        started = time.monotonic()
+        with pipeline.open_for(cfg) as store:
+            result = pipeline.run_pass(cfg, store, every=True, now=lambda: NOW)
+        took = time.monotonic() - started
+        stuck = [t for t in threading.enumerate() if t.name == "feeds-parse"]
+    finally:
+        release.set()
+    assert result.count(Outcome.OK) == 2
+    [failed] = [r for r in result.sources if r.outcome is not Outcome.OK]
+    assert failed.source_url == urls[0] and "ran over 1 s" in (failed.error or "")
+    assert took < 25
+    assert stuck and all(t.daemon for t in stuck)  # the given-up parse, still waiting

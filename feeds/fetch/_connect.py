@@ -11,21 +11,19 @@ on the connected stream with the URL's own host name, for SNI and certificate ch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import ipaddress
 import itertools
 import logging
 import socket
 import ssl
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
 
 import httpcore
 import httpx
 
 from feeds import guard
+from feeds.threads import in_daemon_thread
 
 log = logging.getLogger("feeds.fetch")
 
@@ -137,32 +135,13 @@ async def _system_resolve(host: str, port: int) -> list[str]:
     In that executor (cores + 4 threads) a few such names held the threads that the end
     of the pass runs in, and the pass waited for the resolver, not for its fetches.
     """
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[list[tuple[Any, ...]]] = loop.create_future()
-
-    def look_up() -> None:
-        try:
-            found: Any = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except BaseException as e:  # handed to the fetch, if it still waits
-            found = e
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
-            loop.call_soon_threadsafe(_settle, answer, found)
-
-    threading.Thread(target=look_up, name="feeds-dns", daemon=True).start()
     try:
-        infos = await answer
+        infos = await in_daemon_thread(
+            socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM, name="feeds-dns"
+        )
     except (OSError, UnicodeError) as e:  # gaierror: as anyio's would read
         raise httpcore.ConnectError(str(e)) from e
     return [str(info[4][0]) for info in infos]
-
-
-def _settle(answer: asyncio.Future[list[tuple[Any, ...]]], found: Any) -> None:
-    if answer.done():  # cancelled: the fetch gave up
-        return
-    if isinstance(found, BaseException):
-        answer.set_exception(found)
-    else:
-        answer.set_result(found)
 
 
 def _interleave(addresses: Sequence[str]) -> list[str]:

@@ -11,7 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ from .. import policy
 from ..errors import FeedsError, FetchError, ParseError
 from ..guard import credentials, redact
 from ..store import SourceState, Store
+from ..threads import in_daemon_thread
 from ..types import (
     Article,
     Config,
@@ -42,6 +43,15 @@ log = logging.getLogger("feeds.pipeline")
 
 Clock = Callable[[], datetime]
 Progress = Callable[[SourceResult], None]
+
+#: Seconds one body's parse may run (in a pool worker, or on a thread of its own) before
+#: it is given up and its source fails: a 10 MB feed of 4,000 items parses in about 3 s.
+#: A parse cannot be cancelled; a worker running over is killed (`_parse_bounded`).
+PARSE_LIMIT = 60.0
+#: How often a pooled parse is looked at against PARSE_LIMIT, in seconds.
+PARSE_CHECK = 1.0
+#: Seconds the sources cancelled at the pass deadline get to end (`refresh_all`).
+CANCEL_WAIT = 5.0
 
 #: (match_features, topic_scores) of one article, as the store keeps them.
 Derived = tuple[str | None, str | None]
@@ -141,16 +151,6 @@ def caps_words(entries: int, taken: int, trimmed: int) -> str | None:
 
 
 @functools.cache
-def _parse_thread() -> ThreadPoolExecutor:
-    """Where parsing runs without a process pool: one thread, off the event loop.
-
-    One, not the loop's default pool of up to 32: parsing holds the GIL, so more
-    threads parse no faster and only fight over it (a 200-source pass spent twice the
-    CPU doing so).
-    """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="feeds-parse")
-
-
 async def refresh_source(
     config: Config,
     store: Store,
@@ -195,6 +195,11 @@ class Refresher:
         self.executor, self.progress = executor, progress
         # Parses tried again after their worker died go one at a time (`_parse`).
         self.retrying = asyncio.Lock()
+        # Without a pool, one parse at a time, each on a daemon thread of its own:
+        # parsing holds the GIL, so more threads parse no faster and only fight over it
+        # (a 200-source pass spent twice the CPU so), and a parse given up at
+        # PARSE_LIMIT runs on where it holds nothing the pass, or its exit, waits for.
+        self.parsing = asyncio.Lock()
         # Sources between the start of their fetch and the end of their save, at most:
         # enough to keep every fetch slot and every parse worker busy, and no more, so
         # that a first pass does not hold the bodies fetched ahead of the parse (fetching
@@ -218,6 +223,8 @@ class Refresher:
         done, pending = await asyncio.wait(tasks, timeout=self.config.fetch.pass_deadline)
         for task in pending:
             task.cancel()
+        if pending:  # let them end: a parse still running gets its workers killed
+            await asyncio.wait(pending, timeout=CANCEL_WAIT)
         # Every failure is retrieved, else asyncio prints each unretrieved one with its
         # traceback at exit, under the error that ended the pass (a full disk: one per source).
         failures = [e for t in done if (e := t.exception()) is not None]
@@ -287,22 +294,26 @@ class Refresher:
         return self._succeeded(src, state, fetched, len(new))
 
     async def _parse(self, result: FetchResult, src: SourceConfig) -> Parsed:
-        loop = asyncio.get_running_loop()
-        executor = self.executor or _parse_thread()
         job = functools.partial(parse_body, result, src, self.now(), self.config.fetch.max_items)
         try:
             try:
-                return await loop.run_in_executor(executor, job)
+                return await self._parse_bounded(job)
             except BrokenProcessPool:
                 # A worker died while this parse was under way or queued, of this body
-                # or of another one: once more, in the pool made again, and one such
-                # parse at a time, so that the body that kills its worker does not take
-                # the others' second tries with it. A second death is its own failure.
+                # or of another one (or was killed for running over): once more, in the
+                # pool made again, and one such parse at a time, so that the body that
+                # kills its worker does not take the others' second tries with it. A
+                # second death is its own failure.
                 log.warning("%s: its parse worker died; parsing it once more", redact(src.url))
                 async with self.retrying:
-                    return await loop.run_in_executor(executor, job)
+                    return await self._parse_bounded(job)
         except BrokenProcessPool as e:
             raise ParseError(src.url, "its parse killed the worker process, twice") from e
+        except TimeoutError as e:
+            log.warning("%s: its parse ran over %.0f s; given up", redact(src.url), PARSE_LIMIT)
+            raise ParseError(
+                src.url, f"its parse ran over {PARSE_LIMIT:.0f} s and was given up"
+            ) from e
         except (ParseError, FeedsError, asyncio.CancelledError, MemoryError):
             raise
         except Exception as e:
@@ -315,6 +326,41 @@ class Refresher:
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
             raise ParseError(src.url, f"could not be parsed ({type(e).__name__}: {e})") from e
+
+    async def _parse_bounded(self, job: Callable[[], Parsed]) -> Parsed:
+        """`job`'s result, or TimeoutError once it has run PARSE_LIMIT seconds.
+
+        In a pool, the limit counts from when a worker takes the job (its future runs),
+        not from the submit: a parse queued behind others has not started. One running
+        over, or still running when the pass gives up on it (the pass deadline), gets
+        the pool's workers killed, else they would hold the pool's shutdown; the other
+        parses under way in them are tried again (BrokenProcessPool, `_parse`).
+        """
+        if self.executor is None:
+            async with self.parsing:
+                work = in_daemon_thread(job, name="feeds-parse")
+                return await asyncio.wait_for(work, PARSE_LIMIT)
+        future = self.executor.submit(job)
+        waiting = asyncio.wrap_future(future)
+        started: float | None = None
+        try:
+            while True:
+                done, _ = await asyncio.wait((waiting,), timeout=PARSE_CHECK)
+                if done:
+                    return waiting.result()
+                clock = time.monotonic()
+                if started is None and future.running():
+                    started = clock
+                if started is not None and clock - started >= PARSE_LIMIT:
+                    raise TimeoutError
+        except BaseException:
+            queued = future.cancel()
+            waiting.cancel()  # nobody reads its outcome now
+            if not queued and not future.done():  # running: only a kill stops it
+                stop = getattr(self.executor, "stop_workers", None)
+                if stop is not None:
+                    stop()
+            raise
 
     async def _discover(self, src: SourceConfig, target: str) -> tuple[FetchResult, Parsed]:
         """The source URL is an HTML page: fetch the first feed it links to."""
