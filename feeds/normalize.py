@@ -495,6 +495,42 @@ _EXCERPT = 300
 _KEY_TEXT = 1000
 
 
+def articles(
+    entries: Sequence[ParsedEntry],
+    feed: ParsedFeed,
+    source: SourceConfig,
+    *,
+    fetched_at: datetime,
+    first_seen: datetime | None = None,
+) -> list[Article]:
+    """The Articles of `entries` (`article`), with the guids and links that several of
+    them share for different items (`shared_identities`) counting as no identity."""
+    shared = shared_identities(entries)
+    made = (
+        article(e, feed, source, fetched_at=fetched_at, first_seen=first_seen, shared=shared)
+        for e in entries
+    )
+    return [a for a in made if a is not None]
+
+
+def shared_identities(entries: Sequence[ParsedEntry]) -> frozenset[str]:
+    """The guids and links, as the feed gives them, that several of `entries` carry for
+    different items (with another guid, link or title).
+
+    Some feeds give every item one guid (the site's homepage, "1"), or one link and no
+    guid (a podcast that links every episode to its homepage). Read as identities, all
+    those items were one article: each overwrote the one before, and one was kept.
+    """
+    first: dict[tuple[bool, str], tuple[str, str, str]] = {}
+    shared: set[str] = set()
+    for e in entries:
+        item = ((e.guid or "").strip(), (e.link or "").strip(), (e.title or "").strip())
+        for is_guid, value in ((True, item[0]), (False, item[1])):
+            if value and first.setdefault((is_guid, value), item) != item:
+                shared.add(value)
+    return frozenset(shared)
+
+
 def article(
     entry: ParsedEntry,
     feed: ParsedFeed,
@@ -502,8 +538,14 @@ def article(
     *,
     fetched_at: datetime,
     first_seen: datetime | None = None,
+    shared: frozenset[str] = frozenset(),
 ) -> Article | None:
-    """Build the Article of one entry; None when it has no title, link or content."""
+    """Build the Article of one entry; None when it has no title, link or content.
+
+    Its id is made of its source and its guid, else its canonical link, else its
+    content; a guid or link in `shared` (`shared_identities`) is passed over, and a
+    shared guid is not kept.
+    """
     link = _http_url(entry.link, feed.url)
     base = _http_url(entry.base, feed.url) or link or feed.url
     summary, cut_summary = _sanitize(entry.summary or "", base)
@@ -517,9 +559,10 @@ def article(
     content_hash = _sha256("\0".join((title, summary_html, content_html)))
     seen = first_seen or fetched_at
     published, date_source = _published(entry, source.default_tz, fetched_at, seen)
-    guid = clean_text(entry.guid) if entry.guid else None
+    guid = clean_text(entry.guid) if entry.guid and entry.guid.strip() not in shared else None
     canonical = canonical_url(link) if link else ""
-    identity = guid or canonical or content_hash
+    by_link = canonical if (entry.link or "").strip() not in shared else ""
+    identity = guid or by_link or content_hash
     return Article(
         id="a" + hashlib.sha1(f"{source.url}\0{identity}".encode()).hexdigest()[:24],
         source_url=source.url,

@@ -129,6 +129,76 @@ def test_a_story_keeps_at_most_two_reposts_from_one_source(
     assert max(sizes) <= 3
 
 
+def _sizes(cfg: config.Config) -> tuple[int, list[int]]:
+    """(articles stored, the largest count of one source's articles in one story first)."""
+    with sqlite3.connect(cfg.database) as db:
+        stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        per_source = [
+            n
+            for (n,) in db.execute(
+                "SELECT count(*) FROM articles GROUP BY story_id, source_url ORDER BY 1 DESC"
+            )
+        ]
+    return stored, per_source
+
+
+def test_items_sharing_one_guid_are_each_an_article_and_a_story(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # A feed that gives every item its homepage as guid: read as the items' identity,
+    # the twelve were one article (each overwrote the one before) in one story.
+    posts = [
+        ("https://site.example/", f"https://site.example/p/{n}", f"خبر رقم {n} عن موضوع {n}",
+         NOW - timedelta(hours=3 * n))
+        for n in range(12)
+    ]  # fmt: skip
+    httpserver.expect_request("/a.rss").respond_with_data(_rss(posts))
+    cfg = _config(tmp_path, [httpserver.url_for("/a.rss")])
+    _pass(cfg)
+    stored, per_source = _sizes(cfg)
+    assert stored == 12
+    assert per_source == [1] * 12
+    assert len(_published(cfg)) == 12
+
+
+def test_items_sharing_one_link_and_no_guid_are_each_an_article(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    posts = [("", "https://pod.example/", f"الحلقة {n}: ضيف {n}", NOW - timedelta(days=n))
+             for n in range(1, 9)]  # fmt: skip
+    body = _rss(posts).replace(b"<guid></guid>", b"")
+    assert b"<guid>" not in body
+    httpserver.expect_request("/pod.rss").respond_with_data(body)
+    cfg = _config(tmp_path, [httpserver.url_for("/pod.rss")])
+    _pass(cfg)
+    stored, per_source = _sizes(cfg)
+    assert stored == 8
+    assert per_source == [1] * 8
+
+
+def test_a_title_two_sites_post_every_day_is_not_one_story(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # Each issue of a daily digest joined the story of the day before by the other
+    # site's copy of that title (the exact-title tier), and the story grew by two
+    # articles a day: 20 days made one story of 40.
+    title = "النشرة اليومية لأخبار التقنية"
+    urls = []
+    for site, late in (("a", 0), ("b", 3)):
+        posts = [
+            (f"{site}{n}", f"https://{site}.example/d/{n}", title,
+             NOW - timedelta(hours=24 * n + late))
+            for n in range(20)
+        ]  # fmt: skip
+        httpserver.expect_request(f"/{site}.rss").respond_with_data(_rss(posts))
+        urls.append(httpserver.url_for(f"/{site}.rss"))
+    cfg = _config(tmp_path, urls)
+    _pass(cfg)
+    stored, per_source = _sizes(cfg)
+    assert stored == 40
+    assert per_source[0] <= 1 + 2  # an article and a repost or two (REPOSTS), never dozens
+
+
 def test_the_real_corpus_publishes_every_entry(tmp_path: Path, httpserver: HTTPServer) -> None:
     files = sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.tsv", "README.md"))
     for name in files:

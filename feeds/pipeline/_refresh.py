@@ -96,13 +96,9 @@ def parse_body(
 
     feed = parse.parse(result, source.scrape)
     taken = normalize.newest(feed.entries, max_items, source.default_tz, result.fetched_at)
-    articles = []
-    for entry in taken:
-        art = normalize.article(
-            entry, feed, source, fetched_at=result.fetched_at, first_seen=first_seen
-        )
-        if art is not None:
-            articles.append(art)
+    articles = normalize.articles(
+        taken, feed, source, fetched_at=result.fetched_at, first_seen=first_seen
+    )
     derived = tuple(derive(a) for a in articles)
     caps = caps_words(len(feed.entries), len(taken), sum(a.trimmed for a in articles))
     # The raw entries stay here: pickling them back would double what crosses over.
