@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -554,3 +555,57 @@ def test_links_in_content_lose_their_tracking_parameters_and_keep_the_rest() -> 
 )
 def test_a_wordpress_cut_mark_becomes_an_ellipsis(raw: str, clean: str) -> None:
     assert normalize.sanitize_html(raw, None) == clean
+
+
+# --------------------------------------------------------------------------- one feed's items
+
+_BOILER = (
+    "تابعوا آخر أخبار التقنية والهواتف الذكية والتطبيقات على موقعنا واشتركوا في نشرتنا "
+    "البريدية لتصلكم أحدث المراجعات أولا بأول"
+)
+_OWN = (
+    ("سامسونج تطلق هاتفا قابلا للطي", "يأتي الهاتف بشاشة أكبر وبطارية تدوم يومين"),
+    ("إنفيديا تكشف عن شريحة جديدة للذكاء الاصطناعي", "تعد الشريحة بأداء أعلى بنسبة كبيرة"),
+    ("ناسا تؤجل إطلاق مهمتها إلى القمر", "أرجعت الوكالة التأجيل إلى عطل في الصمام"),
+)
+
+
+def _items(texts: list[str], **fields: Any) -> list[ParsedEntry]:
+    return [
+        entry(guid=f"g{n}", link=f"https://tech.example/{n}", title=title,
+              summary=f"<p>{text}</p>", **fields)
+        for n, (title, text) in enumerate(zip([t for t, _ in _OWN], texts, strict=True))
+    ]  # fmt: skip
+
+
+def test_a_run_of_words_a_feed_repeats_under_each_title_is_not_matched_on() -> None:
+    entries = _items([f"{own} {_BOILER}" for _, own in _OWN])
+    made = normalize.articles(entries, FEED, SOURCE, fetched_at=NOW)
+    for art, (title, own) in zip(made, _OWN, strict=True):
+        # the item's own words, without the boilerplate's
+        assert art.text_key == f"{normalize.match_key(title)} {normalize.match_key(own)}"
+        assert _BOILER.split()[0] in art.summary_html  # and still shown
+
+
+def test_a_text_a_feed_gives_every_item_leaves_the_title_to_match_on() -> None:
+    entries = _items(["اقرأ المزيد"] * len(_OWN))  # too short to be a run: the whole text
+    made = normalize.articles(entries, FEED, SOURCE, fetched_at=NOW)
+    assert [a.text_key for a in made] == [normalize.match_key(t) for t, _ in _OWN]
+
+
+def test_items_that_share_no_run_are_made_as_one_at_a_time() -> None:
+    entries = _items([own for _, own in _OWN])
+    made = normalize.articles(entries, FEED, SOURCE, fetched_at=NOW)
+    one = [normalize.article(e, FEED, SOURCE, fetched_at=NOW) for e in entries]
+    assert made == one
+
+
+def test_items_sharing_a_guid_or_a_link_get_ids_of_their_own() -> None:
+    by_guid = [replace(e, guid="https://tech.example/") for e in _items(["نص"] * 3)]
+    by_link = [replace(e, guid=None, link="https://tech.example/") for e in _items(["نص"] * 3)]
+    for entries in (by_guid, by_link):
+        made = normalize.articles(entries, FEED, SOURCE, fetched_at=NOW)
+        assert len({a.id for a in made}) == 3
+    assert all(a.guid is None for a in normalize.articles(by_guid, FEED, SOURCE, fetched_at=NOW))
+    twice = _items(["نص"] * 3)[:1] * 2  # one item listed twice is one article
+    assert len({a.id for a in normalize.articles(twice, FEED, SOURCE, fetched_at=NOW)}) == 1

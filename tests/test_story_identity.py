@@ -240,3 +240,31 @@ def test_a_store_that_lumped_episodes_together_is_split_keeping_the_story_id(
     assert f"urn:feeds:story:{first}" in {i["id"] for i in items}
     with sqlite3.connect(cfg.database) as db:
         assert db.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone() == (5,)
+
+
+def test_two_sites_boilerplate_does_not_make_their_items_one_story(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # Two sites of one network send each headline over the same long text. One item
+    # each: neither feed shows the text as its own boilerplate, and the two texts are
+    # nearly the same, a wire copy but for titles that name other companies.
+    boiler = (
+        "تابعوا آخر أخبار التقنية والهواتف الذكية والتطبيقات على موقعنا واشتركوا في "
+        "نشرتنا البريدية لتصلكم أحدث المراجعات والتحليلات والمقارنات أولا بأول وتابعونا "
+        "على حساباتنا في الشبكات الاجتماعية. اقرأ المزيد"
+    )
+    titles = {"a": "سامسونج تطلق هاتفا قابلا للطي", "b": "إنفيديا تكشف عن شريحة جديدة"}
+    urls = []
+    for site, title in titles.items():
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>'
+            f"<link>https://{site}.example/</link><item><title>{title}</title>"
+            f"<link>https://{site}.example/1</link><guid>{site}1</guid>"
+            f"<pubDate>{format_datetime(NOW - timedelta(hours=1))}</pubDate>"
+            f"<description>{title}. {boiler}</description></item></channel></rss>"
+        )
+        httpserver.expect_request(f"/{site}.rss").respond_with_data(body.encode())
+        urls.append(httpserver.url_for(f"/{site}.rss"))
+    cfg = _config(tmp_path, urls)
+    _pass(cfg)
+    assert len(_published(cfg)) == 2

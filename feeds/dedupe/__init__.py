@@ -4,15 +4,19 @@ Tiers, cheapest first (research/arabic.md 5c):
 
 1. Exact: the same canonical URL, the same guid when it is an absolute URL (a WordPress
    "?p=123" guid is only unique within its site), or the same title key from another
-   source within the window. A link shared by several items of one source (a podcast's
-   homepage, a Hugo taxonomy page) is no identity for that source: a second item of the
-   source joins by link only as a repost (same title, within the window, `REPOSTS` at
-   most), and a story it starts is named after its article, not the link.
+   source within the window, into a story holding none of this source's articles
+   but reposts of this one (a daily digest's title is not one story). A link shared
+   by several items of one source (a podcast's homepage, a Hugo taxonomy page) is no
+   identity for that source: a second item of the source joins by link only as a
+   repost (same title, within the window, `REPOSTS` at most), and a story it starts
+   is named after its article, not the link.
    Reposts under a new link: an article whose own source posted nearly the same title
    and lead within the window (estimated Jaccard >= `REPOST_JACCARD`, the same numbers,
    the titles the same words but for one added) joins that story, `REPOSTS` at most.
 2. Wire copies: MinHash LSH over character 5-grams of the title key plus lead; an
-   estimated Jaccard >= `WIRE_JACCARD` links two articles.
+   estimated Jaccard >= `WIRE_JACCARD` links two articles whose titles share a
+   content word and clash in no figure or company (a network's boilerplate makes any
+   two of its texts alike).
 3. Rewrites: candidates from the LSH and from shared rare title tokens (day-bucketed
    postings, so "rare" means rare around that date) are scored by a logistic pair
    model (`_pairs`, weights fitted offline and shipped in pair_weights.tsv) over text

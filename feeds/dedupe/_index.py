@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from feeds.types import Filed
 
 from ._bands import Bands, put
-from ._features import NUM_PERM, Prepared, _content_words, _score
+from ._features import NUM_PERM, Prepared, _content_words, _Features, _score
 from ._member import _MICROSECOND, Member, micros, story_id_for
 
 WINDOW = timedelta(hours=72)
@@ -369,10 +369,8 @@ class StoryIndex:
         for aid, similarity in zip(aids, self._similarities(member, aids), strict=True):
             theirs = members[aid].features()
             score = _score(mine, theirs, common)
-            if similarity >= WIRE_JACCARD and not (
-                mine.figures and theirs.figures and mine.figures.isdisjoint(theirs.figures)
-            ):
-                score += 1.0  # a wire copy, unless their figures clash
+            if similarity >= WIRE_JACCARD and _wire_titles(mine, theirs):
+                score += 1.0  # a wire copy
             links[aid] = score
         return links
 
@@ -397,6 +395,22 @@ class StoryIndex:
         if link is None:
             link = self._links(member, [first]).get(first, 0.0)  # absent: no link
         return link > 0 or sum(links.get(m.article_id, 0.0) > 0 for m in members) >= CORROBORATION
+
+
+def _wire_titles(mine: _Features, theirs: _Features) -> bool:
+    """Whether the titles of two articles of nearly the same text let them be one wire
+    copy: their figures do not clash, nor the companies they name, and they share a
+    content word. (A text is nearly the same with any title when it is a feed's or a
+    network's boilerplate: "تابعوا آخر الأخبار على موقعنا… اقرأ المزيد" under each
+    headline made 8,000 items of 200 such sources 161 stories.)"""
+    if mine.figures and theirs.figures and mine.figures.isdisjoint(theirs.figures):
+        return False
+    if mine.title_ids and theirs.title_ids and mine.title_ids.isdisjoint(theirs.title_ids):
+        return False
+    words = mine.signals  # a frozenset while it is being filed; a tuple once indexed
+    return not (words if isinstance(words, frozenset) else frozenset(words)).isdisjoint(
+        theirs.signals
+    )
 
 
 def _held(table: Mapping[str, Member | list[Member]], key: str) -> Sequence[Member]:
