@@ -73,6 +73,13 @@ def bound_raw(raw: str) -> str:
     """
     if raw.count("<") - raw.count("</") > RAW_TAGS:
         raw = _flatten(raw, RAW_DEPTH)
+    return bound_attributes(raw)
+
+
+def bound_attributes(raw: str) -> str:
+    """`raw` with each tag cut after its first `RAW_ATTRIBUTES` attributes: parsers
+    (html5ever, libxml2) compare each attribute with the tag's others. Markup with few
+    "=" signs is returned as it is, after one count in C."""
     if raw.count("=") > RAW_EQUALS:
         raw = _fewer_attributes(raw, RAW_ATTRIBUTES)
     return raw

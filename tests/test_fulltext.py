@@ -99,6 +99,30 @@ def test_garbage_pages_give_a_reason_not_an_error(page: bytes) -> None:
     assert got.html == "" and got.reason
 
 
+def test_a_tag_of_many_attributes_reaches_the_extractor_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # libxml2 and jusText take time growing as the square of one tag's attributes: a
+    # 2.3 MB page of one <p> with 200,000 of them kept the extractor 473 s.
+    import trafilatura
+
+    seen: list[bytes] = []
+
+    def spy(page: bytes, **kwargs: Any) -> None:
+        seen.append(page)
+
+    monkeypatch.setattr(trafilatura, "extract", spy)
+    attrs = " ".join(f'data-a{i}="v"' for i in range(30_000))
+    page = f"<html><body><p {attrs}>نص عربي طويل</p><p>ثم فقرة</p></body></html>".encode()
+    assert not fulltext.extract(page, "https://x.example/a", feed_text=0).html
+    [given] = seen
+    assert given.count(b"=") == 256  # the first 256 attributes
+    assert given.endswith("نص عربي طويل</p><p>ثم فقرة</p></body></html>".encode())
+    seen.clear()
+    fulltext.extract(ARTICLE, "https://x.example/a", feed_text=0)
+    assert seen == [ARTICLE]  # an ordinary page is handed over as it is
+
+
 # --------------------------------------------------------------------------- whole passes
 
 
@@ -396,3 +420,32 @@ def test_a_worker_publish_fetches_the_pages_waiting(tmp_path: Path, pg_url: str)
         assert worker._publish(cfg, since, ops.Operator(cfg, metrics=False)) is not None
         assert s.hits["/a/1"] == 1
     assert _published(tmp_path)[0]["_feeds"]["content_from"] == "page"
+
+
+def test_a_page_that_keeps_the_extractor_running_is_given_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The extractor cannot be cancelled. It ran in the loop's default executor, where
+    # one that ran on held the end of the pass and the process's exit.
+    release = threading.Event()
+
+    def stuck(page: bytes, url: str, *, feed_text: int) -> fulltext.Extracted:
+        release.wait(timeout=30)
+        return fulltext.Extracted(reason="released")
+
+    monkeypatch.setattr(fulltext, "extract", stuck)
+    monkeypatch.setattr(pipeline._refresh, "PARSE_LIMIT", 0.5)
+    try:
+        with site() as s:
+            s.routes["/feed.xml"] = lambda h: _send(h, 200, _feed(["/p"]), "application/rss+xml")
+            s.html("/p", ARTICLE)
+            cfg = _config(tmp_path, s.base + "/feed.xml")
+            _run(cfg)
+    finally:
+        release.set()
+    [item] = _published(tmp_path)
+    assert item["_feeds"]["content_from"] == "failed"
+    with pipeline.open_for(cfg) as store:
+        [(counts, reason)] = store.full_text_report().values()
+    assert counts.get("failed") == 1
+    assert reason == "the extractor ran over 0 s"  # PARSE_LIMIT, 0.5 s here

@@ -13,6 +13,7 @@ pass, and the whole stage within `STAGE_SECONDS`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,7 +23,9 @@ from urllib.parse import urlsplit
 
 from ..errors import FetchError
 from ..store import PageResult, PageWanted, Store
+from ..threads import in_daemon_thread
 from ..types import Config, SourceConfig
+from . import _refresh
 
 if TYPE_CHECKING:
     from ..fetch import Fetcher
@@ -117,7 +120,15 @@ async def _fetch_one(wanted: PageWanted, source: SourceConfig, fetcher: Fetcher)
         return PageResult(key, "failed", f"not an HTML page ({kind})")
     feed_text = len(normalize.plain_text(wanted.feed_html))
     page = got.content or b""
-    found = await asyncio.to_thread(fulltext.extract, page, got.url, feed_text=feed_text)
+    # In a daemon thread, given up at the parse limit: a page that keeps the extractor
+    # running holds neither the pass nor the process's exit (`threads`).
+    job = functools.partial(fulltext.extract, page, got.url, feed_text=feed_text)
+    limit = _refresh.PARSE_LIMIT
+    try:
+        found = await asyncio.wait_for(in_daemon_thread(job, name="feeds-page"), limit)
+    except TimeoutError:
+        log.warning("full text: %s: the extractor ran over %.0f s", wanted.url, limit)
+        return PageResult(key, "failed", f"the extractor ran over {limit:.0f} s")
     if not found.html:
         return PageResult(key, "failed", found.reason)
     return PageResult(key, "extracted", "", found.html)
