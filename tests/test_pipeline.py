@@ -371,3 +371,31 @@ def test_a_guid_reposted_long_after_joins_its_old_story(site: Site, tmp_path: Pa
     iphone = [i for i in doc["items"] if "آيفون 17" in i["title"]]
     assert len(iphone) == 1  # sixteen days later, far outside the fuzzy window
     assert {s["name"] for s in iphone[0]["_feeds"]["sources"]} == {"ألفا تك", "بيتا نيوز"}
+
+
+def test_refresh_source_makes_a_new_refresh_each_call(tmp_path: Path) -> None:
+    # A distributed worker calls it once per task: a cache on it (left there by a
+    # removed helper's decorator) handed identical calls the coroutine already
+    # awaited, and kept every task's arguments for the life of the worker.
+    cfg = config.load(_write_minimal_config(tmp_path))
+    with pipeline.open_for(cfg) as store:
+        store.sync_sources(cfg.sources)
+        [state] = store.sources()
+        calls = [
+            pipeline.refresh_source(cfg, store, state, fetcher=None)  # type: ignore[arg-type]
+            for _ in range(2)
+        ]
+        for call in calls:
+            call.close()  # never run: only made
+    assert calls[0] is not calls[1]
+
+
+def _write_minimal_config(folder: Path) -> Path:
+    path = folder / "config.yaml"
+    path.write_text(
+        "title: t\nbase_url: https://example.org/feeds/\noutput_dir: out\n"
+        f"database: feeds.db\n{LOOPBACK_YAML}\nsources:\n  - url: http://127.0.0.1:9/f.rss\n"
+        "feeds:\n  - slug: all\n    title: all\n",
+        encoding="utf-8",
+    )
+    return path

@@ -146,7 +146,6 @@ def caps_words(entries: int, taken: int, trimmed: int) -> str | None:
     return "; ".join(said) or None
 
 
-@functools.cache
 async def refresh_source(
     config: Config,
     store: Store,
