@@ -506,15 +506,12 @@ def articles(
 ) -> list[Article]:
     """The Articles of `entries` (`article`), with the guids and links that several of
     them share for different items (`shared_identities`) counting as no identity, and
-    the texts they share under different titles as no evidence (`shared_texts`)."""
-    shared, boilerplate = shared_identities(entries), shared_texts(entries)
+    the text they share under different titles as no evidence (`_unshared`)."""
+    shared = shared_identities(entries)
     made = (
-        article(
-            e, feed, source, fetched_at=fetched_at, first_seen=first_seen, shared=shared,
-            boilerplate=boilerplate,
-        )
+        article(e, feed, source, fetched_at=fetched_at, first_seen=first_seen, shared=shared)
         for e in entries
-    )  # fmt: skip
+    )
     return _unshared([a for a in made if a is not None])
 
 
@@ -524,10 +521,12 @@ SHARED_RUN = 8
 
 
 def _unshared(made: list[Article]) -> list[Article]:
-    """`made`, with the runs of `SHARED_RUN` words that two of them share under
-    different titles taken out of their `text_key`s: a feed's boilerplate ("تابعوا آخر
-    الأخبار على موقعنا… اقرأ المزيد" after each headline), which made every item of
-    two feeds alike whatever their titles. What is shown is unchanged."""
+    """`made`, with what two of them share under different titles taken out of their
+    `text_key`s: runs of `SHARED_RUN` words, and whole texts shorter than that. That is
+    a feed's boilerplate ("تابعوا آخر الأخبار على موقعنا… اقرأ المزيد" after each
+    headline, or as the whole text), which made every item of two feeds alike whatever
+    their titles: 8,000 items of 200 such feeds were 161 stories. What is shown is
+    unchanged."""
     if len(made) < 2:
         return made
     texts: list[list[str]] = []
@@ -547,7 +546,7 @@ def _unshared(made: list[Article]) -> list[Article]:
         drop = [False] * len(words)
         for i, run in enumerate(_runs(words)):
             if run in shared:
-                drop[i : i + SHARED_RUN] = [True] * SHARED_RUN
+                drop[i : i + len(run)] = [True] * len(run)
         if any(drop):
             kept = [w for w, gone in zip(words, drop, strict=True) if not gone]
             a = replace(a, text_key=" ".join([a.title_key, *kept]).strip())
@@ -556,25 +555,11 @@ def _unshared(made: list[Article]) -> list[Article]:
 
 
 def _runs(words: list[str]) -> Iterator[tuple[str, ...]]:
-    """Each run of `SHARED_RUN` words in a row, in order (tuples made in C)."""
+    """Each run of `SHARED_RUN` words in a row, in order (tuples made in C); a shorter
+    text whole."""
+    if len(words) < SHARED_RUN:
+        return iter([tuple(words)] if words else [])
     return zip(*(words[k:] for k in range(SHARED_RUN)), strict=False)
-
-
-def shared_texts(entries: Sequence[ParsedEntry]) -> frozenset[str]:
-    """The texts (content, else summary, as the feed gives them) that several of
-    `entries` carry under different titles.
-
-    Some feeds give every item one text ("تابعوا آخر الأخبار على موقعنا… اقرأ المزيد").
-    Matched on, it made every item of two such feeds alike whatever their titles, and
-    8,000 items of 200 sources with one such text were 155 stories, not 8,000.
-    """
-    first: dict[str, str] = {}
-    shared: set[str] = set()
-    for e in entries:
-        text = (e.content or e.summary or "").strip()
-        if text and first.setdefault(text, (e.title or "").strip()) != (e.title or "").strip():
-            shared.add(text)
-    return frozenset(shared)
 
 
 def shared_identities(entries: Sequence[ParsedEntry]) -> frozenset[str]:
@@ -603,14 +588,12 @@ def article(
     fetched_at: datetime,
     first_seen: datetime | None = None,
     shared: frozenset[str] = frozenset(),
-    boilerplate: frozenset[str] = frozenset(),
 ) -> Article | None:
     """Build the Article of one entry; None when it has no title, link or content.
 
     Its id is made of its source and its guid, else its canonical link, else its
     content; a guid or link in `shared` (`shared_identities`) is passed over, and a
-    shared guid is not kept. A text in `boilerplate` (`shared_texts`) is shown but not
-    matched on: its `text_key` is its title's.
+    shared guid is not kept.
     """
     link = _http_url(entry.link, feed.url)
     base = _http_url(entry.base, feed.url) or link or feed.url
@@ -625,7 +608,6 @@ def article(
     content_hash = _sha256("\0".join((title, summary_html, content_html)))
     seen = first_seen or fetched_at
     published, date_source = _published(entry, source.default_tz, fetched_at, seen)
-    keyed = "" if (entry.content or entry.summary or "").strip() in boilerplate else text
     guid = clean_text(entry.guid) if entry.guid and entry.guid.strip() not in shared else None
     canonical = canonical_url(link) if link else ""
     by_link = canonical if (entry.link or "").strip() not in shared else ""
@@ -644,7 +626,7 @@ def article(
         first_seen=seen,
         language=script.language(f"{title} {plain_text(summary_html)}"),
         title_key=match_key(title),
-        text_key=match_key(f"{title} {keyed[:_KEY_TEXT]}"),
+        text_key=match_key(f"{title} {text[:_KEY_TEXT]}"),
         content_hash=content_hash,
         authors=_texts(entry.authors),
         categories=_texts(entry.categories),

@@ -14,6 +14,7 @@ from feeds.types import Filed
 from ._bands import Bands, put
 from ._features import NUM_PERM, Prepared, _content_words, _Features, _score
 from ._member import _MICROSECOND, Member, micros, story_id_for
+from ._pairs import _shared
 
 WINDOW = timedelta(hours=72)
 WIRE_JACCARD = 0.5
@@ -407,10 +408,7 @@ def _wire_titles(mine: _Features, theirs: _Features) -> bool:
         return False
     if mine.title_ids and theirs.title_ids and mine.title_ids.isdisjoint(theirs.title_ids):
         return False
-    words = mine.signals  # a frozenset while it is being filed; a tuple once indexed
-    return not (words if isinstance(words, frozenset) else frozenset(words)).isdisjoint(
-        theirs.signals
-    )
+    return bool(_shared(mine.signals, theirs.signals))
 
 
 def _held(table: Mapping[str, Member | list[Member]], key: str) -> Sequence[Member]:
