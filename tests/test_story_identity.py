@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 from servers import LOOPBACK_YAML
+from werkzeug import Request, Response
 
 from feeds import config, pipeline
 from feeds.store import open_store
@@ -268,3 +270,59 @@ def test_two_sites_boilerplate_does_not_make_their_items_one_story(
     cfg = _config(tmp_path, urls)
     _pass(cfg)
     assert len(_published(cfg)) == 2
+
+
+def test_items_whose_guids_change_on_every_fetch_stay_one_article_each(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # A feed that makes a new guid per item on every request (a random UUID): before,
+    # every pass brought 4 new articles, and from the fourth pass on each item was
+    # published again as a story of its own (REPOSTS copies of one source at most).
+    titles = ["آبل تطلق هاتفا جديدا", "جوجل تعلن نموذجا للمطورين", "سامسونج تكشف هاتفا مطويا"]
+
+    def feed(_request: Request) -> Response:
+        items = [
+            (str(uuid.uuid4()), f"https://news.example/a/{n}", t, NOW - timedelta(hours=n))
+            for n, t in enumerate(titles)
+        ]
+        return Response(_rss(items), content_type="application/rss+xml")
+
+    httpserver.expect_request("/news.rss").respond_with_handler(feed)
+    cfg = _config(tmp_path, [httpserver.url_for("/news.rss")])
+    _pass(cfg)
+    first = {p.name: p.read_bytes() for p in Path(cfg.output_dir).iterdir() if p.is_file()}
+    for hours in range(1, 6):
+        _pass(cfg, NOW + timedelta(hours=hours))
+    with sqlite3.connect(cfg.database) as db:
+        assert db.execute("SELECT count(*), count(DISTINCT story_id) FROM articles").fetchone() == (
+            3,
+            3,
+        )
+    assert sorted(i["title"] for i in _published(cfg)) == sorted(titles)
+    # Nothing new, so nothing rewritten.
+    assert {p.name: p.read_bytes() for p in Path(cfg.output_dir).iterdir() if p.is_file()} == first
+
+
+def test_an_item_under_a_new_guid_keeps_its_id_and_a_new_title_is_new(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    link = "https://news.example/a/1"
+    when = NOW - timedelta(hours=2)
+    httpserver.expect_ordered_request("/news.rss").respond_with_data(
+        _rss([("g1", link, "آبل تطلق هاتفا جديدا", when)])
+    )
+    httpserver.expect_ordered_request("/news.rss").respond_with_data(
+        _rss([("g2", link, "آبل تطلق هاتفا جديدا", when), ("g3", link, "خبر آخر تماما", when)])
+    )
+    cfg = _config(tmp_path, [httpserver.url_for("/news.rss")])
+    _pass(cfg)
+    with sqlite3.connect(cfg.database) as db:
+        (first,) = db.execute("SELECT id, first_seen FROM articles").fetchall()
+    _pass(cfg, NOW + timedelta(hours=1))
+    with sqlite3.connect(cfg.database) as db:
+        rows = db.execute("SELECT id, first_seen, title FROM articles ORDER BY title").fetchall()
+    # The same link and title under g2 is the stored article, first seen when it was;
+    # under another title the same link is a new article.
+    assert rows[0] == (*first, "آبل تطلق هاتفا جديدا")
+    assert rows[1][0] != first[0] and rows[1][2] == "خبر آخر تماما"
+    assert len(rows) == 2

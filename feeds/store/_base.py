@@ -9,6 +9,7 @@ the PostgreSQL backend rewrites them for psycopg.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -236,6 +237,13 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         if not articles:
             return []
         known = self._content_hashes([a.id for a in articles])
+        renamed = self._same_items(articles, known)
+        if renamed:
+            articles = [
+                dataclasses.replace(a, id=renamed[a.id]) if a.id in renamed else a for a in articles
+            ]
+            derived = {renamed.get(k, k): v for k, v in derived.items()}
+            known.update(self._content_hashes(list(renamed.values())))
         changed = [a for a in articles if known.get(a.id) != a.content_hash]
         cols = _schema.ARTICLE_COLUMNS
         self._write(
@@ -249,6 +257,41 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
              [(ts(now), a.id) for a in changed if a.id in known]),
         )  # fmt: skip
         return changed
+
+    def _same_items(self, articles: Sequence[Article], known: Collection[str]) -> dict[str, str]:
+        """New id -> stored id, for the articles of `articles` (one source's fetch) that
+        are a stored article of theirs under a new guid: the same source, canonical link
+        and title, the stored one absent from this fetch.
+
+        Some feeds make their guids afresh on every request (a timestamp or a random
+        UUID in them). Each pass then brought every item as a new article, and once a
+        story held more than `REPOSTS` copies of one source the next copy was a story of
+        its own: the item was published twice, then again. Its first id keeps it one
+        article, with its first-seen date and its story; an edit still updates it.
+        """
+        fresh = [a for a in articles if a.id not in known and a.canonical_url]
+        if not fresh:
+            return {}
+        present = {a.id for a in articles}
+        stored: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for source, group in _by_source(fresh).items():
+            for chunk in chunks(sorted({a.canonical_url for a in group}), 500):
+                marks = ",".join("?" * len(chunk))
+                sql = (
+                    "SELECT id, canonical_url, title_key, first_seen FROM articles "
+                    f"WHERE source_url = ? AND canonical_url IN ({marks})"
+                )
+                for r in self._query(sql, (source, *chunk)):
+                    if r["id"] not in present:
+                        key = (source, r["canonical_url"] + "\0" + r["title_key"])
+                        stored.setdefault(key, []).append((str(r["first_seen"]), r["id"]))
+        renamed: dict[str, str] = {}
+        for a in fresh:  # each stored article taken once, the first seen first
+            left = stored.get((a.source_url, a.canonical_url + "\0" + a.title_key))
+            if left:
+                renamed[a.id] = min(left)[1]
+                left.remove(min(left))
+        return renamed
 
     def _content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         return self._column_by_id("content_hash", ids)
@@ -627,3 +670,10 @@ def _since(select: str) -> str:
 
 def _since_params(since: datetime) -> tuple[str | None, ...]:
     return (ts(since),) * 3
+
+
+def _by_source(articles: Iterable[Article]) -> dict[str, list[Article]]:
+    out: dict[str, list[Article]] = {}
+    for a in articles:
+        out.setdefault(a.source_url, []).append(a)
+    return out
