@@ -512,7 +512,54 @@ def articles(
         article(e, feed, source, fetched_at=fetched_at, first_seen=first_seen, shared=shared)
         for e in entries
     )
-    return _unshared([a for a in made if a is not None])
+    return _unshared(_unlabelled([a for a in made if a is not None]))
+
+
+#: How alike (Jaccard of their text words) two items of one feed under one title must
+#: be for the title to be one article's, posted again, rather than a label.
+LABEL_JACCARD = 0.5
+
+
+def _unlabelled(made: list[Article]) -> list[Article]:
+    """`made`, with a title that the feed gives to different items (other links, texts
+    alike by less than `LABEL_JACCARD`) taken out of their `title_key`s and
+    `text_key`s: "منشور جديد", "الحلقة", "Untitled" are a label, not a headline. Two
+    feeds that title every item so paired their items across sources by the exact
+    title tier, whatever they said. Those items then match on their texts alone, as
+    an item without a title of its own; what is shown is unchanged."""
+    groups: dict[str, list[int]] = {}
+    for i, a in enumerate(made):
+        if a.title_key:
+            groups.setdefault(a.title_key, []).append(i)
+    labels = set()
+    for title, group in groups.items():
+        if len(group) > 1:
+            head, *rest = (made[i] for i in group)
+            mine = _text_words(head)
+            if any(_other_item(head, mine, a) for a in rest):
+                labels.add(title)
+    if not labels:
+        return made
+    return [
+        replace(a, title_key="", text_key=" ".join(_text_words(a))) if a.title_key in labels else a
+        for a in made
+    ]
+
+
+def _text_words(a: Article) -> list[str]:
+    """The words of `a.text_key` after its title's."""
+    words, head = a.text_key.split(), a.title_key.split()
+    return words[len(head) :] if words[: len(head)] == head else words
+
+
+def _other_item(first: Article, words: list[str], a: Article) -> bool:
+    """Whether `a`, under `first`'s title, is another item: another link (or neither
+    has one), and texts alike by less than `LABEL_JACCARD`."""
+    if first.canonical_url and first.canonical_url == a.canonical_url:
+        return False
+    mine, theirs = set(words), set(_text_words(a))
+    union = mine | theirs
+    return not union or len(mine & theirs) < LABEL_JACCARD * len(union)
 
 
 #: Words in a row that, found in two items of one feed under different titles, are the
@@ -536,8 +583,9 @@ def _unshared(made: list[Article]) -> list[Article]:
         words, head = a.text_key.split(), a.title_key.split()
         words = words[len(head) :] if words[: len(head)] == head else []
         texts.append(words)
+        title = a.title_key or a.id  # an item without a title (`_unlabelled`) has its own
         for run in _runs(words):
-            if first.setdefault(run, a.title_key) != a.title_key:
+            if first.setdefault(run, title) != title:
                 shared.add(run)
     if not shared:
         return made

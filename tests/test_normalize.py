@@ -609,3 +609,21 @@ def test_items_sharing_a_guid_or_a_link_get_ids_of_their_own() -> None:
     assert all(a.guid is None for a in normalize.articles(by_guid, FEED, SOURCE, fetched_at=NOW))
     twice = _items(["نص"] * 3)[:1] * 2  # one item listed twice is one article
     assert len({a.id for a in normalize.articles(twice, FEED, SOURCE, fetched_at=NOW)}) == 1
+
+
+def test_a_title_a_feed_gives_different_items_is_a_label_not_matched_on() -> None:
+    labelled = [replace(e, title="منشور جديد على القناة") for e in _items([o for _, o in _OWN])]
+    made = normalize.articles(labelled, FEED, SOURCE, fetched_at=NOW)
+    for art, (_, own) in zip(made, _OWN, strict=True):
+        assert art.title_key == ""
+        assert art.text_key == normalize.match_key(own)  # the text alone, no label
+        assert art.title == "منشور جديد على القناة"  # what is shown is the feed's
+    # One article posted twice under its title, its text edited a little, is no label;
+    # nor is one title at one link.
+    text = "يأتي الهاتف بشاشة أكبر وبطارية تدوم يومين وسعر أقل من الجيل السابق"
+    reposted = _items([text, f"{text} بحسب الشركة", "نص"])[:2]
+    reposted = [replace(e, title=_OWN[0][0]) for e in reposted]
+    same_link = [replace(e, link="https://tech.example/1") for e in labelled]
+    for entries in (reposted, same_link):
+        made = normalize.articles(entries, FEED, SOURCE, fetched_at=NOW)
+        assert all(a.title_key for a in made)

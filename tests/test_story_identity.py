@@ -272,6 +272,39 @@ def test_two_sites_boilerplate_does_not_make_their_items_one_story(
     assert len(_published(cfg)) == 2
 
 
+def test_two_feeds_that_give_every_item_one_title_are_not_paired_by_it(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # Both sites title every post "منشور جديد على القناة" (a channel bridged to RSS):
+    # the exact title tier paired their posts, whatever they said.
+    texts = [
+        "شرح طريقة تثبيت تحديث أندرويد الجديد على الهواتف القديمة",
+        "أسعار الذهب ترتفع في الأسواق المحلية اليوم",
+        "مباراة نهائي الكأس تنتهي بالتعادل بعد وقت إضافي",
+        "افتتاح معرض الكتاب الدولي بمشاركة واسعة من الناشرين",
+        "تحذير من موجة حر شديدة تضرب المنطقة هذا الأسبوع",
+        "وزارة التعليم تعلن موعد بدء العام الدراسي الجديد",
+        "انخفاض أسعار تذاكر الطيران إلى أوروبا في الشتاء",
+        "افتتاح مستشفى جديد للأطفال في العاصمة",
+    ]
+    urls = []
+    for site, shift in (("a", 0), ("b", 4)):
+        body = "".join(
+            f"<item><title>منشور جديد على القناة</title><link>https://{site}.example/p/{n}</link>"
+            f"<pubDate>{format_datetime(NOW - timedelta(hours=n, minutes=10 * shift))}</pubDate>"
+            f"<description>{texts[n + shift]}</description></item>"
+            for n in range(4)
+        )
+        feed = f'<rss version="2.0"><channel><title>{site}</title>{body}</channel></rss>'
+        httpserver.expect_request(f"/{site}.rss").respond_with_data(feed.encode())
+        urls.append(httpserver.url_for(f"/{site}.rss"))
+    cfg = _config(tmp_path, urls)
+    _pass(cfg)
+    items = _published(cfg)
+    assert len(items) == 8
+    assert all(len(i["_feeds"]["sources"]) == 1 for i in items)  # type: ignore[index]
+
+
 def test_items_whose_guids_change_on_every_fetch_stay_one_article_each(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:
