@@ -25,7 +25,7 @@ import nh3
 
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
-from feeds.arabic.visible import display_text
+from feeds.arabic.visible import display_text, fold_presentation
 from feeds.markup import bound_markup, bound_raw, strip_footers, whole_elements
 from feeds.types import (
     Article,
@@ -173,7 +173,8 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
 def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
     """`sanitize_html`, and whether `bound_markup` had to cut the result."""
     # Bounded first: the sanitizer's time grows with depth times tags (`bound_raw`).
-    prepared = _embeds_to_links(_rewrite_images(_FORBIDDEN.sub("", bound_raw(html_text))))
+    raw = fold_presentation(_FORBIDDEN.sub("", bound_raw(html_text)))
+    prepared = _embeds_to_links(_rewrite_images(raw))
     clean = _nh3(prepared, base_url)
     trimmed = strip_footers(clean, plain_text)
     if trimmed != clean and not whole_elements(clean[len(trimmed) :]):

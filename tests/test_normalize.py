@@ -627,3 +627,12 @@ def test_a_title_a_feed_gives_different_items_is_a_label_not_matched_on() -> Non
     for entries in (reposted, same_link):
         made = normalize.articles(entries, FEED, SOURCE, fetched_at=NOW)
         assert all(a.title_key for a in made)
+
+
+def test_presentation_forms_are_shown_as_the_letters_they_draw() -> None:
+    glyphs = "\ufe8d\ufedf\ufecc\ufeae\ufe91\ufef4\ufe94"  # العربية, one glyph per letter
+    item = entry(title=f"{glyphs} \ufef7\ufee5", summary=f"<p>{glyphs} أولا</p>")
+    art = normalize.article(item, FEED, SOURCE, fetched_at=NOW)
+    assert art is not None
+    assert art.title == "العربية لأن"
+    assert art.summary_html == "<p>العربية أولا</p>"

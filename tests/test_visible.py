@@ -40,7 +40,11 @@ def test_display_host(raw: str, expected: str) -> None:
 
 
 TRICKY = st.sampled_from(
-    [*"ab .1!ابتی", *"\u200f\u200e\u061c\u200c\u200d\u202e\u2067\u200b\u00ad\U0001f468\u064e\ufe0f"]
+    [
+        *"ab .1!ابتی",
+        *"\u200f\u200e\u061c\u200c\u200d\u202e\u2067\u200b\u00ad\U0001f468\u064e\ufe0f",
+        *"\ufe8d\ufefb\ufc5e\ufdfd",  # presentation forms: an alef, lam-alef, a mark pair
+    ]
 )
 
 

@@ -3,7 +3,9 @@ and the folded form that `include`/`exclude` filters match (issue 20, section 5)
 
 Pure, like the rest of `arabic/`. Three functions:
 
-`display_text` is applied to titles, author names and source names. It removes
+`display_text` is applied to titles, author names and source names. It folds Arabic
+presentation forms into the letters they draw (`fold_presentation`, which the sanitized
+summaries and texts get too), and removes
 
 * the bidi embeddings and overrides U+202A–U+202E and the isolates U+2066–U+2069: an
   override turned `bbc.example` into `elpmaxe.cbb` on screen, and no headline needs
@@ -41,7 +43,10 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["CONFUSABLES", "display_host", "display_text", "filter_pattern", "filter_text"]
+__all__ = [
+    "CONFUSABLES", "display_host", "display_text", "filter_pattern", "filter_text",
+    "fold_presentation",
+]  # fmt: skip
 
 _CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _INVISIBLE = (
@@ -63,14 +68,33 @@ _NO_JOINING = ("LATIN", "GREEK", "CYRILLIC")
 _STRONG = frozenset({"L", "R", "AL"})
 
 
+def fold_presentation(text: str) -> str:
+    """`text` with Arabic presentation forms (U+FB50–U+FDFF, U+FE70–U+FEFE) as the
+    letters they draw (their NFKC form: "ﺍﻟﻌﺮﺑﻴﺔ" is "العربية", "ﻻ" is "لا"), and
+    nothing else changed.
+
+    Old publishing systems, and text pasted from PDFs, store the glyph each letter
+    takes in its place rather than the letter: it looks the same, but a reader's
+    search, copy and line breaking see other characters. "﷽" has no other form and
+    stays.
+    """
+    if not _PRESENTATION.search(text):
+        return text
+    return _PRESENTATION.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+_PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
+
+
 def display_text(text: str) -> str:
-    """`text` without bidi controls and invisible characters, by the rule above.
+    """`text` without bidi controls and invisible characters, by the rule above, and
+    with presentation forms folded (`fold_presentation`).
 
     Idempotent: dropping one mark can leave its neighbour without a reason to stay, so
     the rule runs again until nothing changes; text still changing after a few rounds
     (only a contrived chain of marks does) loses all its marks and joiners.
     """
-    text = _DROP.sub("", text)
+    text = fold_presentation(_DROP.sub("", text))
     for _ in range(_ROUNDS):
         if not _KEPT.search(text):
             return text
