@@ -76,6 +76,8 @@ _WANT = {
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+#: The longest interval a key takes (`schedule.interval`, a source's min and max).
+LONGEST = timedelta(days=365)
 _SIZE = re.compile(r"(\d+)\s*([kmg]i?b|b)?", re.IGNORECASE)
 #: Size units: SI (1 MB = 10**6 bytes) and binary (1 MiB = 2**20 bytes), case-insensitive.
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
@@ -184,10 +186,13 @@ class _Section:
             return None
         return value
 
-    def number(self, name: str, default: int | None, low: int) -> Any:
+    def number(self, name: str, default: int | None, low: int, high: int | None = None) -> Any:
         value = self.field(name, "int", default)
         if value is not None and value < low:
             self.report(name, f"must be at least {low}, got {value}")
+            return default
+        if value is not None and high is not None and value > high:
+            self.report(name, f"must be at most {high}, got {value}")
             return default
         return value
 
@@ -222,10 +227,14 @@ class _Section:
         match = _DURATION.fullmatch(text.strip()) if text is not None else None
         if match and any(match.groups()):
             days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-            value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-            if value:
-                return value
-            self.report(name, "must be longer than zero")
+            total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+            if total > LONGEST.total_seconds():
+                # A scheduler adds it to the clock: past the calendar's end, it crashed.
+                self.report(name, f"must be at most {LONGEST.days}d, got {text!r}")
+            elif total:
+                return timedelta(seconds=total)
+            else:
+                self.report(name, "must be longer than zero")
         elif text is not None:
             self.report(
                 name, f"cannot parse interval {text!r} (use forms like 90s, 15m, 1h30m, 2d)"
@@ -289,7 +298,8 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
         "serve": _serve(top.sub("serve", ("host", "port"))),
         "fetch": fetch,
         "websub_hub": top.text("websub_hub", check=url_problem),
-        "retention_days": top.number("retention_days", None, 1),
+        # Subtracted from the clock: past the calendar's start, the pass crashed.
+        "retention_days": top.number("retention_days", None, 1, LONGEST.days * 100),
         "language": top.text("language", "ar", check=_language_problem),
         "sources": _sources(top, fetch.max_bytes),
         "feeds": _feeds(top),
