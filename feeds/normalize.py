@@ -478,9 +478,16 @@ def _canonical_query(query: str) -> str:
     return urlencode(sorted(pairs), quote_via=quote, safe=_QUERY_SAFE)
 
 
+#: The longest link an item keeps (RFC 9110 §4.1 asks for 8,000 octets at least): a
+#: longer one is junk, or a feed padding every link, which the store and every
+#: published file would carry whole.
+MAX_URL = 8192
+
+
 def _http_url(url: str | None, base: str) -> str:
-    """`url` made absolute against `base`; "" unless it is an http(s) URL."""
-    if not url or not url.strip():
+    """`url` made absolute against `base`; "" unless it is an http(s) URL of at most
+    `MAX_URL` characters."""
+    if not url or not url.strip() or len(url) > MAX_URL:
         return ""
     try:
         absolute = urljoin(base, url.strip())
@@ -658,6 +665,8 @@ def article(
     seen = first_seen or fetched_at
     published, date_source = _published(entry, source.default_tz, fetched_at, seen)
     guid = clean_text(entry.guid) if entry.guid and entry.guid.strip() not in shared else None
+    if guid and len(guid) > MAX_URL:  # kept as its digest: as unique, a thousandth the size
+        guid = "sha256:" + _sha256(guid)
     canonical = canonical_url(link) if link else ""
     by_link = canonical if (entry.link or "").strip() not in shared else ""
     identity = guid or by_link or content_hash

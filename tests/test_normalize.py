@@ -636,3 +636,21 @@ def test_presentation_forms_are_shown_as_the_letters_they_draw() -> None:
     assert art is not None
     assert art.title == "العربية لأن"
     assert art.summary_html == "<p>العربية أولا</p>"
+
+
+def test_a_link_or_guid_of_megabytes_is_not_carried_whole() -> None:
+    long_link = "https://tech.example/" + "a" * normalize.MAX_URL
+    made = [
+        normalize.article(
+            entry(title=f"عنوان {n}", link=f"{long_link}{n}", guid=f"{'g' * 10**6}{n}"),
+            FEED, SOURCE, fetched_at=NOW,
+        )
+        for n in range(2)
+    ]  # fmt: skip
+    assert all(a is not None and a.url == "" and a.canonical_url == "" for a in made)
+    guids = [a.guid for a in made if a is not None]
+    assert all(g is not None and g.startswith("sha256:") and len(g) < 80 for g in guids)
+    assert len(set(guids)) == len({a.id for a in made if a is not None}) == 2
+    fits = "https://tech.example/" + "a" * (normalize.MAX_URL - 30)
+    kept = normalize.article(entry(title="عنوان", link=fits), FEED, SOURCE, fetched_at=NOW)
+    assert kept is not None and kept.url == fits
