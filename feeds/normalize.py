@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import itertools
 import logging
 import re
 import threading
@@ -758,8 +759,14 @@ def _image(url: str | None, base: str) -> str | None:
 
 def _texts(values: Iterable[str]) -> tuple[str, ...]:
     """Author names and categories: plain text, shown as written but for bidi controls
-    and invisible characters."""
-    return tuple(dict.fromkeys(t for t in (display_text(clean_text(v)) for v in values) if t))
+    and invisible characters; the first `_TEXTS_LIMIT`, each as long as a title may be
+    (a feed can give an item any number of any length, and the store keeps them)."""
+    taken = itertools.islice(values, 4 * _TEXTS_LIMIT)  # room for repeats and blanks
+    found = (_bound(display_text(clean_text(v)), _TITLE_LIMIT) for v in taken)
+    return tuple(itertools.islice(dict.fromkeys(t for t in found if t), _TEXTS_LIMIT))
+
+
+_TEXTS_LIMIT = 100
 
 
 def _sha256(s: str) -> str:

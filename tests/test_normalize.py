@@ -654,3 +654,13 @@ def test_a_link_or_guid_of_megabytes_is_not_carried_whole() -> None:
     fits = "https://tech.example/" + "a" * (normalize.MAX_URL - 30)
     kept = normalize.article(entry(title="عنوان", link=fits), FEED, SOURCE, fetched_at=NOW)
     assert kept is not None and kept.url == fits
+
+
+def test_an_item_keeps_a_bounded_list_of_bounded_tags_and_authors() -> None:
+    tags = [f"وسم {n} " + "ب" * 1000 for n in range(5000)]
+    item = entry(title="عنوان", categories=tags, authors=["كاتب " * 500])
+    made = normalize.article(item, FEED, SOURCE, fetched_at=NOW)
+    assert made is not None
+    assert len(made.categories) == 100
+    assert made.categories[0].startswith("وسم 0")
+    assert all(len(t) <= 200 for t in (*made.categories, *made.authors))
