@@ -37,7 +37,7 @@ storyset = _benchmark()
 # slack, so two more wrong or missed merges on a set fail. Measured with
 # `python benchmarks/storyset.py` with the fitted pair scorer (docs/clustering.md):
 # tune 0.954 / 0.937, heldout 0.973 / 0.901, clustering 1.000 / 0.970 (before it:
-# 0.836 / 0.505, 0.830 / 0.481, 1.000 / 0.970); tune2 0.972 / 0.639 and fresh
+# 0.836 / 0.505, 0.830 / 0.481, 1.000 / 0.970); tune2 0.973 / 0.657 and fresh
 # 0.959 / 0.864 (written later, blind to the method: 0.915 / 0.602 and 0.957 / 0.815
 # for the method as it was then). Raise a floor when the method improves; lowering one
 # to let a change through defeats it.
@@ -45,7 +45,7 @@ FLOORS = {
     "tune": (0.94, 0.92),
     "heldout": (0.96, 0.89),
     "clustering": (0.99, 0.96),
-    "tune2": (0.96, 0.62),
+    "tune2": (0.96, 0.64),
     "fresh": (0.94, 0.85),
 }
 

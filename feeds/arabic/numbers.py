@@ -269,8 +269,12 @@ def _latin_model(word: str, models: list[str], values: list[Value]) -> None:
             continue
         else:
             # A series name before the number is dropped ("fold7", "rtx5090" name the
-            # model as "Fold 7" and "RTX 5090" do); one or two letters are the model's.
+            # model as "Fold 7" and "RTX 5090" do); one or two letters are the model's,
+            # and two, as when spelt out ("بي إس 6"), keep the bare number too: "PS6"
+            # is also "بلايستيشن 6".
             models.append((prefix if len(prefix) <= 2 else "") + digits + suffix)
+            if len(prefix) == 2:
+                models.append(digits + suffix)
 
 
 def _read_fraction(words: Sequence[str], i: int, fraction: str, values: list[Value]) -> int:
