@@ -239,6 +239,13 @@ def _read_digits(
         return j
     named = i > 0 and (_get(products, i - 1) or _latin_word(words[i - 1]))
     if j == i + 1 and named and following not in _MULTIPLIERS and following not in _UNIT_WORDS:
+        letters = words[i - 1]
+        if len(letters) <= 2 and letters.isascii() and not _get(products, i - 1):
+            # One or two Latin letters apart are read as spelt out ("إس 25"): "S 25" is
+            # S25, "SE 3" is SE3 and 3.
+            models.append(letters + word)
+            if len(letters) == 1:
+                return j
         models.append(word)  # آيفون 17, RTX 5090
         return j
     return _scaled(words, i, j, float(word.replace(".", "", word.count(".") - 1)), values)
