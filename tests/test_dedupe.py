@@ -261,6 +261,7 @@ def test_assign_order_changes_ids_not_partition() -> None:
         ("لأبل", {"apple"}),
         ("ميكروسوفت", {"microsoft"}),
         ("تشات جي بي تي", {"chatgpt", "openai"}),
+        ("نموذج جيميناي الجديد", {"gemini", "google"}),
         ("مباراة كرة قدم", set()),
     ],
 )
