@@ -58,7 +58,7 @@ def test_problem_cases_cover_every_kind() -> None:
         "wrong_types", "bad_urls", "duplicates", "bad_slugs", "bad_regex",
         "bad_topics_languages", "bad_numbers", "bad_interval", "bad_cron",
         "schedule_both", "bad_fetch", "bad_timezone", "unsafe_tags", "many_problems",
-        "bad_allow_private", "bad_auth", "bad_huge_durations",
+        "bad_allow_private", "bad_auth", "bad_huge_durations", "bad_control_chars",
     }  # fmt: skip
     assert kinds <= {p.stem for p in PROBLEM_CASES}
     assert all(p.with_suffix(".expected").is_file() for p in PROBLEM_CASES)

@@ -76,6 +76,15 @@ _WANT = {
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+#: What XML 1.0 cannot hold (and UTF-8 cannot encode, for lone surrogates).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _describe_char(c: str) -> str:
+    what = "a lone surrogate" if "\ud800" <= c <= "\udfff" else "the control character"
+    return f"{what} U+{ord(c):04X}"
+
+
 #: The longest interval a key takes (`schedule.interval`, a source's min and max).
 LONGEST = timedelta(days=365)
 _SIZE = re.compile(r"(\d+)\s*([kmg]i?b|b)?", re.IGNORECASE)
@@ -114,7 +123,16 @@ class _Reader:
         """The node's value when it is of kind `want`; else None, and the problem noted."""
         got = node.tag.removeprefix(_T) if node.tag in _GOT else None
         if got == want or (want == "number" and got in ("int", "float")):
-            return list(node.value) if want == "seq" else self._constructor.construct_object(node)
+            if want == "seq":
+                return list(node.value)
+            value = self._constructor.construct_object(node)
+            if want == "str" and (bad := _UNWRITABLE.search(value)):
+                # YAML's "\x01" and "\ud800" escapes: no feed, OPML file or page can hold them.
+                self.report(
+                    node, key, f"holds {_describe_char(bad.group())}, which no feed may carry"
+                )
+                return None
+            return value
         if got is None:
             tag = node.tag.replace(_T, "!!", 1) if node.tag.startswith(_T) else node.tag
             self.report(node, key, f"unsupported YAML tag {tag!r}")
