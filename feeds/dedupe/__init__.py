@@ -42,7 +42,7 @@ the preparation until scoring replaces it by `_Features`, the overlaps compared)
 text keys) and the store keeps it beside the article (`articles.match_features`, the
 JSON text of `Prepared.dumps`), so rebuilding the index from stored articles recomputes
 none of it. A stored text is valid while it starts with the tag `_features._tag`: a
-digest of the format version ("prep4"), `NUM_PERM`, `SHINGLE`, `LEAD_CHARS`, the MinHash
+digest of the format version ("prep5"), `NUM_PERM`, `SHINGLE`, `LEAD_CHARS`, the MinHash
 scheme and the whole alias table. `Prepared.current` checks the tag, `Prepared.loads`
 refuses a text without it, and the pass recomputes any missing or stale text from the
 stored keys and writes it back before clustering (`pipeline`'s backfill). So editing

@@ -405,10 +405,10 @@ def _one(shared: dict[Hashable, Hashable], value: _H) -> _H:
 @functools.cache
 def _tag() -> str:
     """What every stored preparation starts with, and is valid only with: a digest of
-    the alias table and of the format's version ("prep4") and parameters. Bump the
+    the alias table and of the format's version ("prep5") and parameters. Bump the
     version whenever `Prepared.of` would make something else from the same keys."""
     table = "\n".join("\t".join(r) for r in read_table("aliases.tsv"))
-    spec = f"prep4 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_SCHEME}\n{table}"
+    spec = f"prep5 {NUM_PERM} {SHINGLE} {LEAD_CHARS} {_SCHEME}\n{table}"
     return hashlib.sha1(spec.encode()).hexdigest()[:12]
 
 
