@@ -305,6 +305,46 @@ def test_two_feeds_that_give_every_item_one_title_are_not_paired_by_it(
     assert all(len(i["_feeds"]["sources"]) == 1 for i in items)  # type: ignore[index]
 
 
+def test_a_label_title_shown_one_item_at_a_time_is_not_a_headline(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # Each feed shows only its latest post, so no one fetch shows the title twice; the
+    # label is seen across passes, in the index.
+    texts = [
+        "شرح طريقة تثبيت تحديث أندرويد الجديد على الهواتف القديمة",
+        "أسعار الذهب ترتفع في الأسواق المحلية اليوم",
+        "مباراة نهائي الكأس تنتهي بالتعادل بعد وقت إضافي",
+        "افتتاح معرض الكتاب الدولي بمشاركة واسعة من الناشرين",
+        "تحذير من موجة حر شديدة تضرب المنطقة هذا الأسبوع",
+        "وزارة التعليم تعلن موعد بدء العام الدراسي الجديد",
+        "انخفاض أسعار تذاكر الطيران إلى أوروبا في الشتاء",
+        "افتتاح مستشفى جديد للأطفال في العاصمة",
+    ]
+    shown = {"a": 0, "b": 0}
+
+    def feed(request: Request) -> Response:
+        site = request.path[1]
+        n = shown[site]
+        item = (
+            f"<item><title>منشور جديد على القناة</title><link>https://{site}.example/p/{n}"
+            f"</link><pubDate>{format_datetime(NOW + timedelta(hours=n))}</pubDate>"
+            f"<description>{texts[n + 4 * (site == 'b')]}</description></item>"
+        )
+        body = f'<rss version="2.0"><channel><title>{site}</title>{item}</channel></rss>'
+        return Response(body.encode(), content_type="application/rss+xml")
+
+    for site in "ab":
+        httpserver.expect_request(f"/{site}.rss").respond_with_handler(feed)
+    cfg = _config(tmp_path, [httpserver.url_for("/a.rss"), httpserver.url_for("/b.rss")])
+    for n in range(4):
+        shown.update(a=n, b=n)
+        _pass(cfg, NOW + timedelta(hours=n, minutes=5))
+    # The first two posts were one story by their title, before any label showed;
+    # every later one is a story of its own (before, each pass paired the two).
+    sizes = sorted(len(i["_feeds"]["sources"]) for i in _published(cfg))  # type: ignore[index]
+    assert sizes == [1, 1, 1, 1, 1, 1, 2]
+
+
 def test_items_whose_guids_change_on_every_fetch_stay_one_article_each(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:

@@ -133,10 +133,12 @@ class StoryIndex:
             return known.story_id, False
         prepared = member.prepared  # what indexing reads, before `features` lets it go
         assert prepared is not None  # not yet scored: it is in no index
-        found = self._exact(member)
+        held = _held(self._by_title, member.title_key)
+        labels = _labelling(held, member) if held else _NONE
+        found = self._exact(member, held, labels)
         if found is None:  # the LSH neighbours, read by both tiers that follow
             near = self._bands.query(prepared.signature)
-            found = self._repost(member, near) or self._fuzzy(member, near)
+            found = self._repost(member, near) or self._fuzzy(member, near, labels)
         # A new story is named after its first article's link, unless that link does not
         # identify the article: the story it would name exists already.
         story = found or story_id_for(member, by_link=self._link_identifies(member))
@@ -179,7 +181,9 @@ class StoryIndex:
 
     # -- exact tier
 
-    def _exact(self, member: Member) -> str | None:
+    def _exact(self, member: Member, held: Sequence[Member], labels: frozenset[str]) -> str | None:
+        """The story of `member`'s link, guid or title (`held`: the members under its
+        title; `labels`: the sources among them that use it as a label, `_labelling`)."""
         if self._link_identifies(member) and member.canonical_url in self._by_url:
             return self._by_url[member.canonical_url]
         if _absolute(member.guid) and member.guid in self._by_guid:
@@ -187,11 +191,10 @@ class StoryIndex:
         if len(member.title_key.split()) < 3:  # "تحديث" alone says nothing
             return None
         source, when, span = member.source_url, member.micros, self._span
-        same = [
-            m
-            for m in _held(self._by_title, member.title_key)
-            if m.source_url != source and abs(m.micros - when) <= span
-        ]
+        if source in labels:
+            return None
+        skip = labels | {source}
+        same = [m for m in held if m.source_url not in skip and abs(m.micros - when) <= span]
         for story in dict.fromkeys(m.story_id for m in sorted(same, key=_age)):
             if self._may_hold(story, member):
                 return story
@@ -336,9 +339,20 @@ class StoryIndex:
                         edge += posting
         return Counter(shared), edge
 
-    def _fuzzy(self, member: Member, near: set[str]) -> str | None:
-        # In any order: only each story's best link counts.
+    def _fuzzy(
+        self, member: Member, near: set[str], labels: frozenset[str] = frozenset()
+    ) -> str | None:
+        # In any order: only each story's best link counts. Under a label title
+        # (`labels`), the members that share it are no candidates: the model would read
+        # the one title as two articles' headline.
         aids = list(self._candidates(member, near))
+        if labels:
+            title, own = member.title_key, member.source_url in labels
+            aids = [
+                a for a in aids
+                if (m := self._members[a]).title_key != title
+                or not (own or m.source_url in labels)
+            ]  # fmt: skip
         links = self._links(member, aids)
         best: dict[str, float] = {}
         members = self._members
@@ -409,6 +423,20 @@ def _wire_titles(mine: _Features, theirs: _Features) -> bool:
     if mine.title_ids and theirs.title_ids and mine.title_ids.isdisjoint(theirs.title_ids):
         return False
     return bool(_shared(mine.signals, theirs.signals))
+
+
+def _labelling(held: Sequence[Member], member: Member) -> frozenset[str]:
+    """The sources among `held` (and `member`'s), all under one title, that give that
+    title to items at two links: a label there ("منشور جديد على القناة"), not a headline,
+    whichever pass brought each item. (`normalize.articles` finds the labels of one
+    fetch; a feed that shows one item at a time shows them only across passes.)"""
+    first: dict[str, str] = {}
+    found = set()
+    for m in (*held, member):
+        url = m.canonical_url
+        if url and first.setdefault(m.source_url, url) != url:
+            found.add(m.source_url)
+    return frozenset(found)
 
 
 def _held(table: Mapping[str, Member | list[Member]], key: str) -> Sequence[Member]:
