@@ -272,27 +272,30 @@ def test_two_sites_boilerplate_does_not_make_their_items_one_story(
     assert len(_published(cfg)) == 2
 
 
+#: Eight posts on unrelated subjects, for the label-title tests.
+_UNRELATED = (
+    "شرح طريقة تثبيت تحديث أندرويد الجديد على الهواتف القديمة",
+    "أسعار الذهب ترتفع في الأسواق المحلية اليوم",
+    "مباراة نهائي الكأس تنتهي بالتعادل بعد وقت إضافي",
+    "افتتاح معرض الكتاب الدولي بمشاركة واسعة من الناشرين",
+    "تحذير من موجة حر شديدة تضرب المنطقة هذا الأسبوع",
+    "وزارة التعليم تعلن موعد بدء العام الدراسي الجديد",
+    "انخفاض أسعار تذاكر الطيران إلى أوروبا في الشتاء",
+    "افتتاح مستشفى جديد للأطفال في العاصمة",
+)
+
+
 def test_two_feeds_that_give_every_item_one_title_are_not_paired_by_it(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:
     # Both sites title every post "منشور جديد على القناة" (a channel bridged to RSS):
     # the exact title tier paired their posts, whatever they said.
-    texts = [
-        "شرح طريقة تثبيت تحديث أندرويد الجديد على الهواتف القديمة",
-        "أسعار الذهب ترتفع في الأسواق المحلية اليوم",
-        "مباراة نهائي الكأس تنتهي بالتعادل بعد وقت إضافي",
-        "افتتاح معرض الكتاب الدولي بمشاركة واسعة من الناشرين",
-        "تحذير من موجة حر شديدة تضرب المنطقة هذا الأسبوع",
-        "وزارة التعليم تعلن موعد بدء العام الدراسي الجديد",
-        "انخفاض أسعار تذاكر الطيران إلى أوروبا في الشتاء",
-        "افتتاح مستشفى جديد للأطفال في العاصمة",
-    ]
     urls = []
     for site, shift in (("a", 0), ("b", 4)):
         body = "".join(
             f"<item><title>منشور جديد على القناة</title><link>https://{site}.example/p/{n}</link>"
             f"<pubDate>{format_datetime(NOW - timedelta(hours=n, minutes=10 * shift))}</pubDate>"
-            f"<description>{texts[n + shift]}</description></item>"
+            f"<description>{_UNRELATED[n + shift]}</description></item>"
             for n in range(4)
         )
         feed = f'<rss version="2.0"><channel><title>{site}</title>{body}</channel></rss>'
@@ -310,16 +313,6 @@ def test_a_label_title_shown_one_item_at_a_time_is_not_a_headline(
 ) -> None:
     # Each feed shows only its latest post, so no one fetch shows the title twice; the
     # label is seen across passes, in the index.
-    texts = [
-        "شرح طريقة تثبيت تحديث أندرويد الجديد على الهواتف القديمة",
-        "أسعار الذهب ترتفع في الأسواق المحلية اليوم",
-        "مباراة نهائي الكأس تنتهي بالتعادل بعد وقت إضافي",
-        "افتتاح معرض الكتاب الدولي بمشاركة واسعة من الناشرين",
-        "تحذير من موجة حر شديدة تضرب المنطقة هذا الأسبوع",
-        "وزارة التعليم تعلن موعد بدء العام الدراسي الجديد",
-        "انخفاض أسعار تذاكر الطيران إلى أوروبا في الشتاء",
-        "افتتاح مستشفى جديد للأطفال في العاصمة",
-    ]
     shown = {"a": 0, "b": 0}
 
     def feed(request: Request) -> Response:
@@ -328,7 +321,7 @@ def test_a_label_title_shown_one_item_at_a_time_is_not_a_headline(
         item = (
             f"<item><title>منشور جديد على القناة</title><link>https://{site}.example/p/{n}"
             f"</link><pubDate>{format_datetime(NOW + timedelta(hours=n))}</pubDate>"
-            f"<description>{texts[n + 4 * (site == 'b')]}</description></item>"
+            f"<description>{_UNRELATED[n + 4 * (site == 'b')]}</description></item>"
         )
         body = f'<rss version="2.0"><channel><title>{site}</title>{item}</channel></rss>'
         return Response(body.encode(), content_type="application/rss+xml")
