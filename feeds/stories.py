@@ -141,8 +141,9 @@ def _candidate(row: ArticleRow, lengths: Mapping[str, int]) -> dedupe.Candidate:
     a = row.article
     body = max(len(a.content_html), lengths.get(a.id, 0))
     return dedupe.Candidate(
-        a.id, a.source_url, a.published, a.title, a.language, max(body, len(a.summary_html))
-    )
+        a.id, a.source_url, a.published, a.title, a.language, max(body, len(a.summary_html)),
+        headline=bool(a.title_key) or not a.title,
+    )  # fmt: skip
 
 
 def for_feed(feed: FeedConfig, stories: Sequence[Story]) -> list[Story]:

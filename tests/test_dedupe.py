@@ -295,6 +295,15 @@ def _c(aid: str, src: str, when: datetime, title: str, lang: str = "ar", n: int 
         ),
         pytest.param([_c("a", "s1", T1, "خبر"), _c("b", "s2", T0, "خبر")], {}, 1, id="earliest"),
         pytest.param(
+            [
+                Candidate("a", "s1", T0, "منشور جديد", "ar", 5000, headline=False),
+                _c("b", "s2", T1, "iPhone 17 رسميا"),
+            ],
+            {},
+            1,
+            id="a-label-never-leads-a-headline",
+        ),
+        pytest.param(
             [_c("a", "s1", T0, "iPhone 17 رسميا"), _c("b", "s2", T1, "آيفون 17 رسميا")],
             {},
             1,

@@ -25,6 +25,7 @@ class Candidate(NamedTuple):
     title: str
     language: str = "ar"
     length: int = 0  # characters of its longest markup (content, else summary)
+    headline: bool = True  # its title is its own, not a label its feed gives others
 
 
 def _latin_first(title: str) -> bool:
@@ -40,18 +41,20 @@ def representative(members: Sequence[Candidate], priorities: Mapping[str, int]) 
     """Index in `members` of the article that represents the story.
 
     `priorities` maps a source URL to `SourceConfig.priority` (missing means 0). The
-    rule is stable whatever the order of `members`: highest priority; then Arabic
-    first (an Arabic article, then a title that starts with an Arabic word: a Latin
-    first word loses); then the most complete (a whole article, then more than an
+    rule is stable whatever the order of `members`: highest priority; then a headline
+    of its own (a label, "منشور جديد" over every post of a feed, names no story); then
+    Arabic first (an Arabic article, then a title that starts with an Arabic word: a
+    Latin first word loses); then the most complete (a whole article, then more than an
     excerpt, then an excerpt); then the earliest published; then the smallest id.
     """
     if not members:
         raise ValueError("representative() of no members")
 
-    def rank(i: int) -> tuple[int, bool, bool, int, datetime, str]:
+    def rank(i: int) -> tuple[int, bool, bool, bool, int, datetime, str]:
         m = members[i]
         return (
             -priorities.get(m.source_url, 0),
+            not m.headline,
             m.language != "ar",
             _latin_first(m.title),
             _tier(m.length),
