@@ -61,6 +61,8 @@ STEPS = [
     ("persian-digits", "آيفون ۱۷", "ايفون 17"),
     ("arabic-decimal", "٣٫٥ مليار", "3.5 مليار"),
     ("arabic-thousands", "١٬٠٠٠ دولار", "1000 دولار"),
+    ("decimal-comma", "6,5 مليار و1,25 مليون", "6.5 مليار و1.25 مليون"),
+    ("comma-groups-and-lists", "18,000 وظيفة, 5 شركات", "18 000 وظيفه 5 شركات"),
     # step 11: case fold
     ("casefold", "iPhone GPT-5 STRASSE ß", "iphone gpt 5 strasse ss"),
     # step 12: punctuation to spaces, + # . kept inside tokens

@@ -98,6 +98,11 @@ def _mapped(m: re.Match[str]) -> str:
 
 _DECIMAL_SEP = re.compile(r"(?<=\d)\u066b(?=\d)")  # ٫ between digits is a decimal point
 _THOUSANDS_SEP = re.compile(r"(?<=\d)\u066c(?=\d)")  # ٬ between digits is dropped
+# A comma before one or two digits, after a digit, is a decimal comma ("6,5 مليار" is
+# 6.5 billion, as Maghreb and French-trained desks write it); before three it groups
+# thousands ("18,000"), as step 12 leaves it. The comma comes first in the pattern, so
+# the search skips to commas in C; the digit before it is checked in the callback.
+_DECIMAL_COMMA = re.compile(r",(?=\d{1,2}(?!\d))")
 _TAG = re.compile(r"<[^>]*>")
 # step 12: everything that is not a letter, digit, or a token-internal + # . is a space
 # ("_" is a \w character: it is made a space first, with str.replace, which leaves the
@@ -111,6 +116,11 @@ _PERCENT = re.compile(r"\s*[%\u066a]+\s*")
 _LOOSE_DOTS = re.compile(r"(?=\.)(?:(?<!\w)\.+|\.+(?!\w))")
 
 
+def _decimal_comma(m: re.Match[str], text: str) -> str:
+    start = m.start()
+    return "." if start and text[start - 1].isdigit() else ","
+
+
 def match_key(text: str) -> str:
     """Return the matching key of `text` (plain text or HTML)."""
     text = html.unescape(_TAG.sub(" ", text))
@@ -121,6 +131,8 @@ def match_key(text: str) -> str:
     if "\u066b" in text or "\u066c" in text:  # the look-behinds are slow to fail
         text = _DECIMAL_SEP.sub(".", text)
         text = _THOUSANDS_SEP.sub("", text)
+    if "," in text:
+        text = _DECIMAL_COMMA.sub(lambda m: _decimal_comma(m, text), text)
     text = text.casefold()
     if "%" in text or "\u066a" in text:
         text = _PERCENT.sub(" % ", text)

@@ -338,8 +338,8 @@ def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Va
 
 def _kind(words: Sequence[str], i: int, j: int) -> str:
     """The kind of the value read from tokens i to j: "%" when a percent sign or word
-    follows or "نسبة" comes before, "$" when a currency follows, "#" when a counted
-    noun does ("وظيفة"), "" otherwise."""
+    follows, or "نسبة" or a sign no number owns comes before; "$" when a currency
+    follows; "#" when a counted noun does ("وظيفة"); "" otherwise."""
     nxt = words[j] if j < len(words) else ""
     if (
         nxt == "%"
@@ -351,6 +351,8 @@ def _kind(words: Sequence[str], i: int, j: int) -> str:
         return "$"
     if nxt in _COUNTED or strip_clitics(nxt) in _COUNTED:
         return "#"
+    if i > 0 and words[i - 1] == "%" and (i < 2 or not _NUMBER.fullmatch(words[i - 2])):
+        return "%"  # "٪15": the sign typed before the number, as right-to-left shows it
     return "%" if i > 0 and _bare(words[i - 1]) in ("نسبه", "بنسبه") else ""
 
 
