@@ -195,6 +195,8 @@ def _read(
     number, j = _number_words(words, i)
     if number is not None:
         return _scaled(words, i, j, number, values)
+    if bare in _MULTIPLIERS and bare not in _VAGUE:
+        return _scaled(words, i, i, 1.0, values)  # "مليار دولار" is one billion
     return i + 1
 
 
@@ -331,6 +333,19 @@ def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Va
         after = words[j] if j < len(words) else ""
         if after[:1] == "و" and _bare(after) in _FRACTIONS:
             number, j = number + _FRACTIONS[_bare(after)] * scale, j + 1  # ملايين ونصف
+        elif (
+            after == "و"
+            and j + 1 < len(words)
+            and _NUMBER.fullmatch(words[j + 1])
+            and not _YEAR.fullmatch(words[j + 1])
+        ):
+            # "مليار و200 مليون", "ألف و500": a smaller amount after و adds to it
+            part = float(words[j + 1])
+            unit = _bare(words[j + 2]) if j + 2 < len(words) else ""
+            smaller = _MULTIPLIERS.get(unit, 1.0)
+            if smaller < scale and part * smaller < scale:
+                number += part * smaller
+                j += 3 if unit in _MULTIPLIERS else 2
         number = _round(number)
     values.append((_kind(words, i, j), number))
     return j
