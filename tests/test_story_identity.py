@@ -392,3 +392,29 @@ def test_an_item_under_a_new_guid_keeps_its_id_and_a_new_title_is_new(
     assert rows[0] == (*first, "آبل تطلق هاتفا جديدا")
     assert rows[1][0] != first[0] and rows[1][2] == "خبر آخر تماما"
     assert len(rows) == 2
+
+
+def test_a_new_episode_under_a_label_title_never_overwrites_one_that_left_the_feed(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # Every episode links to the homepage and is titled "الحلقة الجديدة"; the feed shows
+    # the last three. The fourth is new, with its own guid: not the first, which left.
+    def episodes(numbers: range) -> bytes:
+        body = "".join(
+            f"<item><title>الحلقة الجديدة</title><link>https://pod.example/</link>"
+            f"<guid>https://pod.example/e/{n}.mp3</guid>"
+            f"<pubDate>{format_datetime(NOW - timedelta(days=10 - n))}</pubDate>"
+            f"<description>{_UNRELATED[n]}</description></item>"
+            for n in numbers
+        )
+        return f'<rss version="2.0"><channel><title>p</title>{body}</channel></rss>'.encode()
+
+    httpserver.expect_ordered_request("/pod.rss").respond_with_data(episodes(range(1, 4)))
+    httpserver.expect_ordered_request("/pod.rss").respond_with_data(episodes(range(2, 5)))
+    cfg = _config(tmp_path, [httpserver.url_for("/pod.rss")])
+    _pass(cfg)
+    _pass(cfg, NOW + timedelta(hours=1))
+    with sqlite3.connect(cfg.database) as db:
+        texts = {t for (t,) in db.execute("SELECT summary_html FROM articles")}
+    assert len(texts) == 4
+    assert all(any(_UNRELATED[n] in t for t in texts) for n in range(1, 5))

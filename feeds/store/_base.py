@@ -260,14 +260,17 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
 
     def _same_items(self, articles: Sequence[Article], known: Collection[str]) -> dict[str, str]:
         """New id -> stored id, for the articles of `articles` (one source's fetch) that
-        are a stored article of theirs under a new guid: the same source, canonical link
-        and title, the stored one absent from this fetch.
+        are a stored article of theirs under a new guid: the same source, canonical link,
+        title and content, the stored one absent from this fetch.
 
         Some feeds make their guids afresh on every request (a timestamp or a random
         UUID in them). Each pass then brought every item as a new article, and once a
         story held more than `REPOSTS` copies of one source the next copy was a story of
         its own: the item was published twice, then again. Its first id keeps it one
-        article, with its first-seen date and its story; an edit still updates it.
+        article, with its first-seen date and its story. The content must be the same
+        too: a podcast that links every episode to its homepage under one label title
+        ("الحلقة") would otherwise have each new episode overwrite an old one that left
+        the feed. (An item edited as its guid changes is a new article, once.)
         """
         fresh = [a for a in articles if a.id not in known and a.canonical_url]
         if not fresh:
@@ -278,16 +281,16 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
             for chunk in chunks(sorted({a.canonical_url for a in group}), 500):
                 marks = ",".join("?" * len(chunk))
                 sql = (
-                    "SELECT id, canonical_url, title_key, first_seen FROM articles "
+                    "SELECT id, canonical_url, title_key, content_hash, first_seen FROM articles "
                     f"WHERE source_url = ? AND canonical_url IN ({marks})"
                 )
                 for r in self._query(sql, (source, *chunk)):
                     if r["id"] not in present:
-                        key = (source, r["canonical_url"] + "\0" + r["title_key"])
+                        key = (source, "\0".join(r[c] for c in _SAME_ITEM))
                         stored.setdefault(key, []).append((str(r["first_seen"]), r["id"]))
         renamed: dict[str, str] = {}
         for a in fresh:  # each stored article taken once, the first seen first
-            left = stored.get((a.source_url, a.canonical_url + "\0" + a.title_key))
+            left = stored.get((a.source_url, "\0".join(getattr(a, c) for c in _SAME_ITEM)))
             if left:
                 renamed[a.id] = min(left)[1]
                 left.remove(min(left))
@@ -670,6 +673,10 @@ def _since(select: str) -> str:
 
 def _since_params(since: datetime) -> tuple[str | None, ...]:
     return (ts(since),) * 3
+
+
+#: What a stored article and one under a new guid share to be one item (`_same_items`).
+_SAME_ITEM = ("canonical_url", "title_key", "content_hash")
 
 
 def _by_source(articles: Iterable[Article]) -> dict[str, list[Article]]:
