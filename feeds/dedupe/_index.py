@@ -34,6 +34,8 @@ REPOST_JACCARD = 0.8
 #: The fewest words the shorter of the two titles of a repost holds: "أسعار الذهب
 #: اليوم" and "أسعار الذهب اليوم الأحد" are a daily series, not one article twice.
 REPOST_WORDS = 4
+#: The fewest words of a title that the exact title tier matches on.
+TITLE_WORDS = 3
 #: Links to this many of a story's members join it even without a link to its first:
 #: a story told four times is often told by its first teller with other facts.
 CORROBORATION = 3
@@ -133,7 +135,10 @@ class StoryIndex:
             return known.story_id, False
         prepared = member.prepared  # what indexing reads, before `features` lets it go
         assert prepared is not None  # not yet scored: it is in no index
-        held = _held(self._by_title, member.title_key)
+        # The members under its title, for a title long enough for the title tier (an
+        # empty one, a label's or an empty item's, is held by thousands).
+        titled = len(member.title_key.split()) >= TITLE_WORDS
+        held = _held(self._by_title, member.title_key) if titled else ()
         labels = _labelling(held, member) if held else _NONE
         found = self._exact(member, held, labels)
         if found is None:  # the LSH neighbours, read by both tiers that follow
@@ -188,7 +193,7 @@ class StoryIndex:
             return self._by_url[member.canonical_url]
         if _absolute(member.guid) and member.guid in self._by_guid:
             return self._by_guid[member.guid]
-        if len(member.title_key.split()) < 3:  # "تحديث" alone says nothing
+        if len(member.title_key.split()) < TITLE_WORDS:  # "تحديث" alone says nothing
             return None
         source, when, span = member.source_url, member.micros, self._span
         if source in labels:
