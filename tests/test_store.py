@@ -396,7 +396,7 @@ def test_what_every_pass_asks_of_the_store_reads_indexes_not_every_row(tmp_path:
     store.unclassified_stories()
     store.unassigned_ids()
     store.change_marker()
-    store._same_items([make_article(1)], ())  # each fetch with new items
+    store._stored_items([make_article(1)], ())  # each fetch with new items
     store._db.set_trace_callback(None)
     selects = [sql for sql in asked if sql.lstrip().upper().startswith("SELECT")]
     assert len(selects) >= 6

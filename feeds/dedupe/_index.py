@@ -135,8 +135,9 @@ class StoryIndex:
             return known.story_id, False
         prepared = member.prepared  # what indexing reads, before `features` lets it go
         assert prepared is not None  # not yet scored: it is in no index
-        # The members under its title, for a title long enough for the title tier (an
-        # empty one, a label's or an empty item's, is held by thousands).
+        # The members under its title, for a title long enough for the title tier
+        # ("تحديث" alone says nothing; an empty one, a label's or an empty item's, is
+        # held by thousands).
         titled = len(member.title_key.split()) >= TITLE_WORDS
         held = _held(self._by_title, member.title_key) if titled else ()
         labels = _labelling(held, member) if held else _NONE
@@ -193,10 +194,8 @@ class StoryIndex:
             return self._by_url[member.canonical_url]
         if _absolute(member.guid) and member.guid in self._by_guid:
             return self._by_guid[member.guid]
-        if len(member.title_key.split()) < TITLE_WORDS:  # "تحديث" alone says nothing
-            return None
         source, when, span = member.source_url, member.micros, self._span
-        if source in labels:
+        if not held or source in labels:  # held is empty for a title of few words
             return None
         skip = labels | {source}
         same = [m for m in held if m.source_url not in skip and abs(m.micros - when) <= span]

@@ -9,7 +9,7 @@ the PostgreSQL backend rewrites them for psycopg.
 from __future__ import annotations
 
 import abc
-import dataclasses
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -237,14 +237,8 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         if not articles:
             return []
         known = self._content_hashes([a.id for a in articles])
-        renamed = self._same_items(articles, known)
-        if renamed:
-            articles = [
-                dataclasses.replace(a, id=renamed[a.id]) if a.id in renamed else a for a in articles
-            ]
-            derived = {renamed.get(k, k): v for k, v in derived.items()}
-            known.update(self._content_hashes(list(renamed.values())))
-        changed = [a for a in articles if known.get(a.id) != a.content_hash]
+        stored = self._stored_items(articles, known)
+        changed = [a for a in articles if a.id not in stored and known.get(a.id) != a.content_hash]
         cols = _schema.ARTICLE_COLUMNS
         self._write(
             f"""INSERT INTO articles ({", ".join(cols)})
@@ -258,43 +252,41 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         )  # fmt: skip
         return changed
 
-    def _same_items(self, articles: Sequence[Article], known: Collection[str]) -> dict[str, str]:
-        """New id -> stored id, for the articles of `articles` (one source's fetch) that
-        are a stored article of theirs under a new guid: the same source, canonical link,
-        title and content, the stored one absent from this fetch.
+    def _stored_items(self, articles: Sequence[Article], known: Collection[str]) -> set[str]:
+        """The ids of `articles` (one source's fetch) not stored under them that are a
+        stored article of theirs under a new guid: the same source, canonical link, title
+        and content, the stored one absent from this fetch. They have nothing to write.
 
         Some feeds make their guids afresh on every request (a timestamp or a random
         UUID in them). Each pass then brought every item as a new article, and once a
         story held more than `REPOSTS` copies of one source the next copy was a story of
-        its own: the item was published twice, then again. Its first id keeps it one
-        article, with its first-seen date and its story. The content must be the same
+        its own: the item was published twice, then again. The content must be the same
         too: a podcast that links every episode to its homepage under one label title
-        ("الحلقة") would otherwise have each new episode overwrite an old one that left
+        ("الحلقة") would otherwise have each new episode taken for an old one that left
         the feed. (An item edited as its guid changes is a new article, once.)
         """
         fresh = [a for a in articles if a.id not in known and a.canonical_url]
         if not fresh:
-            return {}
+            return set()
         present = {a.id for a in articles}
-        stored: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        left: Counter[tuple[str, ...]] = Counter()  # each stored article matches once
         for source, group in _by_source(fresh).items():
             for chunk in chunks(sorted({a.canonical_url for a in group}), 500):
                 marks = ",".join("?" * len(chunk))
                 sql = (
-                    "SELECT id, canonical_url, title_key, content_hash, first_seen FROM articles "
+                    f"SELECT id, {', '.join(_SAME_ITEM)} FROM articles "
                     f"WHERE source_url = ? AND canonical_url IN ({marks})"
                 )
                 for r in self._query(sql, (source, *chunk)):
                     if r["id"] not in present:
-                        key = (source, "\0".join(r[c] for c in _SAME_ITEM))
-                        stored.setdefault(key, []).append((str(r["first_seen"]), r["id"]))
-        renamed: dict[str, str] = {}
-        for a in fresh:  # each stored article taken once, the first seen first
-            left = stored.get((a.source_url, "\0".join(getattr(a, c) for c in _SAME_ITEM)))
-            if left:
-                renamed[a.id] = min(left)[1]
-                left.remove(min(left))
-        return renamed
+                        left[(source, *(r[c] for c in _SAME_ITEM))] += 1
+        found = set()
+        for a in fresh:
+            key = (a.source_url, *(getattr(a, c) for c in _SAME_ITEM))
+            if left[key] > 0:
+                left[key] -= 1
+                found.add(a.id)
+        return found
 
     def _content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         return self._column_by_id("content_hash", ids)
@@ -675,7 +667,7 @@ def _since_params(since: datetime) -> tuple[str | None, ...]:
     return (ts(since),) * 3
 
 
-#: What a stored article and one under a new guid share to be one item (`_same_items`).
+#: What a stored article and one under a new guid share to be one item (`_stored_items`).
 _SAME_ITEM = ("canonical_url", "title_key", "content_hash")
 
 
