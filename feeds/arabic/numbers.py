@@ -243,12 +243,9 @@ def _read_digits(
     if j == i + 1 and named and following not in _MULTIPLIERS and following not in _UNIT_WORDS:
         letters = words[i - 1]
         if len(letters) <= 2 and letters.isascii() and not _get(products, i - 1):
-            # One or two Latin letters apart are read as spelt out ("إس 25"): "S 25" is
-            # S25, "SE 3" is SE3 and 3.
-            models.append(letters + word)
-            if len(letters) == 1:
-                return j
-        models.append(word)  # آيفون 17, RTX 5090
+            models.extend(_lettered(letters, word))  # "S 25" as "إس 25", "SE 3"
+        else:
+            models.append(word)  # آيفون 17, RTX 5090
         return j
     return _scaled(words, i, j, float(word.replace(".", "", word.count(".") - 1)), values)
 
@@ -278,12 +275,19 @@ def _latin_model(word: str, models: list[str], values: list[Value]) -> None:
             continue
         else:
             # A series name before the number is dropped ("fold7", "rtx5090" name the
-            # model as "Fold 7" and "RTX 5090" do); one or two letters are the model's,
-            # and two, as when spelt out ("بي إس 6"), keep the bare number too: "PS6"
-            # is also "بلايستيشن 6".
-            models.append((prefix if len(prefix) <= 2 else "") + digits + suffix)
-            if len(prefix) == 2:
+            # model as "Fold 7" and "RTX 5090" do); one or two letters are the model's.
+            if 1 <= len(prefix) <= 2:
+                models.extend(_lettered(prefix, digits + suffix))  # "s25", "ps6"
+            else:
                 models.append(digits + suffix)
+
+
+def _lettered(letters: str, number: str) -> list[str]:
+    """The model tokens of one or two Latin letters and a number, joined or apart, as
+    `_spelt_model` reads their Arabic letter names: one joins the number ("S25",
+    "S 25", "إس 25" = s25); two join it and keep the bare number too, since two are
+    also written apart ("PS6" = "بي إس 6" = ps6 or 6 = "بلايستيشن 6", "SE 3")."""
+    return [letters + number, number] if len(letters) == 2 else [letters + number]
 
 
 def _read_fraction(words: Sequence[str], i: int, fraction: str, values: list[Value]) -> int:
