@@ -13,10 +13,14 @@ import re
 from collections.abc import Callable
 
 __all__ = [
-    "MAX_DEPTH", "MAX_HTML", "RAW_ATTRIBUTES", "RAW_DEPTH", "bound_markup", "bound_raw",
-    "strip_footers", "whole_elements",
+    "MAX_DEPTH", "MAX_HTML", "RAW_ATTRIBUTES", "RAW_DEPTH", "XML_FORBIDDEN", "bound_markup",
+    "bound_raw", "strip_footers", "whole_elements",
 ]  # fmt: skip
 
+#: What XML 1.0 cannot hold (C0 controls but tab and line breaks, U+FFFE, U+FFFF) and
+#: UTF-8 cannot encode (lone surrogates): dropped from what is parsed and shown, and
+#: refused in the config.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
 VOID = frozenset({"br", "hr", "img", "wbr"})
 _VOID_STARTS = frozenset({"br>", "br ", "br/", "hr>", "hr ", "hr/", "img", "wbr"})

@@ -27,7 +27,7 @@ import nh3
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
 from feeds.arabic.visible import display_text, fold_presentation
-from feeds.markup import bound_markup, bound_raw, strip_footers, whole_elements
+from feeds.markup import XML_FORBIDDEN, bound_markup, bound_raw, strip_footers, whole_elements
 from feeds.types import (
     Article,
     DateSource,
@@ -54,7 +54,6 @@ log = logging.getLogger("feeds.normalize")
 # --------------------------------------------------------------------------- text
 
 # XML 1.0 section 2.2 `Char`: C0 controls other than tab/LF/CR, surrogates, U+FFFE/FFFF.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def clean_text(s: str) -> str:
@@ -63,7 +62,7 @@ def clean_text(s: str) -> str:
     str.split() splits at exactly what the regex \\s matches (Py_UNICODE_ISSPACE), so
     this is `re.sub(r"\\s+", " ", s).strip()` at half the cost.
     """
-    return " ".join(_FORBIDDEN.sub("", s).split())
+    return " ".join(XML_FORBIDDEN.sub("", s).split())
 
 
 # A tag or comment as HTML tokenizes one: "<" then a letter, "/", "!" or "?" (so that
@@ -174,7 +173,7 @@ def sanitize_html(html_text: str, base_url: str | None) -> str:
 def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
     """`sanitize_html`, and whether `bound_markup` had to cut the result."""
     # Bounded first: the sanitizer's time grows with depth times tags (`bound_raw`).
-    raw = fold_presentation(_FORBIDDEN.sub("", bound_raw(html_text)))
+    raw = fold_presentation(XML_FORBIDDEN.sub("", bound_raw(html_text)))
     prepared = _embeds_to_links(_rewrite_images(raw))
     clean = _nh3(prepared, base_url)
     trimmed = strip_footers(clean, plain_text)

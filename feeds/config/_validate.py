@@ -22,6 +22,7 @@ from feeds.config._paths import output_dir_problem
 from feeds.config._yaml import compose_text, read_text
 from feeds.errors import ConfigError, Problem
 from feeds.guard import redact
+from feeds.markup import XML_FORBIDDEN
 from feeds.store import is_server_url
 from feeds.types import (
     TOPICS,
@@ -76,8 +77,6 @@ _WANT = {
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-#: What XML 1.0 cannot hold (and UTF-8 cannot encode, for lone surrogates).
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _describe_char(c: str) -> str:
@@ -126,7 +125,7 @@ class _Reader:
             if want == "seq":
                 return list(node.value)
             value = self._constructor.construct_object(node)
-            if want == "str" and (bad := _UNWRITABLE.search(value)):
+            if want == "str" and (bad := XML_FORBIDDEN.search(value)):
                 # YAML's "\x01" and "\ud800" escapes: no feed, OPML file or page can hold them.
                 self.report(
                     node, key, f"holds {_describe_char(bad.group())}, which no feed may carry"

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import calendar
-import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from feeds.markup import XML_FORBIDDEN
 from feeds.types import ParsedEntry, ParsedFeed
 
 # XML 1.0 section 2.2 `Char`: everything else makes lxml and feedgen refuse the document.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------- records
@@ -22,7 +21,7 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 def _text(value: object) -> str | None:
     if value is None:
         return None
-    s = FORBIDDEN.sub("", str(value))
+    s = XML_FORBIDDEN.sub("", str(value))
     return s if s.strip() else None
 
 

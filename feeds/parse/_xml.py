@@ -13,9 +13,10 @@ import feedparser
 from feeds.errors import ParseError
 from feeds.types import FetchResult, ParsedFeed
 
+from ..markup import XML_FORBIDDEN
 from . import _fast, _pages
 from ._html import _html_alternates
-from ._records import FORBIDDEN, _entry, _feed
+from ._records import _entry, _feed
 
 log = logging.getLogger("feeds.parse")
 
@@ -170,7 +171,7 @@ def _bozo_warnings(d: Any) -> list[str]:
     exc = d.get("bozo_exception")
     if not d.get("bozo") or exc is None:
         return []
-    return [FORBIDDEN.sub("", f"{type(exc).__name__}: {exc}")]
+    return [XML_FORBIDDEN.sub("", f"{type(exc).__name__}: {exc}")]
 
 
 def _why_not(d: Any, body: bytes) -> str:
