@@ -5,7 +5,8 @@ Tiers, cheapest first (research/arabic.md 5c):
 1. Exact: the same canonical URL, the same guid when it is an absolute URL (a WordPress
    "?p=123" guid is only unique within its site), or the same title key from another
    source within the window, into a story holding none of this source's articles
-   but reposts of this one (a daily digest's title is not one story). A link shared
+   but reposts of this one (a daily digest's title is not one story), and never by a
+   title a source gives to items at two links (its label, `_labelling`). A link shared
    by several items of one source (a podcast's homepage, a Hugo taxonomy page) is no
    identity for that source: a second item of the source joins by link only as a
    repost (same title, within the window, `REPOSTS` at most), and a story it starts
