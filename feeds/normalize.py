@@ -26,7 +26,7 @@ import nh3
 
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
-from feeds.arabic.visible import display_text, fold_presentation
+from feeds.arabic.visible import display_text, drop_direction_controls, fold_presentation
 from feeds.markup import XML_FORBIDDEN, bound_markup, bound_raw, strip_footers, whole_elements
 from feeds.types import (
     Article,
@@ -188,7 +188,8 @@ def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
 
 def _nh3(markup: str, base_url: str | None) -> str:
     base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
-    return _sanitizer.clean(markup, base)
+    # After the sanitizer, which writes out a character reference as the character.
+    return drop_direction_controls(_sanitizer.clean(markup, base))
 
 
 class _Sanitizer(threading.local):

@@ -638,6 +638,23 @@ def test_presentation_forms_are_shown_as_the_letters_they_draw() -> None:
     assert art.summary_html == "<p>العربية أولا</p>"
 
 
+def test_sanitized_text_holds_no_direction_override() -> None:
+    # An override reverses the rest of a summary in a reader's list ("moc.knab" on
+    # screen for "bank.com"), whether written as the character or as a reference.
+    summary = "<p>\u202eزوروا bank.com الآن</p>"
+    link = '<a href="https://tech.example/a" title="&#x202E;تنبيه">&#8238;رابط</a>'
+    content = f"<p>{link} \u2067S25\u2069</p>"
+    art = build(entry(summary=summary, content=content))
+    for markup in (art.summary_html, art.content_html):
+        assert not re.search("[\u202a-\u202e\u2066-\u2069]", markup)
+    assert "زوروا bank.com الآن" in art.summary_html
+    assert ">رابط</a> S25</p>" in art.content_html
+    assert 'title="تنبيه"' in art.content_html
+    # Marks that a mixed title or text needs stay.
+    kept = build(entry(summary="<p>نظارات\u200f Ray-Ban\u200e الجديدة</p>"))
+    assert "\u200f" in kept.summary_html and "\u200e" in kept.summary_html
+
+
 def test_a_link_or_guid_of_megabytes_is_not_carried_whole() -> None:
     long_link = "https://tech.example/" + "a" * normalize.MAX_URL
     made = [

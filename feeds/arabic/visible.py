@@ -1,7 +1,7 @@
 """What a reader sees: text without invisible tricks, hosts that cannot pass for others,
 and the folded form that `include`/`exclude` filters match (issue 20, section 5).
 
-Pure, like the rest of `arabic/`. Three functions:
+Pure, like the rest of `arabic/`. Four functions:
 
 `display_text` is applied to titles, author names and source names. It folds Arabic
 presentation forms into the letters they draw (`fold_presentation`, which the sanitized
@@ -26,6 +26,11 @@ It keeps, where Arabic typography needs them and only there:
   a title starting with a Latin name). Between two strong letters, or in text without
   right-to-left letters, a mark changes nothing visible or serves only to mislead.
 
+`drop_direction_controls` removes the embeddings, overrides and isolates alone: what the
+sanitized summaries and texts get (with `fold_presentation`). An override there reversed
+the rest of an item's summary in a reader's list, and a link's text in its page; the
+other invisible characters stay, since a body may use them for line breaking.
+
 `filter_text` (and `filter_pattern`, for the patterns) is the form filters match: every
 format character and soft hyphen removed, NFKC (full-width and mathematical letters
 become plain ones), then `CONFUSABLES` maps the Cyrillic and Greek letters that look like
@@ -44,8 +49,8 @@ import re
 import unicodedata
 
 __all__ = [
-    "CONFUSABLES", "display_host", "display_text", "filter_pattern", "filter_text",
-    "fold_presentation",
+    "CONFUSABLES", "display_host", "display_text", "drop_direction_controls", "filter_pattern",
+    "filter_text", "fold_presentation",
 ]  # fmt: skip
 
 _CONTROLS = "\u202a-\u202e\u2066-\u2069"
@@ -54,6 +59,7 @@ _INVISIBLE = (
     "\u206a-\u206f\ufff9-\ufffb\U000e0000-\U000e007f"
 )
 _DROP = re.compile(f"[{_CONTROLS}{_INVISIBLE}]+")
+_DIRECTION = re.compile(f"[{_CONTROLS}]+")
 _JOINERS = "\u200c\u200d"
 _MARKS = "\u200e\u200f\u061c"
 _KEPT = re.compile(f"[{_JOINERS}{_MARKS}]")
@@ -84,6 +90,13 @@ def fold_presentation(text: str) -> str:
 
 
 _PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
+
+
+def drop_direction_controls(text: str) -> str:
+    """`text` without the bidi embeddings, overrides and isolates (U+202A–U+202E,
+    U+2066–U+2069), and nothing else changed. For sanitized HTML: no tag or character
+    reference holds one."""
+    return _DIRECTION.sub("", text)
 
 
 def display_text(text: str) -> str:
