@@ -310,6 +310,24 @@ def _c(aid: str, src: str, when: datetime, title: str, lang: str = "ar", n: int 
             id="arabic-first-title-before-earliest",
         ),
         pytest.param(
+            [_c("a", "s1", T0, "عاجل: ناسا تؤجل المهمة"), _c("b", "s2", T1, "ناسا تؤجل المهمة")],
+            {},
+            1,
+            id="an-untagged-headline-before-an-earlier-breaking-tag",
+        ),
+        pytest.param(
+            [_c("a", "s1", T0, "آبل تطلق آيفون 18 (فيديو)"), _c("b", "s2", T1, "iPhone 18 يصل")],
+            {},
+            1,
+            id="a-media-tag-loses-to-a-latin-first-word",
+        ),
+        pytest.param(
+            [_c("a", "s1", T0, "تحديث جديد لنظام iOS"), _c("b", "s2", T1, "نظام iOS يتحدث")],
+            {},
+            0,
+            id="a-headline-that-starts-with-the-word-is-no-tag",
+        ),
+        pytest.param(
             [_c("a", "s1", T0, "Apple ships", "en", 9000), _c("b", "s2", T1, "أبل تشحن")],
             {},
             1,

@@ -15,6 +15,22 @@ _LETTER = re.compile(r"[^\W\d_]")
 COMPLETE = 2000
 LONG = 600
 
+# What a newsroom puts before or after a headline to say what kind of item it is
+# ("عاجل: …", "فيديو | …", "… (بالصور)", "… - إنفوغراف"): set off by a colon, a bar, a
+# dash or two dots, or in brackets; a headline that only starts with the word ("تحديث
+# جديد لنظام iOS", "شاهد أول صور …") is not tagged.
+_TAGS = (
+    "عاجل", "عاجلة", "فيديو", "بالفيديو", "صور", "بالصور", "شاهد", "شاهدوا", "إنفوجراف",
+    "إنفوغراف", "انفوجراف", "انفوغراف", "فيديوجراف", "حصري", "حصريا", "خاص", "مباشر",
+    "محدث", "تحديث", "تقرير", "breaking", "video", "live", "exclusive", "update", "updated",
+)  # fmt: skip
+_TAG = "(?:" + "|".join(_TAGS) + ")"
+_TAGGED = re.compile(
+    rf"^\W*(?:[\[(]\s*{_TAG}\s*[\])]|{_TAG}\s*(?:[:|\-–—]|\.\.))"
+    rf"|(?:[\[(]\s*{_TAG}\s*[\])]|(?:[|\-–—]|\.\.)\s*{_TAG})\W*$",
+    re.IGNORECASE,
+)
+
 
 class Candidate(NamedTuple):
     """What the choice of a story's lead looks at, for one of its articles."""
@@ -33,6 +49,11 @@ def _latin_first(title: str) -> bool:
     return first is not None and _LATIN.match(first.group()) is not None
 
 
+def _tagged(title: str) -> bool:
+    """Whether `title` carries a newsroom's tag (`_TAGS`) before or after the headline."""
+    return _TAGGED.search(title) is not None
+
+
 def _tier(length: int) -> int:
     return 0 if length >= COMPLETE else 1 if length >= LONG else 2
 
@@ -43,19 +64,21 @@ def representative(members: Sequence[Candidate], priorities: Mapping[str, int]) 
     `priorities` maps a source URL to `SourceConfig.priority` (missing means 0). The
     rule is stable whatever the order of `members`: highest priority; then a headline
     of its own (a label, "منشور جديد" over every post of a feed, names no story); then
-    Arabic first (an Arabic article, then a title that starts with an Arabic word: a
-    Latin first word loses); then the most complete (a whole article, then more than an
-    excerpt, then an excerpt); then the earliest published; then the smallest id.
+    an Arabic article; then a title without a tag ("عاجل:", "(فيديو)": `_TAGS`); then a
+    title that starts with an Arabic word (a Latin first word loses); then the most
+    complete (a whole article, then more than an excerpt, then an excerpt); then the
+    earliest published; then the smallest id.
     """
     if not members:
         raise ValueError("representative() of no members")
 
-    def rank(i: int) -> tuple[int, bool, bool, bool, int, datetime, str]:
+    def rank(i: int) -> tuple[int, bool, bool, bool, bool, int, datetime, str]:
         m = members[i]
         return (
             -priorities.get(m.source_url, 0),
             not m.headline,
             m.language != "ar",
+            _tagged(m.title),
             _latin_first(m.title),
             _tier(m.length),
             m.published,
