@@ -418,12 +418,23 @@ def _untrack_href(m: re.Match[str]) -> str:
 
 
 def clean_url(url: str) -> str:
-    """The publisher's URL minus tracking parameters and fragment; nothing else changes."""
+    """The publisher's URL minus tracking parameters and fragment, with the ASCII
+    characters no URL may hold escaped (a space, `"<>\\^`{|}`, a `%` that starts no
+    escape: a reader's parser or a validator refuses them, where a browser escapes
+    them); nothing else changes, so a non-ASCII path stays as written."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        return url.strip()
-    return urlunsplit(parts._replace(query=_untracked_query(parts.query), fragment=""))
+        return _UNSAFE.sub(_escaped, url.strip())
+    kept = urlunsplit(parts._replace(query=_untracked_query(parts.query), fragment=""))
+    return _UNSAFE.sub(_escaped, kept)
+
+
+_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
+
+
+def _escaped(m: re.Match[str]) -> str:
+    return f"%{ord(m.group()):02X}"
 
 
 def _untracked_query(query: str) -> str:
@@ -753,7 +764,7 @@ def _published(
 
 
 def _image(url: str | None, base: str) -> str | None:
-    absolute = _http_url(url, base)
+    absolute = _UNSAFE.sub(_escaped, _http_url(url, base))  # as `clean_url` escapes
     return absolute if absolute and not _is_pixel(absolute, None, None) else None
 
 

@@ -655,6 +655,13 @@ def test_sanitized_text_holds_no_direction_override() -> None:
     assert "\u200f" in kept.summary_html and "\u200e" in kept.summary_html
 
 
+def test_a_link_or_picture_with_a_space_is_published_escaped() -> None:
+    art = build(entry(link="https://tech.example/news/a b.html", image="/img/a b.jpg"))
+    assert art.url == "https://tech.example/news/a%20b.html"
+    assert art.image == "https://tech.example/img/a%20b.jpg"
+    assert art.canonical_url == "https://tech.example/news/a%20b.html"
+
+
 def test_a_link_or_guid_of_megabytes_is_not_carried_whole() -> None:
     long_link = "https://tech.example/" + "a" * normalize.MAX_URL
     made = [
