@@ -47,9 +47,9 @@ def _parse_json_feed(source_url: str, url: str, body: bytes) -> ParsedFeed:
     items = [i for i in doc.get("items", []) if isinstance(i, dict)]
     return ParsedFeed(
         url=url,
-        title=_text(doc.get("title")),
-        link=_text(doc.get("home_page_url")),
-        language=_text(doc.get("language")),
+        title=_scalar(doc.get("title")),
+        link=_scalar(doc.get("home_page_url")),
+        language=_scalar(doc.get("language")),
         version=version,
         encoding="utf-8",
         entries=tuple(_json_entry(i, url) for i in items),
@@ -57,35 +57,49 @@ def _parse_json_feed(source_url: str, url: str, body: bytes) -> ParsedFeed:
 
 
 def _json_entry(item: Mapping[str, Any], url: str) -> ParsedEntry:
-    content = item.get("content_html")
-    if not content and item.get("content_text"):
-        content = escape(str(item["content_text"])).replace("\n", "<br>")
+    content = _scalar(item.get("content_html"))
+    plain = _scalar(item.get("content_text"))
+    if not content and plain:
+        content = escape(plain).replace("\n", "<br>")
+    summary = _scalar(item.get("summary"))
+    tags = item.get("tags")
     authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
     attachments = [a for a in item.get("attachments") or [] if isinstance(a, dict)]
     image = (
-        item.get("image")
-        or item.get("banner_image")
+        _scalar(item.get("image"))
+        or _scalar(item.get("banner_image"))
         or next(
             (a.get("url") for a in attachments if str(a.get("mime_type", "")).startswith("image/")),
             None,
         )
     )
     return ParsedEntry(
-        guid=_text(item.get("id")),
-        title=_text(item.get("title")),
-        link=_text(item.get("url") or item.get("external_url")),
-        summary=_text(escape(str(item["summary"])) if item.get("summary") else None),
-        content=_text(content),
+        guid=_scalar(item.get("id")),
+        title=_scalar(item.get("title")),
+        link=_scalar(item.get("url")) or _scalar(item.get("external_url")),
+        summary=escape(summary) if summary else None,
+        content=content,
         published=_iso(item.get("date_published")),
-        published_raw=_text(item.get("date_published")),
+        published_raw=_scalar(item.get("date_published")),
         updated=_iso(item.get("date_modified")),
-        updated_raw=_text(item.get("date_modified")),
+        updated_raw=_scalar(item.get("date_modified")),
         authors=_names((a for a in authors if isinstance(a, dict)), None),
-        categories=tuple(dict.fromkeys(t for t in (_text(x) for x in item.get("tags") or []) if t)),
+        categories=tuple(
+            dict.fromkeys(t for t in map(_scalar, tags if isinstance(tags, list) else ()) if t)
+        ),
         base=url,
-        language=_text(item.get("language")),
-        image=_text(image),
+        language=_scalar(item.get("language")),
+        image=_scalar(image),
     )
+
+
+def _scalar(value: object) -> str | None:
+    """A JSON value as text when it is a string or a number (JSON Feed 1.0 allowed
+    numeric ids); None for a list, an object or a boolean: `["a", "b"]` is no title, and
+    a string of tags is no list of them."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return _text(value)
 
 
 def _iso(value: object) -> datetime | None:
