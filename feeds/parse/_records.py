@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from feedparser import mixin as _mixin
+
 from feeds.markup import XML_FORBIDDEN
 from feeds.types import ParsedEntry, ParsedFeed
 
@@ -43,7 +45,7 @@ def _entry(e: Any) -> ParsedEntry:
         guid=_text(dict.get(e, "id")),
         title=_title(e),
         link=_text(_link(e)),
-        summary=_text(dict.get(e, "summary")),
+        summary=_text(_markup(dict.get(e, "summary"), dict.get(summary_detail, "type"))),
         content=_text(content),
         published=_utc(dict.get(e, "published_parsed")),
         published_raw=_text(dict.get(e, "published")),
@@ -74,10 +76,26 @@ def _content(e: Any) -> tuple[str | None, str | None, str | None]:
         return None, None, None
     html_blocks = [c for c in blocks if "html" in str(dict.get(c, "type") or "")]
     best = (html_blocks or blocks)[0]
-    value = str(best["value"])
-    if "html" not in str(dict.get(best, "type") or ""):
-        value = escape(value)
+    value = _markup(best["value"], dict.get(best, "type"))
     return value, dict.get(best, "base"), dict.get(best, "language")
+
+
+def _markup(value: object, kind: object) -> str | None:
+    """A summary or content block as an HTML fragment, as normalize reads it.
+
+    Plain text (Atom's type="text", its default, or an `itunes:summary`) is escaped, its
+    line breaks kept as `<br>`: read as markup, "استخدم الوسم <script> في صفحتك" lost
+    the rest of the summary to the sanitizer. Text that looks like markup anyway (a
+    closing tag or an entity, and only known tags: feedparser's own test, which it
+    applies to RSS but not Atom) stays markup: feeds that label escaped HTML as text
+    are common. No type at all is markup, as RSS's description is.
+    """
+    if value is None:
+        return None
+    text = str(value)
+    if kind is None or "html" in str(kind) or _mixin._FeedParserMixin.looks_like_html(text):
+        return text
+    return escape(text).replace("\n", "<br>")
 
 
 def _link(e: Any) -> str | None:
