@@ -398,10 +398,13 @@ def _cmd_opml_import(args: argparse.Namespace) -> int:
     except OSError as e:
         raise FeedsError(e.strerror or str(e), subject=args.file) from e
     found = config.parse_opml(data, name=args.file)
-    added = config.add_sources(args.config, found)
-    skipped = len(found) - len(added)
-    _warn_refused(args.config, added)
-    print(f"{args.config}: added {len(added)} sources, skipped {skipped} already present")
+    done = config.add_sources(args.config, found)
+    for _url, why in done.refused:  # `why` shows the URL, credentials redacted
+        _err(f"{args.file}: a source not added: {why}")
+    _warn_refused(args.config, done.added)
+    refused = f", refused {len(done.refused)}" if done.refused else ""
+    added, present = len(done.added), done.present
+    print(f"{args.config}: added {added} sources, skipped {present} already present{refused}")
     return EXIT_OK
 
 

@@ -174,13 +174,16 @@ def test_opml_round_trip_keeps_comments(tmp_path: Path) -> None:
     opml.write_text(
         '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
         '<outline text="تقنية"><outline text="جديد" type="rss" xmlUrl="https://b.example/feed"/>'
-        '<outline text="مكرر" type="rss" xmlUrl="https://a.example/feed"/></outline>'
+        '<outline text="مكرر" type="rss" xmlUrl="https://a.example/feed"/>'
+        '<outline text="js" type="rss" xmlUrl="javascript:alert(1)"/></outline>'
         "</body></opml>",
         encoding="utf-8",
     )
     proc = feeds("opml", "import", str(opml), "-c", str(cfg))
     assert proc.returncode == 0, proc.stderr
-    assert "added 1" in proc.stdout
+    # Each refused outline has a line of its own, and is not counted as already present.
+    assert "added 1 sources, skipped 1 already present, refused 1" in proc.stdout
+    assert proc.stderr.count("not added") == 1 and "javascript:alert(1)" in proc.stderr
     assert cfg.read_text("utf-8").startswith("# my sources, curated by hand")
     export = feeds("opml", "export", "-c", str(cfg))
     assert export.returncode == 0

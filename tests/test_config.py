@@ -304,7 +304,7 @@ def test_add_sources_keeps_comments_and_skips_duplicates(tmp_path: Path) -> None
     original = (DATA / "valid" / "with_comments.yaml").read_text(encoding="utf-8")
     path = _write(tmp_path, "config.yaml", original)
 
-    added = config.add_sources(
+    done = config.add_sources(
         path,
         [
             ("HTTPS://A.Example/feed", "same as the first, different case and no slash"),
@@ -317,7 +317,10 @@ def test_add_sources_keeps_comments_and_skips_duplicates(tmp_path: Path) -> None
     )
 
     text = path.read_text(encoding="utf-8")
-    assert added == ("https://new.example/rss", "https://plain.example/feed")
+    assert done.added == ("https://new.example/rss", "https://plain.example/feed")
+    assert done.present == 3
+    assert [url for url, _ in done.refused] == ["ftp://old.example/feed"]
+    assert "must be an http(s) URL" in done.refused[0][1]
     comments = [line.strip() for line in original.splitlines() if "#" in line]
     assert all(c in [line.strip() for line in text.splitlines()] for c in comments)
     assert 'title: "Tech"' in text and "name: 'A'" in text  # quoting kept
@@ -336,7 +339,7 @@ def test_add_sources_without_anything_new_leaves_the_file_alone(tmp_path: Path) 
     before = path.read_bytes()
     os.utime(path, (0, 0))
 
-    assert config.add_sources(path, [("https://a.example/feed", "A again")]) == ()
+    assert config.add_sources(path, [("https://a.example/feed", "A again")]) == ((), 1, ())
     assert path.read_bytes() == before
     assert path.stat().st_mtime == 0
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]  # no temp file left
@@ -346,7 +349,7 @@ def test_add_sources_to_the_shipped_config(tmp_path: Path) -> None:
     original = (ROOT / "config.yaml").read_text(encoding="utf-8")
     path = _write(tmp_path, "config.yaml", original)
 
-    assert config.add_sources(path, [("https://tbreak.com/feed/", "tbreak")]) == (
+    assert config.add_sources(path, [("https://tbreak.com/feed/", "tbreak")]).added == (
         "https://tbreak.com/feed/",
     )
 
@@ -360,7 +363,7 @@ def test_add_sources_to_the_shipped_config(tmp_path: Path) -> None:
 
 def test_add_sources_creates_the_list_when_absent(tmp_path: Path) -> None:
     path = _write(tmp_path, "c.yaml", "# only a title so far\ntitle: T\n")
-    assert config.add_sources(path, [("https://a.example/feed", "A")]) == (
+    assert config.add_sources(path, [("https://a.example/feed", "A")]).added == (
         "https://a.example/feed",
     )
     text = path.read_text(encoding="utf-8")
@@ -442,7 +445,7 @@ YAML_1_1_WORDS = ["On", "No", "yes", "off", "null", "~", "1e3", "2024-01-01", "0
 def test_opml_names_yaml_would_not_read_as_text_are_quoted(tmp_path: Path) -> None:
     path = _write(tmp_path, "c.yaml", (DATA / "valid" / "minimal.yaml").read_text())
     pairs = [(f"https://n{i}.example/feed", name) for i, name in enumerate(YAML_1_1_WORDS)]
-    assert len(config.add_sources(path, pairs)) == len(pairs)
+    assert len(config.add_sources(path, pairs).added) == len(pairs)
     assert config.problems(path) == ()
     names = [s.name for s in config.load(path).sources[1:]]
     assert names == YAML_1_1_WORDS

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from feeds.config._validate import check, selector_problem
 from feeds.errors import ConfigError, Problem
 from feeds.types import Config
+
+if TYPE_CHECKING:
+    from feeds.config._opml import Imported
 
 __all__ = ["add_sources", "load", "parse_opml", "problems", "render_opml", "selector_problem"]
 
@@ -53,9 +57,7 @@ def render_opml(config: Config) -> bytes:
     return _opml.render_opml(config)
 
 
-def add_sources(
-    path: str | os.PathLike[str], sources: Sequence[tuple[str, str]]
-) -> tuple[str, ...]:
+def add_sources(path: str | os.PathLike[str], sources: Sequence[tuple[str, str]]) -> Imported:
     """Append (url, name) pairs to the file's `sources:`, keeping its comments (`_opml`)."""
     from feeds.config import _opml
 

@@ -16,6 +16,7 @@ import stat
 import tempfile
 import xml.etree.ElementTree as ET  # writing only; reading OPML goes through defusedxml
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -34,6 +35,14 @@ from feeds.guard import redact, strip_userinfo
 from feeds.types import Config
 
 log = logging.getLogger("feeds.config")
+
+
+class Imported(NamedTuple):
+    """What `add_sources` did with each URL it was given."""
+
+    added: tuple[str, ...]  # in order
+    present: int  # configured already, or listed before in the same import
+    refused: tuple[tuple[str, str], ...]  # (URL, why): not an http(s) URL
 
 
 def parse_opml(data: bytes, *, name: str = "OPML") -> tuple[tuple[str, str], ...]:
@@ -75,10 +84,9 @@ def render_opml(config: Config) -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}\n'.encode()
 
 
-def add_sources(
-    path: str | os.PathLike[str], sources: Sequence[tuple[str, str]]
-) -> tuple[str, ...]:
-    """Append (url, name) pairs to `sources:` keeping the file's comments; return URLs added.
+def add_sources(path: str | os.PathLike[str], sources: Sequence[tuple[str, str]]) -> Imported:
+    """Append (url, name) pairs to `sources:` keeping the file's comments; say which
+    were added, how many were there already, and which were refused and why.
 
     URLs already configured (compared as the duplicate check does) and non-http(s) URLs
     are skipped. The file is rewritten atomically, and only when something was added.
@@ -104,12 +112,12 @@ def add_sources(
     seq = data["sources"]
     if not isinstance(seq, CommentedSeq):
         raise ConfigError([Problem(file, None, "sources", "expected a list")])
-    added = _append_sources(seq, sources)
-    if added:
+    done = _append_sources(seq, sources)
+    if done.added:
         out = io.StringIO()
         rt.dump(data, out)
         _write_atomic(file, out.getvalue())
-    return added
+    return done
 
 
 # --------------------------------------------------------------------------- round trip
@@ -126,13 +134,19 @@ def _round_trip(text: str) -> YAML:
     return rt
 
 
-def _append_sources(seq: CommentedSeq, sources: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+def _append_sources(seq: CommentedSeq, sources: Sequence[tuple[str, str]]) -> Imported:
     seen = {url_key(s["url"]) for s in seq if isinstance(s, dict) and isinstance(s.get("url"), str)}
     added: list[str] = []
+    refused: list[tuple[str, str]] = []
+    present = 0
     for url, name in sources:
         url = url.strip()
-        if (problem := url_problem(url)) or url_key(url) in seen:
-            log.info("not adding %s: %s", redact(url), problem or "already configured")
+        if problem := url_problem(url):
+            refused.append((url, problem))
+            continue
+        if url_key(url) in seen:
+            log.info("not adding %s: already configured", redact(url))
+            present += 1
             continue
         seen.add(url_key(url))
         entry = CommentedMap(url=_text(url))
@@ -141,7 +155,7 @@ def _append_sources(seq: CommentedSeq, sources: Sequence[tuple[str, str]]) -> tu
         _move_trailing_comment(seq, entry)
         seq.append(entry)
         added.append(url)
-    return tuple(added)
+    return Imported(tuple(added), present, tuple(refused))
 
 
 _PLAIN = yaml.resolver.Resolver()
