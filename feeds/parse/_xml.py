@@ -59,7 +59,8 @@ def _parse_xml(result: FetchResult, body: bytes) -> ParsedFeed:
             return ParsedFeed(url=result.url, alternates=alternates, warnings=tuple(warnings))
         if (embedded := _pages.json_ld(result, body)) is not None:
             return embedded  # a page without a feed that names its articles in JSON-LD
-        raise ParseError(result.source_url, f"not a feed: {_why_not(d, body)}")
+        why = _why_not(d, body, result.header("content-type"))
+        raise ParseError(result.source_url, f"not a feed: {why}")
     return _feed(d, result.url, entries, warnings)
 
 
@@ -174,13 +175,29 @@ def _bozo_warnings(d: Any) -> list[str]:
     return [XML_FORBIDDEN.sub("", f"{type(exc).__name__}: {exc}")]
 
 
-def _why_not(d: Any, body: bytes) -> str:
-    exc = d.get("bozo_exception")
+def _why_not(d: Any, body: bytes, content_type: str | None) -> str:
+    """Why a body that gave no entries is no feed, in the words a user looks for: a
+    site's home page or a file is the usual mistake, not an XML error."""
     if not body.strip():
         return "empty body"
+    kind = (content_type or "").partition(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml") or _HTML_START.match(body):
+        return "an HTML page that links no feed and lists no articles (JSON-LD)"
+    if kind.partition("/")[0] in _FILES or kind in _FILE_TYPES:
+        return f"the server sent {kind}"
+    exc = d.get("bozo_exception")
     if exc is not None:
         return f"{type(exc).__name__}: {exc}"
     return "no RSS, Atom or RDF root element"
+
+
+_HTML_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
+)
+_FILES = ("image", "audio", "video", "font", "model")
+_FILE_TYPES = frozenset(
+    ["application/pdf", "application/zip", "application/gzip", "application/octet-stream"]
+)
 
 
 def _retry_as_cp1256(body: bytes, headers: Mapping[str, str], d: Any) -> tuple[Any, bool]:
