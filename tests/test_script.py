@@ -49,3 +49,12 @@ def test_threshold_boundary() -> None:
     assert language("ابت x") == "ar"
     # 1 Arabic word in a Latin text of two runs: mixed.
     assert language("abc ابتث def") == "mixed"
+
+
+def test_an_arabic_headline_of_latin_names_is_laid_out_right_to_left() -> None:
+    from feeds.publish import _card
+
+    # Latin letters are 18 of 22: the card laid it out left to right, as English,
+    # reversing the sentence's order for a reader of Arabic.
+    assert _card.attrs("OpenAI تطلق ChatGPT Atlas") == 'dir="rtl" lang="ar"'
+    assert _card.attrs("OpenAI launches the ChatGPT Atlas browser") == 'dir="ltr" lang="en"'

@@ -10,7 +10,11 @@ letter share would call many of them mixed. The rule, precisely:
   are at least 75 %;
 * in between, "ar" when there are at least twice as many Arabic words as Latin runs
   (a run is a stretch of consecutive Latin words, such as "iPhone 17 Pro Max", which
-  an Arabic sentence uses as one name); otherwise "mixed".
+  an Arabic sentence uses as one name); otherwise "mixed";
+* but Latin letters past 75 % make "ar" too when the Latin words are only names, none
+  of them an English function word ("the", "of", "with": `_ENGLISH`), and an Arabic
+  word of two letters or more holds them together: "OpenAI تطلق ChatGPT Atlas" is an
+  Arabic sentence about two products, and was laid out left to right as English.
 """
 
 from __future__ import annotations
@@ -70,7 +74,25 @@ def language(text: str) -> str:
     if arabic + latin == 0 or arabic >= THRESHOLD * (arabic + latin):
         return "ar"
     if latin >= THRESHOLD * (arabic + latin):
-        return "en"
+        return "ar" if _names_in_arabic(text) else "en"
     words = sum(1 for w in _ARABIC_WORD.findall(text) if _ARABIC_LETTER.search(w))
     runs = len(_LATIN_RUN.findall(text))
     return "ar" if words >= 2 * runs else "mixed"
+
+
+#: Words an English sentence cannot do without and a product name never holds.
+_ENGLISH = frozenset(
+    """a an the of to in on at by for from with without and or but is are was were be
+    been has have had will can could would should not no vs as about into over after
+    before how what why when who which that this these those it its you your we our
+    they their he she his her than more most""".split()  # noqa: SIM905
+)
+_LATIN_WORD = re.compile(rf"[{_LATIN}]+")
+
+
+def _names_in_arabic(text: str) -> bool:
+    """Whether `text` is Arabic words around Latin names: an Arabic word of two letters
+    or more, and no Latin word that is one of `_ENGLISH`."""
+    if not any(len(_ARABIC_LETTER.findall(w)) >= 2 for w in _ARABIC_WORD.findall(text)):
+        return False
+    return not any(w.lower() in _ENGLISH for w in _LATIN_WORD.findall(text))
