@@ -115,16 +115,28 @@ def _period(schedule: ScheduleConfig, now: datetime) -> float:
     return max(1.0, (second - first).total_seconds()) if first and second else 86400.0
 
 
-def trigger(config: Config, now: datetime | None = None) -> IntervalTrigger | CronTrigger:
-    """The tick's trigger; a crontab line APScheduler refuses is a ConfigError."""
-    schedule = config.schedule
+def cron_problem(expr: str, now: datetime | None = None) -> str | None:
+    """Why `serve` could not run on the crontab line `expr` (a value out of range, a
+    line that never fires: "* * 31 2 *"), or None. For `feeds check`."""
     try:
-        jitter = min(_period(schedule, now or datetime.now(UTC)) / 10, JITTER_MAX_S)
-        if schedule.cron is not None:
-            return _cron(schedule.cron, jitter)
+        cron = _cron(expr)
     except ValueError as e:
-        problem = Problem(config.path, None, "schedule.cron", str(e))
-        raise ConfigError([problem]) from e
+        return str(e)
+    if cron.get_next_fire_time(None, now or datetime.now(UTC)) is None:
+        return f"{expr!r} never runs"
+    return None
+
+
+def trigger(config: Config, now: datetime | None = None) -> IntervalTrigger | CronTrigger:
+    """The tick's trigger; a crontab line APScheduler refuses, or one that never fires,
+    is a ConfigError."""
+    schedule = config.schedule
+    now = now or datetime.now(UTC)
+    if schedule.cron is not None and (why := cron_problem(schedule.cron, now)):
+        raise ConfigError([Problem(config.path, None, "schedule.cron", why)])
+    jitter = min(_period(schedule, now) / 10, JITTER_MAX_S)
+    if schedule.cron is not None:
+        return _cron(schedule.cron, jitter)
     seconds = (schedule.interval or _DEFAULT).total_seconds()
     return IntervalTrigger(seconds=seconds, jitter=jitter, timezone=UTC)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds import pipeline, schedule
+from feeds import config, pipeline, schedule
 from feeds.errors import ConfigError, LockedError, PublishError
 from feeds.store import Store
 from feeds.types import Config, Outcome, PassResult, ScheduleConfig, SourceResult
@@ -189,11 +189,24 @@ def test_cron_lines_fire_when_cron_would(tmp_path: Path, expr: str, expected: st
     assert fire.strftime("%a %d %H:%M") == expected
 
 
-@pytest.mark.parametrize("expr", ["61 * * * *", "0 6 * * 8", "0 6 * * 5-1", "0 6 * * */0"])
+@pytest.mark.parametrize(
+    "expr", ["61 * * * *", "0 6 * * 8", "0 6 * * 5-1", "0 6 * * */0", "0 6 31 2 *"]
+)
 def test_a_cron_line_apscheduler_refuses_is_a_config_error(tmp_path: Path, expr: str) -> None:
     with pytest.raises(ConfigError) as info:
         schedule.trigger(make_config(tmp_path, interval=None, cron=expr))
     assert info.value.problems[0].key == "schedule.cron"
+    # `feeds check` says the same, where the crontab line is.
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "title: t\nbase_url: https://e.example/\noutput_dir: p\ndatabase: d.db\n"
+        f"schedule:\n  cron: '{expr}'\nsources:\n  - url: https://a.example/feed\n"
+        "feeds:\n  - slug: all\n    title: all\n",
+        encoding="utf-8",
+    )
+    (problem,) = config.problems(path)
+    assert (problem.line, problem.key) == (6, "schedule.cron")
+    assert problem.message == info.value.problems[0].message
 
 
 def test_the_interval_trigger_has_jitter_of_a_tenth_capped(tmp_path: Path) -> None:

@@ -13,7 +13,9 @@ since PyYAML drops comments.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.config._validate import check, selector_problem
@@ -35,8 +37,26 @@ def load(path: str | os.PathLike[str]) -> Config:
 
 
 def problems(path: str | os.PathLike[str]) -> tuple[Problem, ...]:
-    """Every problem with the config file, in file order (empty when it is valid)."""
-    return tuple(check(path)[1])
+    """Every problem with the config file, in file order (empty when it is valid).
+
+    `feeds check` also asks APScheduler about a crontab line (`schedule.cron_problem`):
+    "61 * * * *" has five well-formed fields, and `serve` refused it at start. A pass
+    never reads the schedule, so `load` leaves the check (and the import) out.
+    """
+    config, found = check(path)
+    if found or config is None or config.schedule.cron is None:
+        return tuple(found)
+    from feeds import schedule
+
+    why = schedule.cron_problem(config.schedule.cron)
+    if why is None:
+        return ()
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    line = next((n for n, s in enumerate(text.splitlines(), 1) if _CRON_KEY.search(s)), None)
+    return (Problem(os.fspath(path), line, "schedule.cron", why),)
+
+
+_CRON_KEY = re.compile(r"(?:^|[\s{,])cron\s*:")
 
 
 # OPML import and export load ruamel.yaml and defusedxml, which a pass never needs: they
