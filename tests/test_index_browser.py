@@ -81,7 +81,42 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, l
 
 
 @pytest.fixture(scope="module")
-def browser(published: tuple[str, list[str]], demo_site: Path) -> Iterator[Browser]:
+def long_words(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of a pass over headlines and excerpts with words longer than a
+    phone's width: a URL, a run of tatweel, a product code without spaces."""
+    folder = tmp_path_factory.mktemp("long-words")
+    words = ["https://tech.example/" + "a/" * 60, "ا" + "ـ" * 150 + "ب", "X" * 150]
+    items = "".join(
+        f"<item><title>خبر {n} {word} رسميا</title><link>https://tech.example/{n}</link>"
+        f"<description>وصف {word} للخبر</description>"
+        "<pubDate>Mon, 07 Dec 2026 10:00:00 GMT</pubDate></item>"
+        for n, word in enumerate(words)
+    )
+    feed = f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        server.expect_request("/long.rss").respond_with_data(feed.encode())
+        lines = [
+            'title: "أخبار"', "base_url: http://127.0.0.1/feeds/", "output_dir: out",
+            "database: feeds.db", LOOPBACK_YAML, "sources:",
+            f"  - {{url: {json.dumps(server.url_for('/long.rss'))}, name: طويل}}",
+            "feeds:", '  - {slug: all, title: "كل الأخبار"}',
+        ]  # fmt: skip
+        (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cfg = config.load(folder / "config.yaml")
+        with pipeline.open_for(cfg) as store:
+            pipeline.run_pass(cfg, store, every=True)
+    finally:
+        server.clear()
+        server.stop()
+    return folder / "out"
+
+
+@pytest.fixture(scope="module")
+def browser(
+    published: tuple[str, list[str]], demo_site: Path, long_words: Path
+) -> Iterator[Browser]:
     # Depends on `published` so the pass (asyncio.run) happens before Playwright's sync
     # API starts its own event loop in this thread.
     if not os.path.exists(CHROMIUM):
@@ -134,6 +169,16 @@ def test_index_reads_right_to_left_and_shows_the_stories(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{overflow}px of horizontal overflow at {name} width"
+
+
+@pytest.mark.parametrize("name", ["index.html", "all.html"])
+def test_a_word_longer_than_the_screen_wraps(browser: Browser, long_words: Path, name: str) -> None:
+    with open_page(browser, (long_words / name).as_uri(), "mobile", screenshot=False) as page:
+        assert page.locator("h3 a").count() == 3
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{overflow}px of horizontal overflow"
 
 
 def test_the_page_needs_no_script(published: tuple[str, list[str]], browser: Browser) -> None:

@@ -73,7 +73,7 @@ border:1px solid var(--line);border-radius:.5rem;padding:.8rem}
 .card .body{flex:1;min-width:0}
 .thumb{flex:none;width:160px;height:90px;object-fit:cover;border-radius:.3rem;
 background:var(--line)}
-h3{font-size:1.1rem;line-height:1.6;margin:0 0 .2rem}
+h3{font-size:1.1rem;line-height:1.6;margin:0 0 .2rem;overflow-wrap:anywhere}
 .meta,.also,.excerpt{margin:.2rem 0;overflow-wrap:anywhere}
 ul.topics li{display:inline-block;font-size:.8rem;border:1px solid var(--line);
 border-radius:1rem;padding:0 .6rem;margin:.2rem 0 0;margin-inline-end:.3rem}
