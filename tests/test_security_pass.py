@@ -234,11 +234,13 @@ def test_a_database_password_is_masked_too(pg_url: str, tmp_path: Path) -> None:
     assert f"{user}:***@" in done.stdout
 
 
-def test_opml_import_logs_skipped_urls_masked(tmp_path: Path) -> None:
+def test_opml_import_names_refused_urls_masked(tmp_path: Path) -> None:
     path = write_config(tmp_path, [], [source("https://already.example/feed")])
     opml = OPML.replace("https://example.com/feed", "ftp://reader:pa55@x.example/feed")
     (tmp_path / "in.opml").write_text(opml, encoding="utf-8")
     done = feeds("opml", "import", "-v", str(tmp_path / "in.opml"), "-c", str(path))
     assert done.returncode == 0, done.stderr
-    assert "not adding ftp://reader:***@x.example/feed" in done.stderr
+    assert "not added: must be an http(s) URL, got 'ftp://reader:***@x.example/feed'" in (
+        done.stderr
+    )
     assert "pa55" not in done.stderr + done.stdout
