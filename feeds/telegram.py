@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import TelegramError
+from .publish._common import other_sources
 from .store import Store
 from .store._telegram import FAILED, GONE, SENT, Channel, Post
 from .types import Config, FeedConfig, SourceRef, Story, TelegramConfig
@@ -78,13 +79,8 @@ def message(story: Story) -> str:
     excerpt = _excerpt(plain_text(story.summary_html))
     if excerpt and excerpt != story.title:
         lines.append(_text(excerpt))
-    seen = {lead.source_url or lead.url}
     others = []
-    for ref in story.sources[1:]:
-        key = ref.source_url or ref.url
-        if key in seen:
-            continue
-        seen.add(key)
+    for ref in other_sources(story):  # one link per other outlet, as the feeds give
         name = ref.name or urlsplit(ref.url).hostname or ref.url
         others.append(f'<a href="{escape(ref.url)}">{_text(name)}</a>')
     if others:

@@ -320,6 +320,25 @@ def test_index_shows_stories_with_dates_and_other_sources(config: Config) -> Non
     assert excerpts and all(p.get("dir") in {"rtl", "ltr"} for p in excerpts)
 
 
+def test_a_source_that_posted_the_story_twice_is_one_outlet(config: Config) -> None:
+    from feeds import telegram
+
+    story = BY_CASE["arabic-three-sources"][0]
+    lead, other, _ = story.sources
+    lead = dataclasses.replace(lead, source_url="https://aitnews.example/feed/")
+    other = dataclasses.replace(other, source_url="https://tech-wd.example/feed/")
+    again = dataclasses.replace(lead, url="https://aitnews.example/2024/05/iphone-17-updated")
+    twice = dataclasses.replace(other, url="https://tech-wd.example/iphone17-again")
+    told = dataclasses.replace(story, sources=(lead, other, again, twice))
+    # Two outlets: the card counts two, and each lists the other outlet once.
+    page = pub.render_index(config, ((FEEDS[0], (told,)),)).decode()
+    assert "مصدران" in page and "4 مصادر" not in page
+    rss = pub.render_rss(config, FEEDS[0], (told,)).decode()
+    for text in (page, rss, telegram.message(told)):
+        assert text.count("https://tech-wd.example/iphone17") == 1
+        assert "iphone17-again" not in text and "iphone-17-updated" not in text
+
+
 def test_a_cut_excerpt_ends_in_an_ellipsis_not_in_punctuation(config: Config) -> None:
     story = BY_CASE["arabic-three-sources"][0]
     words = " ".join(["كلمة"] * 40)  # 199 characters, then a comma where the cut falls

@@ -117,8 +117,8 @@ def _meta(story: Story, zone: tzinfo) -> str:
     parts.append(time_html(c.first_seen(story), zone))
     if story.updated > c.first_seen(story):
         parts.append(f"آخر تحديث {time_html(story.updated, zone)}")
-    if len(story.sources) > 1:
-        parts.append(count_sources(len(story.sources)))
+    if (told := c.outlets(story)) > 1:
+        parts.append(count_sources(told))
     return f'<p class="meta">{" · ".join(parts)}</p>'
 
 

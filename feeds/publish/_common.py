@@ -187,8 +187,26 @@ def source_label(ref: SourceRef) -> str:
 
 
 def other_sources(story: Story) -> tuple[SourceRef, ...]:
-    """The articles merged into the story other than the one it links to."""
-    return tuple(s for s in story.sources if s.url != story.url)
+    """The other outlets of the story: for each source but the lead's, its first article
+    (a source that posted the story again under a new link is one outlet, and the
+    lead's own repost is no other coverage), never the article the story links to."""
+    seen = {outlet(story.sources[0])} if story.sources else set()
+    found = []
+    for ref in story.sources:
+        if ref.url != story.url and outlet(ref) not in seen:
+            seen.add(outlet(ref))
+            found.append(ref)
+    return tuple(found)
+
+
+def outlet(ref: SourceRef) -> str:
+    """What tells one outlet from another: its source feed, else its article's link."""
+    return ref.source_url or ref.url
+
+
+def outlets(story: Story) -> int:
+    """How many outlets told the story (a source's reposts are one)."""
+    return len({outlet(ref) for ref in story.sources})
 
 
 def direction_attrs(language: str) -> str:
