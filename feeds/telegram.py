@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import TelegramError
-from .publish._common import other_sources
+from .publish._common import other_sources, says_more
 from .store import Store
 from .store._telegram import FAILED, GONE, SENT, Channel, Post
 from .types import Config, FeedConfig, SourceRef, Story, TelegramConfig
@@ -77,7 +77,7 @@ def message(story: Story) -> str:
     if lead.name:
         lines.append(_text(lead.name))
     excerpt = _excerpt(plain_text(story.summary_html))
-    if excerpt and excerpt != story.title:
+    if says_more(excerpt, story.title):
         lines.append(_text(excerpt))
     others = []
     for ref in other_sources(story):  # one link per other outlet, as the feeds give

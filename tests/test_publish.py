@@ -339,6 +339,19 @@ def test_a_source_that_posted_the_story_twice_is_one_outlet(config: Config) -> N
         assert "iphone17-again" not in text and "iphone-17-updated" not in text
 
 
+def test_a_description_that_repeats_the_headline_is_no_excerpt(config: Config) -> None:
+    from feeds import telegram
+
+    story = BY_CASE["arabic-three-sources"][0]
+    for summary in (story.title, f"{story.title[:20]} ...", f"<p>{story.title}…</p>"):
+        again = dataclasses.replace(story, summary_html=summary, content_html="")
+        page = _page(pub.render_index(config, ((FEEDS[0], (again,)),)))
+        assert not [p for p in page.tags("p") if p.get("class") == "excerpt"], summary
+        assert telegram.message(again).count(story.title[:20]) == 1, summary
+    page = _page(pub.render_index(config, ((FEEDS[0], (story,)),)))
+    assert [p for p in page.tags("p") if p.get("class") == "excerpt"]
+
+
 def test_a_cut_excerpt_ends_in_an_ellipsis_not_in_punctuation(config: Config) -> None:
     story = BY_CASE["arabic-three-sources"][0]
     words = " ".join(["كلمة"] * 40)  # 199 characters, then a comma where the cut falls

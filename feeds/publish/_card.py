@@ -96,7 +96,7 @@ def _excerpt(story: Story) -> str:
     text = c.plain_text(story.summary_html or story.content_html)
     if len(text) > EXCERPT:
         text = text[:EXCERPT].rsplit(" ", 1)[0].rstrip(" ,.;:-–—|،؛") + "…"
-    if not text:
+    if not c.says_more(text, story.title):
         return ""
     return f'<p class="excerpt" {attrs(text)}>{isolated(text)}</p>'
 

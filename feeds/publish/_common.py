@@ -209,6 +209,19 @@ def outlets(story: Story) -> int:
     return len({outlet(ref) for ref in story.sources})
 
 
+def says_more(text: str, title: str) -> bool:
+    """Whether an excerpt `text` says more than the headline: feeds often give the title
+    again as the description, whole or cut ("سامسونج تكشف عن ..."), which a card or a
+    message would show twice."""
+    bare, head = _bare(text), _bare(title)
+    return bool(bare) and not head.startswith(bare)
+
+
+def _bare(text: str) -> str:
+    """`text` without its spacing, punctuation and a closing ellipsis, to compare."""
+    return "".join(ch for ch in text.removesuffix("…").removesuffix("...") if ch.isalnum())
+
+
 def direction_attrs(language: str) -> str:
     """`dir`/`lang` attributes for a block in `language` (research/arabic.md §7)."""
     if language == "en":
