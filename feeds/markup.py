@@ -266,6 +266,45 @@ _LINK = re.compile(r"<a\b.*?</a>", re.DOTALL)
 _TAIL = 3000
 
 
+#: What opens a block of links to the site's other articles, wherever it sits.
+_RELATED = (
+    r"(?:[اإأ]قر[أا]|شاهد|طالع|تابع)\s+(?:[أا]يض[اًٌ]{1,2}|كذلك)"
+    r"|(?:مواضيع|[أا]خبار|مقالات|روابط)\s+ذات\s+صلة|ذات\s+صلة|Read\s+(?:also|more)|Related"
+)
+_INLINE = r"(?:<(?:strong|b|em|i|span)\b[^>]*>\s*)*"
+_CLOSE_INLINE = r"(?:\s*</(?:strong|b|em|i|span)>)*"
+# A paragraph or list item (which never nest in sanitized markup) that opens with the
+# phrase; and the phrase alone in a paragraph or heading, with the list right after it.
+_RELATED_BLOCK = re.compile(
+    rf"<(p|li|h[2-6])\b[^>]*>\s*{_INLINE}(?:{_RELATED})\s*[:：.\-–—]*{_CLOSE_INLINE}(.*?)</\1>"
+    r"(\s*<(ul|ol)\b[^>]*>(?:(?!<[uo]l[\s>]).)*?</\4>)?",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def drop_related(markup: str, plain_text: Callable[[str], str]) -> str:
+    """`markup` (sanitized, so well-formed) without the blocks of links a site puts in an
+    article to its other articles: "<p>اقرأ أيضًا: <a>…</a></p>", or "<p><b>اقرأ أيضا:</b>
+    </p><ul><li><a>…</a></li>…</ul>". Only a block whose text past the phrase is all
+    link text goes; "اقرأ أيضا ما قاله الوزير" is prose and stays. Another story's
+    headline in an article's opening lines made it look like that story to clustering.
+    """
+    if not _RELATED_START.search(markup):
+        return markup
+
+    def drop(m: re.Match[str]) -> str:
+        rest = m.group(2) + (m.group(3) or "")
+        if "<a" not in rest:
+            return m.group(0)
+        leftover = plain_text(_LINK.sub(" ", rest)).strip(" :：-–—.،|•")
+        return "" if len(leftover) <= 20 else m.group(0)
+
+    return _RELATED_BLOCK.sub(drop, markup)
+
+
+_RELATED_START = re.compile(_RELATED, re.IGNORECASE)
+
+
 def strip_footers(markup: str, plain_text: Callable[[str], str]) -> str:
     # The footer is searched for only near the end, where it sits (the window keeps the
     # lazy regex linear on long articles), and from the paragraph where its opening

@@ -27,7 +27,14 @@ import nh3
 from feeds.arabic import dates, script
 from feeds.arabic.matching import match_key
 from feeds.arabic.visible import display_text, drop_direction_controls, fold_presentation
-from feeds.markup import XML_FORBIDDEN, bound_markup, bound_raw, strip_footers, whole_elements
+from feeds.markup import (
+    XML_FORBIDDEN,
+    bound_markup,
+    bound_raw,
+    drop_related,
+    strip_footers,
+    whole_elements,
+)
 from feeds.types import (
     Article,
     DateSource,
@@ -175,7 +182,7 @@ def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
     # Bounded first: the sanitizer's time grows with depth times tags (`bound_raw`).
     raw = fold_presentation(XML_FORBIDDEN.sub("", bound_raw(html_text)))
     prepared = _embeds_to_links(_rewrite_images(raw))
-    clean = _nh3(prepared, base_url)
+    clean = drop_related(_nh3(prepared, base_url), plain_text)  # whole elements only
     trimmed = strip_footers(clean, plain_text)
     if trimmed != clean and not whole_elements(clean[len(trimmed) :]):
         clean = _nh3(trimmed, base_url)  # the cut left a block open: this closes it

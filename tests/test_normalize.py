@@ -108,6 +108,34 @@ def test_a_footer_cut_leaves_well_formed_markup(html: str, expected: str) -> Non
     assert sanitize_html(expected, None) == expected  # nothing left open to close
 
 
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            '<p>أعلنت آبل.</p><p>اقرأ أيضًا: <a href="https://x.example/2">سامسونج تطلق'
+            " جالاكسي</a></p><p>وقالت الشركة.</p>",
+            "<p>أعلنت آبل.</p><p>وقالت الشركة.</p>",
+        ),
+        (
+            "<p>أعلنت آبل.</p><p><strong>شاهد أيضا:</strong></p><ul><li>"
+            '<a href="https://x.example/3">خبر</a></li><li><a href="https://x.example/4">آخر'
+            "</a></li></ul><p>وقالت الشركة.</p>",
+            "<p>أعلنت آبل.</p><p>وقالت الشركة.</p>",
+        ),
+        (  # prose that starts with the phrase stays, links and all
+            '<p>اقرأ أيضا ما قاله الوزير عن <a href="https://x.example/5">الخطة</a> في'
+            " المؤتمر الصحفي أمس</p>",
+            '<p>اقرأ أيضا ما قاله الوزير عن <a href="https://x.example/5">الخطة</a> في'
+            " المؤتمر الصحفي أمس</p>",
+        ),
+    ],
+    ids=["one-link", "heading-and-list", "prose"],
+)
+def test_related_links_inside_an_article_go(html: str, expected: str) -> None:
+    out = sanitize_html(html, None).replace(' rel="noopener noreferrer"', "")
+    assert out == expected
+
+
 def test_links_get_rel_noopener() -> None:
     out = sanitize_html('<a href="https://x.example/">x</a>', None)
     assert ("rel", "noopener noreferrer") in audit(out).attrs
