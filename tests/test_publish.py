@@ -329,7 +329,9 @@ def test_a_source_that_posted_the_story_twice_is_one_outlet(config: Config) -> N
     other = dataclasses.replace(other, source_url="https://tech-wd.example/feed/")
     again = dataclasses.replace(lead, url="https://aitnews.example/2024/05/iphone-17-updated")
     twice = dataclasses.replace(other, url="https://tech-wd.example/iphone17-again")
-    told = dataclasses.replace(story, sources=(lead, other, again, twice))
+    # the lead's site configured twice (its main feed and a category's): one link
+    feed_too = dataclasses.replace(lead, source_url="https://aitnews.example/mobile/feed/")
+    told = dataclasses.replace(story, sources=(lead, other, again, twice, feed_too))
     # Two outlets: the card counts two, and each lists the other outlet once.
     page = pub.render_index(config, ((FEEDS[0], (told,)),)).decode()
     assert "مصدران" in page and "4 مصادر" not in page

@@ -205,8 +205,9 @@ def outlet(ref: SourceRef) -> str:
 
 
 def outlets(story: Story) -> int:
-    """How many outlets told the story (a source's reposts are one)."""
-    return len({outlet(ref) for ref in story.sources})
+    """How many outlets told the story: the lead's and the others listed (a source's
+    reposts are one, and so are two configured feeds of one site giving one link)."""
+    return (1 if story.sources else 0) + len(other_sources(story))
 
 
 def says_more(text: str, title: str) -> bool:
