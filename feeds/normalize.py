@@ -285,6 +285,7 @@ _SHARE = re.compile(
     r"pinterest|reddit|\bx\b)",
     re.I,
 )
+_BARE_IMG = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 _EMPTY_BLOCK = re.compile(
     r"<(p|div|span|li|ul|ol|figure|strong|em|b|i)(?:\s[^>]*)?>(?:\s|&nbsp;|\xa0|<br>)*</\1>"
 )
@@ -293,6 +294,8 @@ _EMPTY_BLOCK = re.compile(
 def _drop_debris(clean: str) -> str:
     if "<a" in clean:
         clean = _ANCHOR.sub(_debris_anchor, clean)
+    if "<img" in clean:  # a picture whose source the sanitizer refused shows a broken icon
+        clean = _BARE_IMG.sub("", clean)
     while (emptied := _EMPTY_BLOCK.sub("", clean)) != clean:
         clean = emptied
     return clean
@@ -344,8 +347,8 @@ def _fix_image(attrs: dict[str, str]) -> dict[str, str] | None:
     src = lazy or attrs.get("src", "").strip()
     if not src or src.startswith("data:"):
         src = _best_candidate(attrs.get("srcset") or attrs.get("data-srcset") or "") or src
-    if _is_pixel(src, attrs.get("width"), attrs.get("height")):
-        return None
+    if not src or _is_pixel(src, attrs.get("width"), attrs.get("height")):
+        return None  # without a source, the sanitizer would resolve "" to the page itself
     kept = {k: v for k, v in attrs.items() if k in ("alt", "width", "height", "title")}
     return {"src": src, **kept}
 

@@ -136,6 +136,16 @@ def test_related_links_inside_an_article_go(html: str, expected: str) -> None:
     assert out == expected
 
 
+@pytest.mark.parametrize(
+    "html",
+    ['<img alt="صورة">', '<img src="">', '<img src="javascript:alert(1)">', '<img src="data:,x">'],
+)
+def test_a_picture_without_a_usable_source_goes(html: str) -> None:
+    # It became <img src="https://tech.example/post/">, the article page as a picture
+    # (an empty src resolved against the base), or a bare <img>, a broken icon.
+    assert sanitize_html(f"<p>نص{html}</p>", "https://tech.example/post/") == "<p>نص</p>"
+
+
 def test_links_get_rel_noopener() -> None:
     out = sanitize_html('<a href="https://x.example/">x</a>', None)
     assert ("rel", "noopener noreferrer") in audit(out).attrs
@@ -348,7 +358,7 @@ def test_threads_sanitizing_at_once_each_resolve_against_their_own_base() -> Non
         want = (
             f'<p><a href="{base}x/y" rel="noopener noreferrer">l</a><img src="{base}i.png"></p>'
             if base
-            else '<p><a rel="noopener noreferrer">l</a><img></p>'  # no base: dropped
+            else '<p><a rel="noopener noreferrer">l</a></p>'  # no base: dropped, src and all
         )
         assert set(outs) == {want}
 
