@@ -151,10 +151,10 @@ def test_a_nameless_source_shows_its_host_in_punycode_when_it_deceives() -> None
     story = Story(
         id="s1", title="خبر", url="https://bbc.example/1", summary_html="<p>نص</p>",
         content_html="", published=NOW, updated=NOW, language="ar",
-        sources=(
-            SourceRef("https://bbc.example/1", "", URL),
-            SourceRef("https://\u0430pple.example/2", "", URL),
-            SourceRef("https://\u202ebbc.example/3", "", URL),
+        sources=(  # three outlets, none named: each shown by its host
+            SourceRef("https://bbc.example/1", "", "https://bbc.example/feed"),
+            SourceRef("https://\u0430pple.example/2", "", "https://\u0430pple.example/feed"),
+            SourceRef("https://\u202ebbc.example/3", "", "https://\u202ebbc.example/feed"),
         ),
     )  # fmt: skip
     page = publish.render_index(CONFIG, [(FEED, [story])]).decode()
