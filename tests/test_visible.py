@@ -77,7 +77,16 @@ def test_look_alikes_are_letters_mapped_to_ascii_letters() -> None:
         ("\uff08ad\uff09", "\\(ad\\)"),
         ("[аб]", "[aб]"),
         ("e\u0301", "é"),  # composed first, as the text is by NFKC
+        ("إِعْلان|محتوى مموَّل", "اعلان|محتوي ممول"),  # Arabic letters as keys fold them
     ],
 )
 def test_filter_pattern(pattern: str, folded: str) -> None:
     assert filter_pattern(pattern) == folded
+
+
+@pytest.mark.parametrize("text", ["إعلان", "اعلان", "إِعْلَان", "إعـــلان", "إعلان\u200b"])
+def test_an_arabic_pattern_matches_however_the_word_is_spelt(text: str) -> None:
+    # Diacritics and tatweel, like zero-width characters, let "sponsored" slip a filter.
+    pattern = re.compile(filter_pattern("إعلان"))
+    assert pattern.search(filter_text(f"{text} مدفوع"))
+    assert not pattern.search(filter_text("أعلن"))

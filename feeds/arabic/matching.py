@@ -13,7 +13,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["match_key", "strip_clitics", "tokens"]
+__all__ = ["fold_letters", "match_key", "strip_clitics", "tokens"]
 
 _DELETE = (
     # step 3: invisible format and bidi controls (deleted, not spaced: a ZWNJ inside a
@@ -121,13 +121,19 @@ def _decimal_comma(m: re.Match[str], text: str) -> str:
     return "." if start and text[start - 1].isdigit() else ","
 
 
+def fold_letters(text: str) -> str:
+    """`text` with the letter steps of the matching key alone (tatweel and diacritics
+    dropped; the alef family, ى, ة, Persian look-alikes and Eastern digits folded), and
+    nothing else changed: no case, spacing or punctuation."""
+    for letter, replacement in _COMMON:
+        text = text.replace(letter, replacement)
+    return _MAPPED_RARE.sub(_mapped, text)
+
+
 def match_key(text: str) -> str:
     """Return the matching key of `text` (plain text or HTML)."""
     text = html.unescape(_TAG.sub(" ", text))
-    text = unicodedata.normalize("NFKC", text)
-    for letter, replacement in _COMMON:
-        text = text.replace(letter, replacement)
-    text = _MAPPED_RARE.sub(_mapped, text)
+    text = fold_letters(unicodedata.normalize("NFKC", text))
     if "\u066b" in text or "\u066c" in text:  # the look-behinds are slow to fail
         text = _DECIMAL_SEP.sub(".", text)
         text = _THOUSANDS_SEP.sub("", text)

@@ -33,9 +33,11 @@ other invisible characters stay, since a body may use them for line breaking.
 
 `filter_text` (and `filter_pattern`, for the patterns) is the form filters match: every
 format character and soft hyphen removed, NFKC (full-width and mathematical letters
-become plain ones), then `CONFUSABLES` maps the Cyrillic and Greek letters that look like
-Latin ones to those, so `ca\u200bsino`, `ca\u00adsino` and Cyrillic `cаsino` all read
-`casino`. It is never displayed.
+become plain ones), the Arabic letters folded as matching keys fold them
+(`matching.fold_letters`: no tatweel or diacritics, one alef, ى as ي, ة as ه), then
+`CONFUSABLES` maps the Cyrillic and Greek letters that look like Latin ones to those, so
+`ca\u200bsino`, `ca\u00adsino` and Cyrillic `cаsino` all read `casino`, and "إعلان",
+"اعلان", "إِعْلان" and "إعـــلان" all read "اعلان". It is never displayed.
 
 `display_host` shows a host as written unless one of its labels mixes scripts or holds
 anything but letters, digits and hyphens: that label is shown as IDNA punycode
@@ -47,6 +49,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+
+from feeds.arabic.matching import fold_letters
 
 __all__ = [
     "CONFUSABLES", "display_host", "display_text", "drop_direction_controls", "filter_pattern",
@@ -186,7 +190,7 @@ _HIDDEN = re.compile(f"[{_CONTROLS}{_INVISIBLE}{_JOINERS}{_MARKS}\ufe00-\ufe0f]+
 def filter_text(text: str) -> str:
     """The form `include`/`exclude` regexes are matched against (never displayed)."""
     text = unicodedata.normalize("NFKC", _HIDDEN.sub("", text))
-    return _HIDDEN.sub("", text).translate(CONFUSABLES)
+    return fold_letters(_HIDDEN.sub("", text)).translate(CONFUSABLES)
 
 
 @functools.lru_cache(maxsize=256)
