@@ -220,7 +220,9 @@ def _report(result: Any, *, json_logs: bool = False) -> None:
         print(file=sys.stderr)
     for r in result.sources:
         if r.outcome is Outcome.ERROR:
-            status = f" (HTTP {r.status})" if r.status else ""
+            # no "(HTTP 503)" before an error that starts by saying it
+            said = r.error and r.error.startswith(f"HTTP {r.status}")
+            status = f" (HTTP {r.status})" if r.status and not said else ""
             if json_logs:  # a log line like the daemon's, so one parser reads both
                 extra = {"source_url": redact(r.source_url), "duration": r.elapsed}
                 log.warning("%s%s: %s", redact(r.source_url), status, r.error, extra=extra)

@@ -62,7 +62,7 @@ def test_run_exits_0_and_prints_a_summary_even_with_a_failed_source(
     proc = feeds("run", "-c", str(cfg))
     assert proc.returncode == 0, proc.stderr
     assert "2 sources fetched: 1 ok, 0 not modified, 1 failed" in proc.stdout
-    assert "broken.rss (HTTP 503)" in proc.stderr
+    assert "broken.rss: HTTP 503 Service Unavailable\n" in proc.stderr  # status said once
     assert "Traceback" not in proc.stderr
     assert (tmp_path / "out" / "all.rss").stat().st_size > 0
 

@@ -117,7 +117,7 @@ def test_credentials_are_sent_but_never_shown_or_published(
     assert SECRET not in text and "reader:" not in text
     # Shown everywhere with the password masked: the error line, -v's log lines,
     # status in both forms, and opml export (which drops the userinfo).
-    assert f"http://reader:***@{host}/gone (HTTP 410): HTTP 410" in run.stderr
+    assert f"http://reader:***@{host}/gone: HTTP 410 Gone" in run.stderr
     status = feeds("status", "-c", str(path))
     status_json = feeds("status", "--json", "-c", str(path))
     exported = feeds("opml", "export", "-c", str(path))

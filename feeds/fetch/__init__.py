@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from types import TracebackType
 from typing import Self
 
@@ -306,9 +307,17 @@ class Fetcher:
             return
         wait = parse_retry_after(retry_after, self._now())
         where = "" if url == guard.strip_userinfo(source) else f" (at {url})"
+        # The reason phrase for a reader of `feeds status` ("HTTP 429 Too Many Requests"),
+        # and how long the server asked to be left alone.
+        try:
+            phrase = f" {HTTPStatus(status).phrase}"
+        except ValueError:  # a status no RFC names
+            phrase = ""
+        later = f"; it asks to wait {_duration(wait)}" if wait else ""
         raise FetchError(
-            source, f"HTTP {status}{where}", status=status, retry_after=wait, kind="http"
-        )
+            source, f"HTTP {status}{phrase}{where}{later}", status=status, retry_after=wait,
+            kind="http",
+        )  # fmt: skip
 
     def _result(
         self,
@@ -431,3 +440,11 @@ async def _read_capped(source: str, response: httpx.Response, cap: int) -> bytes
             raise too_big
         parts.append(piece)
     return b"".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    """ "90 s", "15 min", "2 h", "3 d": a wait as an operator reads it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
