@@ -251,20 +251,22 @@ def test_only_http_urls_are_fetched(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "status", "retry_after"),
+    ("path", "status", "retry_after", "says"),
     [
-        ("/gone", 410, None),
-        ("/not-found", 404, None),
-        ("/error", 500, None),
-        ("/ratelimited", 429, 120.0),
-        ("/unavailable", 503, 3600.0),
+        ("/gone", 410, None, "HTTP 410 Gone"),
+        ("/not-found", 404, None, "HTTP 404 Not Found"),
+        ("/error", 500, None, "HTTP 500 Internal Server Error"),
+        ("/ratelimited", 429, 120.0, "HTTP 429 Too Many Requests; it asks to wait 2 min"),
+        ("/unavailable", 503, 3600.0, "HTTP 503 Service Unavailable; it asks to wait 1 h"),
     ],
     ids=["410", "404", "500", "429-seconds", "503-http-date"],
 )
-def test_http_errors(srv: HostileServer, path: str, status: int, retry_after: float | None) -> None:
+def test_http_errors(
+    srv: HostileServer, path: str, status: int, retry_after: float | None, says: str
+) -> None:
     error = fetch_error(srv.url(path))
     assert (error.kind, error.status, error.retry_after) == ("http", status, retry_after)
-    assert str(status) in str(error)
+    assert str(error).endswith(says)
 
 
 @pytest.mark.parametrize(
