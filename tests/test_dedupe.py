@@ -611,6 +611,14 @@ def test_lazy_features_are_the_same_whenever_they_are_built() -> None:
     assert prep.signals() == late.signals == {"@samsung", "هاتف", "@galaxy", "s25", "مصر"}
 
 
+@pytest.mark.parametrize("title", ["رئيسة سيغنال: التطبيق لن يبيع بياناتكم", "سيجنال يضيف ميزة"])
+def test_the_signal_app_is_named_by_its_arabic_name_alone(title: str) -> None:
+    # "«لن نبيع بياناتكم».. رئيس سيغنال يرد" and this title were one story kept apart:
+    # only "تطبيق سيغنال" named the app, so neither title named an entity.
+    assert "signal" in Prepared.of(match_key(title), match_key(title)).title_ids
+    assert "signal" not in Prepared.of(match_key("signal"), "").title_ids  # a Latin word
+
+
 def test_alias_ids_hold_no_whitespace() -> None:
     # A stored lead is its tokens joined by spaces: an "@id" token must not split apart.
     from feeds.classify import read_table
