@@ -117,8 +117,9 @@ def test_sqlite_export_imports_into_postgres_identically(tmp_path: Path, pg_url:
         ({"table": "stories", "id": "x", "colour": "red"},
          r"line 2: unknown stories columns \['colour'\]"),
         ({"table": "stories", "created": "x"}, "line 2: stories row without its id"),
+        ({"table": "stories", "id": "x"}, "line 2: stories row refused: "),  # NOT NULL
     ],
-    ids=["unknown-table", "unknown-column", "missing-key"],
+    ids=["unknown-table", "unknown-column", "missing-key", "refused-by-the-database"],
 )  # fmt: skip
 def test_import_refuses_unknown_names_and_writes_nothing(
     any_store: Store, bad: dict[str, Any], message: str

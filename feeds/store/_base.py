@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 
+from ..errors import StorageError
 from ..types import Article, Filed, SourceConfig, SourceUpdate, Topics, Validators
 from . import _rows, _schema
 from ._ops import OpsRecords
@@ -616,22 +617,30 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
     def import_rows(self, rows: Iterable[dict[str, Any]]) -> int:
         """Upsert exported rows in one transaction; returns how many.
 
-        An unknown table or column refuses the whole import, naming its line (1-based).
+        An unknown table or column, or a row the database refuses (a required column
+        missing, a story that is not there), refuses the whole import, naming its line
+        (1-based) and table.
         """
-        count = 0
-        with self.transaction() as tx:
-            for line, row in enumerate(rows, start=1):
-                table, values = _rows.checked_import_row(line, row)
-                key = _schema.TABLES[table][0]
-                cols = list(values)
-                updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
-                tx.execute(
-                    f"INSERT INTO {table} ({', '.join(cols)}) "
-                    f"VALUES ({', '.join(':' + c for c in cols)}) ON CONFLICT({key}) "
-                    + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
-                    values,
-                )
-                count += 1
+        count, line, table = 0, 0, ""
+        try:
+            with self.transaction() as tx:
+                for line, row in enumerate(rows, start=1):
+                    table, values = _rows.checked_import_row(line, row)
+                    key = _schema.TABLES[table][0]
+                    cols = list(values)
+                    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
+                    tx.execute(
+                        f"INSERT INTO {table} ({', '.join(cols)}) "
+                        f"VALUES ({', '.join(':' + c for c in cols)}) ON CONFLICT({key}) "
+                        + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
+                        values,
+                    )
+                    count += 1
+        except StorageError as e:
+            if e.subject and e.subject.startswith("line "):
+                raise  # `checked_import_row` named the line already
+            # The database refused this row: say which, not only the database's path.
+            raise StorageError(f"{table} row refused: {e.message}", subject=f"line {line}") from e
         return count
 
 
