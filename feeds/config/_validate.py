@@ -310,7 +310,7 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
         "title": top.text("title", required=True),
         "base_url": top.text("base_url", required=True, check=url_problem),
         "output_dir": top.text("output_dir", "public"),
-        "database": top.text("database", "data/feeds.db"),
+        "database": top.text("database", "data/feeds.db", check=_database_problem),
         "schedule": _schedule(top.sub("schedule", ("interval", "cron"))),
         "serve": _serve(top.sub("serve", ("host", "port"))),
         "fetch": fetch,
@@ -553,6 +553,18 @@ def _regex_problem(pattern: str) -> str | None:
     except re.error as e:
         return f"invalid regex: {e}"
     return None
+
+
+def _database_problem(database: str) -> str | None:
+    """Why `database:` names neither an SQLite file nor a PostgreSQL server: a URL of
+    another scheme ("mysql://…", "sqlite:///x.db") was taken as a file path, and a pass
+    made a folder "mysql:" with an SQLite file in it."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", database)
+    if scheme is None or is_server_url(database):
+        return None
+    if scheme[1].lower() == "sqlite":
+        return f"give the SQLite file's path itself (e.g. data/feeds.db), not {database!r}"
+    return f"must be an SQLite file's path or a postgresql:// URL, got {scheme[1]}://…"
 
 
 def _language_problem(code: str) -> str | None:
