@@ -309,7 +309,7 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
     values = {
         "title": top.text("title", required=True),
         "base_url": top.text("base_url", required=True, check=url_problem),
-        "output_dir": top.text("output_dir", "public"),
+        "output_dir": top.text("output_dir", "public", check=_folder_problem),
         "database": top.text("database", "data/feeds.db", check=_database_problem),
         "schedule": _schedule(top.sub("schedule", ("interval", "cron"))),
         "serve": _serve(top.sub("serve", ("host", "port"))),
@@ -552,6 +552,14 @@ def _regex_problem(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as e:
         return f"invalid regex: {e}"
+    return None
+
+
+def _folder_problem(folder: str) -> str | None:
+    """Why `output_dir:` is a URL, not a folder: "https://example.org/feeds/" made a
+    folder "https:" beside config.yaml (the URL the files are read from is `base_url`)."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", folder):
+        return f"must be a folder's path, got the URL {folder!r} (base_url is where it is served)"
     return None
 
 
