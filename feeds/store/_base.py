@@ -621,7 +621,7 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         missing, a story that is not there), refuses the whole import, naming its line
         (1-based) and table.
         """
-        count, line, table = 0, 0, ""
+        count, line, table, inserting = 0, 0, "", False
         try:
             with self.transaction() as tx:
                 for line, row in enumerate(rows, start=1):
@@ -629,16 +629,18 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
                     key = _schema.TABLES[table][0]
                     cols = list(values)
                     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != key)
+                    inserting = True
                     tx.execute(
                         f"INSERT INTO {table} ({', '.join(cols)}) "
                         f"VALUES ({', '.join(':' + c for c in cols)}) ON CONFLICT({key}) "
                         + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
                         values,
                     )
+                    inserting = False
                     count += 1
         except StorageError as e:
-            if e.subject and e.subject.startswith("line "):
-                raise  # `checked_import_row` named the line already
+            if not inserting:
+                raise  # a line the reader or `checked_import_row` refused, and named
             # The database refused this row: say which, not only the database's path.
             raise StorageError(f"{table} row refused: {e.message}", subject=f"line {line}") from e
         return count
