@@ -76,6 +76,36 @@ def test_a_listing_page_is_followed_through_its_selectors(tmp_path: Path) -> Non
     assert second["date_published"].startswith("2026-11-22")  # an Arabic date, read
 
 
+def test_an_item_without_a_title_selector_is_titled_by_its_words_apart(
+    tmp_path: Path,
+) -> None:
+    # lxml's text_content ran "خبر عن الشبكات" and "اليوم" together, script and all.
+    page = (
+        '<html><body><div class="n"><script>var x=1</script><h2><a href="/n/1">خبر عن'
+        " الشبكات</a></h2><time>اليوم</time></div></body></html>"
+    ).encode()
+    with site() as s:
+        s.html("/list", page)
+        url = json.dumps(s.base + "/list")
+        _run(_config(tmp_path, [f"  - {{url: {url}, scrape: {{item: div.n}}}}"]))
+    assert [i["title"] for i in _items(tmp_path)] == ["خبر عن الشبكات اليوم"]
+
+
+def test_a_listing_page_is_read_in_the_charset_its_header_names(tmp_path: Path) -> None:
+    # No <meta charset>: lxml, given the bytes alone, read them as Latin-1.
+    page = '<html><body><div class="n"><a href="/n/1">تحديث مهم لنظام الهاتف</a></div>'
+    with site() as s:
+        for name, charset in (("/utf8", "utf-8"), ("/arabic", "windows-1256")):
+            body, kind = page.encode(charset), f"text/html; charset={charset}"
+            s.routes[name] = lambda h, b=body, k=kind: _send(h, 200, b, k)
+        urls = [json.dumps(s.base + p) for p in ("/utf8", "/arabic")]
+        scrape = "{item: div.n, title: a}"
+        _run(_config(tmp_path, [f"  - {{url: {u}, scrape: {scrape}}}" for u in urls]))
+    # Read as Latin-1, "م" (d9 85) held U+0085, white space to Python: the title's
+    # spaces were tidied through it, and no repair could put the letter back.
+    assert [i["title"] for i in _items(tmp_path)] == ["تحديث مهم لنظام الهاتف"]  # one story
+
+
 def test_selectors_that_find_nothing_are_a_source_error_not_zero_items(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

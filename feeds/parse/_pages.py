@@ -71,11 +71,20 @@ def listing(result: FetchResult, body: bytes, rules: Scrape) -> ParsedFeed:
     from lxml.cssselect import CSSSelector
 
     try:
-        root = lxml.html.document_fromstring(body)
-    except (ValueError, lxml.etree.ParserError) as e:
+        root = lxml.html.document_fromstring(_page_text(result, body))
+    except ValueError:  # a str with an XML encoding declaration: lxml wants the bytes
+        root = None
+    except lxml.etree.ParserError as e:
         raise ParseError(result.source_url, f"not an HTML page: {e}") from e
+    if root is None:
+        try:
+            root = lxml.html.document_fromstring(body)
+        except (ValueError, lxml.etree.ParserError) as e:
+            raise ParseError(result.source_url, f"not an HTML page: {e}") from e
     base = urljoin(result.url, root.base or "") if root.base else result.url
     base = base if base.startswith(("http://", "https://")) else result.url
+    # Text no reader sees, which an item's title would otherwise take in ("var x=1خبر").
+    lxml.etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
     pick = {name: CSSSelector(css) for name, css in rules.selectors() if css}
     found = pick["item"](root)
     if not found:
@@ -84,7 +93,7 @@ def listing(result: FetchResult, body: bytes, rules: Scrape) -> ParsedFeed:
         )
     entries = []
     for item in found[:MAX_ITEMS]:
-        title = _first_text(pick["title"], item) if "title" in pick else item.text_content()
+        title = _first_text(pick["title"], item) if "title" in pick else _text_of(item)
         link = _first_link(pick["link"], item) if "link" in pick else _own_link(item)
         date = _first_date(pick["date"], item) if "date" in pick else None
         summary = _first_html(pick["summary"], item) if "summary" in pick else None
@@ -102,6 +111,27 @@ def listing(result: FetchResult, body: bytes, rules: Scrape) -> ParsedFeed:
     )  # fmt: skip
 
 
+def _page_text(result: FetchResult, body: bytes) -> str | bytes:
+    """The page for lxml's parser: as UTF-8 when its bytes are that (they are rarely so
+    by chance), else in the charset its Content-Type names, else the bytes, for lxml to
+    read a `<meta charset>` or guess. Given bytes, lxml reads only the page itself: a
+    UTF-8 page that said its charset in the HTTP header alone came out as mojibake."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    charset = _CHARSET.search(result.header("content-type") or "")
+    if charset:
+        try:
+            return body.decode(charset[1].strip("\"' "))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return body
+
+
+_CHARSET = re.compile(r"charset\s*=\s*([^;]+)", re.IGNORECASE)
+
+
 def _first(select: Any, item: Any) -> Any:
     found = select(item)
     return found[0] if found else None
@@ -109,7 +139,14 @@ def _first(select: Any, item: Any) -> Any:
 
 def _first_text(select: Any, item: Any) -> str | None:
     element = _first(select, item)
-    return " ".join(element.text_content().split()) if element is not None else None
+    return _text_of(element) if element is not None else None
+
+
+def _text_of(element: Any) -> str:
+    """An element's text with a space where its child elements meet: lxml's
+    `text_content` runs "<h2>خبر عن آبل</h2><time>7 ديسمبر</time>" together as
+    "خبر عن آبل7 ديسمبر"."""
+    return " ".join(" ".join(element.itertext()).split())
 
 
 def _first_link(select: Any, item: Any) -> str | None:
