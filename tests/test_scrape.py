@@ -146,6 +146,17 @@ def test_a_page_with_json_ld_and_no_feed_needs_no_selectors(tmp_path: Path) -> N
     assert all(i["summary"] for i in items)
 
 
+def test_json_ld_is_read_in_the_charset_the_header_names(tmp_path: Path) -> None:
+    article = {"@type": "NewsArticle", "headline": "تحديث مهم لنظام الهاتف", "url": "/n/1"}
+    block = json.dumps(article, ensure_ascii=False)
+    page = f'<html><script type="application/ld+json">{block}</script></html>'
+    with site() as s:
+        body, kind = page.encode("windows-1256"), "text/html; charset=windows-1256"
+        s.routes["/page"] = lambda h: _send(h, 200, body, kind)
+        _run(_config(tmp_path, [f"  - {{url: {json.dumps(s.base + '/page')}}}"]))
+    assert [i["title"] for i in _items(tmp_path)] == ["تحديث مهم لنظام الهاتف"]
+
+
 def test_a_news_sitemap_is_read_as_a_feed(tmp_path: Path) -> None:
     with site() as s:
         s.routes["/sitemap.xml"] = lambda h: _send(h, 200, SITEMAP, "application/xml")

@@ -25,15 +25,11 @@ _ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "BlogPosting", "ReportageNews", "AnalysisNewsArticle", "TechArticle"}
 )
 _JSON_LD = re.compile(
-    rb"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
+    r"<script\b[^>]*\btype\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
     re.IGNORECASE | re.DOTALL,
 )
 #: Items one listing page may give; more are markup gone wrong.
 MAX_ITEMS = 500
-
-
-def _text(body: bytes) -> str:
-    return body.decode("utf-8", errors="replace")
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -185,9 +181,11 @@ def _first_html(select: Any, item: Any) -> str | None:
 def json_ld(result: FetchResult, body: bytes) -> ParsedFeed | None:
     """The articles a page's JSON-LD names (`NewsArticle`s, an `ItemList`), or None."""
     entries: dict[str, ParsedEntry] = {}
-    for block in _JSON_LD.findall(body):
+    page = _page_text(result, body)  # in its HTTP charset, as a listing page is read
+    text = page if isinstance(page, str) else page.decode("utf-8", errors="replace")
+    for block in _JSON_LD.findall(text):
         try:
-            data = json.loads(_text(block))
+            data = json.loads(block)
         except (ValueError, RecursionError):  # broken, or nested too deep to read
             continue
         for thing in _things(data):
