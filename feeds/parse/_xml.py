@@ -185,6 +185,10 @@ def _why_not(d: Any, body: bytes, content_type: str | None) -> str:
         return "an HTML page that links no feed and lists no articles (JSON-LD)"
     if kind.partition("/")[0] in _FILES or kind in _FILE_TYPES:
         return f"the server sent {kind}"
+    if (root := _SITEMAP_ROOT.search(body[:4096])) is not None:
+        if root[1].lower() == b"sitemapindex":
+            return "a sitemap index: give one of the news sitemaps it lists as the source"
+        return "a sitemap without news entries (<news:news>): only news sitemaps are read"
     exc = d.get("bozo_exception")
     if exc is not None:
         return f"{type(exc).__name__}: {exc}"
@@ -194,6 +198,7 @@ def _why_not(d: Any, body: bytes, content_type: str | None) -> str:
 _HTML_START = re.compile(
     rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
 )
+_SITEMAP_ROOT = re.compile(rb"<(?:\w+:)?(sitemapindex|urlset)[\s>]", re.I)
 _FILES = ("image", "audio", "video", "font", "model")
 _FILE_TYPES = frozenset(
     ["application/pdf", "application/zip", "application/gzip", "application/octet-stream"]
