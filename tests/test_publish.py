@@ -379,8 +379,10 @@ def test_index_never_links_a_script_url(config: Config) -> None:
     data = pub.render_index(config, [(ALL, [story])])
     hrefs = [a["href"] or "" for a in _page(data).tags("a")]
     assert not [h for h in hrefs if h.startswith(("javascript:", "data:"))]
+    # Nor a link that goes nowhere: the headline and the outlets are plain text.
+    assert "#" not in hrefs and story.title in data.decode()
     content = json.loads(pub.render_json(config, ALL, [story]))["items"][0]["content_html"]
-    assert "data:" not in content
+    assert "data:" not in content and 'href="#"' not in content
 
 
 def test_index_shows_remote_pictures_lazily_and_without_a_referrer(config: Config) -> None:

@@ -78,8 +78,7 @@ def time_html(when: datetime, zone: tzinfo) -> str:
 def _outlet(ref: SourceRef) -> str:
     label = c.source_label(ref)
     title = f' title="{escape(ref.title)}"' if ref.title else ""
-    href = escape(c.safe_href(ref.url))
-    return f'<a href="{href}"{title}><bdi>{escape(label)}</bdi></a>'
+    return c.linked(ref.url, f"<bdi>{escape(label)}</bdi>", title)
 
 
 def _coverage(story: Story) -> str:
@@ -138,12 +137,12 @@ def _topics(story: Story) -> str:
 
 def card(story: Story, zone: tzinfo) -> str:
     """The card of one cleaned story (`_common.prepare`)."""
-    href = escape(c.safe_href(story.url))
+    headline = c.linked(story.url, isolated(story.title))
     return "".join(
         (
             f'<li><article class="card" {attrs(story.title)}>',
             _thumb(story),
-            f'<div class="body"><h3><a href="{href}">{isolated(story.title)}</a></h3>',
+            f'<div class="body"><h3>{headline}</h3>',
             f'<div lang="ar" dir="rtl">{_meta(story, zone)}</div>',
             _excerpt(story),
             f'<div lang="ar" dir="rtl">{_coverage(story)}{_topics(story)}</div>',

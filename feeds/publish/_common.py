@@ -150,6 +150,13 @@ def safe_href(url: str) -> str:
     return url if urlsplit(url).scheme.lower() in {"http", "https"} else "#"
 
 
+def linked(url: str, inner: str, attrs: str = "") -> str:
+    """`inner` (markup) as a link to `url`, or as it is when `url` is no http(s) link:
+    an item without one showed as `<a href="#">`, a link that goes nowhere."""
+    href = safe_href(url)
+    return inner if href == "#" else f'<a href="{html.escape(href)}"{attrs}>{inner}</a>'
+
+
 def topic_label(topic: str) -> str:
     """The Arabic name of a topic slug; an unknown slug is shown as it is."""
     return TOPIC_LABELS.get(topic, topic)
@@ -243,10 +250,7 @@ def also_covered_html(story: Story) -> str:
     others = other_sources(story)
     if not others:
         return ""
-    items = "".join(
-        f'<li><a href="{html.escape(safe_href(s.url))}">{html.escape(source_label(s))}</a></li>'
-        for s in others
-    )
+    items = "".join(f"<li>{linked(s.url, html.escape(source_label(s)))}</li>" for s in others)
     return f'<div dir="rtl" lang="ar"><h4>{ALSO_COVERED}</h4><ul>{items}</ul></div>'
 
 
