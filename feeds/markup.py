@@ -294,8 +294,8 @@ def drop_related(markup: str, plain_text: Callable[[str], str]) -> str:
 
     def drop(m: re.Match[str]) -> str:
         rest = m.group(2) + (m.group(3) or "")
-        if "<a" not in rest:
-            return m.group(0)
+        if "<a" not in rest or not whole_elements(m.group(0)):
+            return m.group(0)  # no links; or an item that holds a list, cut at its first </li>
         leftover = plain_text(_LINK.sub(" ", rest)).strip(" :：-–—.،|•")
         return "" if len(leftover) <= 20 else m.group(0)
 

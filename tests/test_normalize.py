@@ -128,8 +128,14 @@ def test_a_footer_cut_leaves_well_formed_markup(html: str, expected: str) -> Non
             '<p>اقرأ أيضا ما قاله الوزير عن <a href="https://x.example/5">الخطة</a> في'
             " المؤتمر الصحفي أمس</p>",
         ),
+        (  # an item holding a list is left whole, never cut at its inner </li>
+            '<ul><li>اقرأ أيضا:<ul><li><a href="https://x.example/6">خبر</a></li></ul></li>'
+            "<li>نص المقال يمضي بعد القائمة بما يكفي</li></ul>",
+            '<ul><li>اقرأ أيضا:<ul><li><a href="https://x.example/6">خبر</a></li></ul></li>'
+            "<li>نص المقال يمضي بعد القائمة بما يكفي</li></ul>",
+        ),
     ],
-    ids=["one-link", "heading-and-list", "prose"],
+    ids=["one-link", "heading-and-list", "prose", "nested-list"],
 )
 def test_related_links_inside_an_article_go(html: str, expected: str) -> None:
     out = sanitize_html(html, None).replace(' rel="noopener noreferrer"', "")
