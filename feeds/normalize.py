@@ -429,7 +429,7 @@ def _untrack_href(m: re.Match[str]) -> str:
 
 def clean_url(url: str) -> str:
     """The publisher's URL minus tracking parameters and fragment, with the ASCII
-    characters no URL may hold escaped (a space, `"<>\\^`{|}`, a `%` that starts no
+    characters no URL may hold escaped (a space, `"<>^`{|}`, a `%` that starts no
     escape: a reader's parser or a validator refuses them, where a browser escapes
     them); nothing else changes, so a non-ASCII path stays as written."""
     try:
@@ -440,7 +440,8 @@ def clean_url(url: str) -> str:
     return _UNSAFE.sub(_escaped, kept)
 
 
-_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
+# Not the backslash: browsers read it as "/" in an http(s) URL, and so may a reader.
+_UNSAFE = re.compile(r'[\x00-\x20"<>^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
 
 
 def _escaped(m: re.Match[str]) -> str:
