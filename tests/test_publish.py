@@ -354,6 +354,28 @@ def test_a_description_that_repeats_the_headline_is_no_excerpt(config: Config) -
     assert [p for p in page.tags("p") if p.get("class") == "excerpt"]
 
 
+def test_the_top_stories_rank_by_outlets_not_by_reposts(config: Config) -> None:
+    base = BY_CASE["arabic-three-sources"][0]
+    one = SourceRef("https://one.example/a", "واحد", "https://one.example/feed")
+    again = tuple(dataclasses.replace(one, url=f"{one.url}/{n}") for n in (2, 3))
+    reposted = dataclasses.replace(
+        base, id="s-reposted", url=one.url, title="خبر أعاده مصدر واحد", sources=(one, *again)
+    )
+
+    def two_outlets(n: int) -> Story:
+        refs = tuple(
+            SourceRef(f"https://x{n}{k}.example/a", f"م{k}", f"https://x{n}{k}.example/f")
+            for k in (1, 2)
+        )
+        title = f"خبر رقم {n} من مصدرين"
+        return dataclasses.replace(base, id=f"s{n}", url=refs[0].url, title=title, sources=refs)
+
+    stories = (reposted, *(two_outlets(n) for n in range(html_page.TOP_LIMIT)))
+    page = pub.render_index(config, ((FEEDS[0], stories),)).decode()
+    top = page.split('id="_top"')[1].split("</section>")[0]
+    assert "خبر أعاده مصدر واحد" not in top and "خبر رقم 0 من مصدرين" in top
+
+
 def test_a_cut_excerpt_ends_in_an_ellipsis_not_in_punctuation(config: Config) -> None:
     story = BY_CASE["arabic-three-sources"][0]
     words = " ".join(["كلمة"] * 40)  # 199 characters, then a comma where the cut falls

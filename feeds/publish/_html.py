@@ -206,7 +206,9 @@ def _main_first(feeds: Feeds) -> list[tuple[FeedConfig, Sequence[Story]]]:
 def _top(stories: Sequence[Story]) -> list[Story]:
     """The front page's top stories: the most covered of the newest, newest first on ties."""
     recent = list(stories[:LATEST_LIMIT])
-    ranked = sorted(recent, key=lambda s: -len(s.sources))  # stable: newest first on ties
+    # By outlets, not articles: one site's reposts are no wider coverage. Stable: newest
+    # first on ties.
+    ranked = sorted(recent, key=lambda s: -c.outlets(s))
     return ranked[:TOP_LIMIT]
 
 
