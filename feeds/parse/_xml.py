@@ -183,8 +183,9 @@ def _why_not(d: Any, body: bytes, content_type: str | None) -> str:
     kind = (content_type or "").partition(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml") or _HTML_START.match(body):
         return "an HTML page that links no feed and lists no articles (JSON-LD)"
-    if kind.partition("/")[0] in _FILES or kind in _FILE_TYPES:
-        return f"the server sent {kind}"
+    looks_like_markup = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+    if (kind.partition("/")[0] in _FILES or kind in _FILE_TYPES) and not looks_like_markup:
+        return f"the server sent {kind}"  # a file; a mislabelled XML body keeps its error
     if (root := _SITEMAP_ROOT.search(body[:4096])) is not None:
         if root[1].lower() == b"sitemapindex":
             return "a sitemap index: give one of the news sitemaps it lists as the source"
