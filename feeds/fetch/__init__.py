@@ -444,7 +444,7 @@ async def _read_capped(source: str, response: httpx.Response, cap: int) -> bytes
 
 def _duration(seconds: float) -> str:
     """ "90 s", "15 min", "2 h", "3 d": a wait as an operator reads it."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
+    for unit, size, least in (("d", 86400, 2), ("h", 3600, 1), ("min", 60, 1)):
+        if seconds >= least * size:  # "32 h", not "1 d", for a day and a third
             return f"{seconds / size:.0f} {unit}"
     return f"{seconds:.0f} s"
