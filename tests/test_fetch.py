@@ -393,3 +393,13 @@ def test_a_password_in_a_bad_url_is_not_shown() -> None:
     error = fetch_error("ftp://reader:pa55@127.0.0.1/feed.xml")
     assert "pa55" not in str(error)
     assert "reader:***@" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(5, "5 s"), (90, "2 min"), (3600, "1 h"), (113_400, "32 h"), (172_800, "2 d")],
+)
+def test_a_wait_is_said_in_the_unit_an_operator_reads(seconds: float, said: str) -> None:
+    from feeds.fetch import _duration
+
+    assert _duration(seconds) == said
