@@ -22,10 +22,6 @@ ContentFrom = Literal["feed", "pending", "page", "failed"]
 
 # --------------------------------------------------------------------------- config
 
-#: The most stories one feed may show (`feeds[].limit`): publishing considers this many
-#: of the newest stories (`stories.POOL`), topic feeds included.
-MOST_SHOWN = 5000
-
 #: The topic taxonomy. Lexicon tables in feeds/data/ map terms to these names.
 TOPICS = (
     "ai",

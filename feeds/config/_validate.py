@@ -25,7 +25,6 @@ from feeds.guard import redact
 from feeds.markup import XML_FORBIDDEN
 from feeds.store import is_server_url
 from feeds.types import (
-    MOST_SHOWN,
     TOPICS,
     Config,
     FeedConfig,
@@ -506,7 +505,7 @@ def _feeds(top: _Section) -> tuple[FeedConfig, ...]:
             include=s.texts("include", _regex_problem),
             exclude=s.texts("exclude", _regex_problem),
             languages=s.texts("languages", _language_problem),
-            limit=s.number("limit", 100, 1, MOST_SHOWN),  # more: silently fewer
+            limit=s.number("limit", 100, 1),
             telegram=_ops.channel(s.sub("telegram", _ops.CHANNEL_KEYS)),
         )
         found.append(feed)
