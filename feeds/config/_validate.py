@@ -570,9 +570,11 @@ def _database_problem(database: str) -> str | None:
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", database)
     if scheme is None or is_server_url(database):
         return None
+    # Earlier versions took the URL as a path: a store they kept is in that folder.
+    kept = f"(a store kept by an earlier version is in the folder '{scheme[1]}:' beside this file)"
     if scheme[1].lower() == "sqlite":
-        return f"give the SQLite file's path itself (e.g. data/feeds.db), not {database!r}"
-    return f"must be an SQLite file's path or a postgresql:// URL, got {scheme[1]}://…"
+        return f"give the SQLite file's path itself (e.g. data/feeds.db), not {database!r} {kept}"
+    return f"must be an SQLite file's path or a postgresql:// URL, got {scheme[1]}://… {kept}"
 
 
 def _language_problem(code: str) -> str | None:
