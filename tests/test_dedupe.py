@@ -848,3 +848,47 @@ def test_links_to_three_members_join_a_story_without_its_first(
     assert decided["b"] == decided["c"] == decided["d"] == decided["a"]
     assert decided["e"] == decided["a"]  # three links, none to the first
     assert decided["f"] != decided["a"]  # two: a chain, not corroboration
+
+
+CITIES = ["الرياض", "جدة", "القاهرة", "الإسكندرية", "دبي", "بيروت", "بغداد", "الكويت"]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "مواقيت الصلاة في {} اليوم الاثنين",
+        "حالة الطقس في {} اليوم: أجواء معتدلة",
+        "افتتاح متجر جديد لأبل في {}",
+    ],
+)
+def test_one_template_for_several_places_is_several_stories(template: str) -> None:
+    # Sixteen sources, one city each, made one story of each template: the titles and
+    # leads are the same words but the place, which is no evidence of one story.
+    lead = "تعرف على التفاصيل في {} اليوم حسب المصادر الرسمية."
+    arts = [
+        make(f"c{n}", template.format(city), lead.format(city), source=f"s{n}", hours=n / 10)
+        for n, city in enumerate(CITIES)
+    ]
+    filed = dedupe.assign_pending([], (Member.of(a, "") for a in arts))
+    assert len({f.story_id for f in filed}) == len(CITIES)
+
+
+def test_a_city_and_its_country_and_two_countries_of_one_story_still_join() -> None:
+    from feeds.dedupe._pairs import places_differ
+
+    city = make("a", "stc تطلق الجيل الخامس المتقدم في الرياض", "بسرعات تصل إلى 10 جيجابت.")
+    land = make(
+        "b", "stc تطلق الجيل الخامس المتقدم في السعودية", "بسرعات 10 جيجابت.", source="b", hours=1
+    )
+    filed = dedupe.assign_pending([], (Member.of(a, "") for a in (city, land)))
+    assert len({f.story_id for f in filed}) == 1
+    # A company of one country and a market of another, in titles unlike each other:
+    # fresh's "Zar3ty تستهدف السوق السعودية …" and "«زرعتي» المصرية تجمع …" are one story.
+    titles = ("Zar3ty تستهدف السوق السعودية بعد جولة تمويل", "«زرعتي» المصرية تجمع 7 ملايين دولار")
+    a, b = (Prepared.of(match_key(t), match_key(t)).features() for t in titles)
+    assert not places_differ(a, b)
+    c, d = (
+        Prepared.of(match_key(t), "").features()
+        for t in ("مواقيت الصلاة في القاهرة اليوم", "مواقيت الصلاة في الإسكندرية اليوم")
+    )
+    assert places_differ(c, d)

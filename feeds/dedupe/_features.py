@@ -202,6 +202,11 @@ class _Features:
         self._lead = None
 
     @property
+    def title_tokens(self) -> tuple[str, ...]:
+        """The title's tokens, in order (aliases folded, clitics stripped)."""
+        return self._title
+
+    @property
     def signals(self) -> Tokens:
         """Rare-token candidates: the title's content words."""
         if self._signals is None:

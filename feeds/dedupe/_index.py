@@ -14,7 +14,7 @@ from feeds.types import Filed
 from ._bands import Bands, put
 from ._features import NUM_PERM, Prepared, _content_words, _Features, _score
 from ._member import _MICROSECOND, Member, micros, story_id_for
-from ._pairs import _shared
+from ._pairs import _figures_differ, _shared, places_differ
 
 WINDOW = timedelta(hours=72)
 WIRE_JACCARD = 0.5
@@ -426,6 +426,8 @@ def _wire_titles(mine: _Features, theirs: _Features) -> bool:
         return False
     if mine.title_ids and theirs.title_ids and mine.title_ids.isdisjoint(theirs.title_ids):
         return False
+    if places_differ(mine, theirs) or _figures_differ(mine, theirs):
+        return False  # one template for two places or two figures: a daily series
     return bool(_shared(mine.signals, theirs.signals))
 
 

@@ -96,6 +96,8 @@ def guarded(a: _Features, b: _Features) -> bool:
         # lead of boilerplate is not a story unless title and lead share several words
         # (on the tuning sets such pairs of one story share 6 or more, others 3 or fewer).
         return True
+    if places_differ(a, b):
+        return True  # one kind of item for two places: "مواقيت الصلاة في الرياض" / "في جدة"
     # a leak and the announcement it anticipated are two stories (issue 19)
     return {a.modality, b.modality} == _LEAK_AND_LAUNCH
 
@@ -185,6 +187,75 @@ _REGION = frozenset(
     دوحه منامه مسقط كازابلانكا رباط شرق اوسط منطقه
     علي الي حتي لدي عليه اليه""".split()  # noqa: SIM905 - last: prepositions, ى folded
 )
+
+
+#: The region's places by the matching tokens that name them: (country, city), the city
+#: None for the country itself. Two titles that each name a place, and no two of them
+#: that can be one (one country, and one city or the country itself), are two stories:
+#: "مواقيت الصلاة في الرياض" and "… في جدة", "افتتاح متجر لأبل في دبي" and "… في
+#: القاهرة". "stc تطلق الجيل الخامس في الرياض" and "… في السعودية" can be one.
+_PLACE_NAMES = (  # country: its names and adjectives, then its cities, as written
+    ("eg", "مصر مصري مصرية", "القاهرة الإسكندرية"),
+    ("sa", "السعودية سعودي المملكة", "الرياض جدة مكة الدمام"),
+    ("ae", "الإمارات إماراتي إماراتية", "دبي أبوظبي الشارقة"),
+    ("qa", "قطر قطري قطرية", "الدوحة"),
+    ("kw", "الكويت كويتي كويتية", ""),
+    ("bh", "البحرين بحريني بحرينية", "المنامة"),
+    ("om", "عمان عماني عمانية", "مسقط"),
+    ("jo", "الأردن أردني أردنية", "عمان"),  # "عمان" is Oman, and Amman
+    ("lb", "لبنان لبناني لبنانية", "بيروت"),
+    ("iq", "العراق عراقي عراقية", "بغداد"),
+    ("ma", "المغرب مغربي مغربية", "الرباط كازابلانكا"),
+    ("tn", "تونس تونسي تونسية", ""),
+    ("dz", "الجزائر جزائري جزائرية", ""),
+    ("ly", "ليبيا ليبي ليبية", ""),
+    ("sd", "السودان سوداني سودانية", "الخرطوم"),
+    ("ye", "اليمن يمني يمنية", "صنعاء"),
+    ("sy", "سوريا سوري سورية", "دمشق"),
+    ("ps", "فلسطين فلسطيني فلسطينية", "غزة"),
+)
+
+
+@functools.cache
+def _place_table() -> dict[str, tuple[tuple[str, str | None], ...]]:
+    """Matching token -> the places it names: (country, None) or (country, city)."""
+    from feeds.arabic.matching import match_key, strip_clitics
+
+    table: dict[str, tuple[tuple[str, str | None], ...]] = {}
+    for country, names, cities in _PLACE_NAMES:
+        for name, city in [(n, False) for n in names.split()] + [(c, True) for c in cities.split()]:
+            token = strip_clitics(match_key(name))
+            table[token] = (*table.get(token, ()), (country, token if city else None))
+    return table
+
+
+def _places(title: Sequence[str]) -> tuple[tuple[str, str | None], ...]:
+    table = _place_table()
+    return tuple(p for t in title for p in table.get(t, ()))
+
+
+def places_differ(a: _Features, b: _Features) -> bool:
+    """Whether the titles are one template for two places: each names a place of the
+    region, none can be one of the other's, and the rest of the titles is mostly the
+    same words. Only then: two titles of one story often name two countries ("Zar3ty
+    تستهدف السوق السعودية" and "«زرعتي» المصرية تجمع 7 ملايين دولار")."""
+    mine, theirs = _places(a.title_tokens), _places(b.title_tokens)
+    if not mine or not theirs:
+        return False
+    if any(
+        p[0] == q[0] and (p[1] is None or q[1] is None or p[1] == q[1])
+        for p in mine
+        for q in theirs
+    ):
+        return False
+    table = _place_table()
+    rest_a = {t for t in a.title_tokens if t not in table}
+    rest_b = {t for t in b.title_tokens if t not in table}
+    return len(rest_a & rest_b) >= TEMPLATE_SHARE * len(rest_a | rest_b)
+
+
+#: The share of their other title words two titles of one template have in common.
+TEMPLATE_SHARE = 0.6
 
 
 @functools.cache
