@@ -271,12 +271,17 @@ class _Section:
         return int(match[1]) * _UNITS[(match[2] or "b").lower()] or default
 
 
-def check(path: str | os.PathLike[str]) -> tuple[Config | None, list[Problem]]:
-    """The config (None when any problem was found) and every problem in file order."""
+def check(
+    path: str | os.PathLike[str], *, cron_check: _Check | None = None
+) -> tuple[Config | None, list[Problem]]:
+    """The config (None when any problem was found) and every problem in file order.
+
+    `cron_check` also judges a well-formed crontab line (`feeds check` asks APScheduler,
+    which a pass never imports)."""
     file = os.fspath(path)
     r = _Reader(file)
     root = _compose(r)
-    config = None if root is None else _build(r, root, file)
+    config = None if root is None else _build(r, root, file, cron_check)
     return config, r.in_file_order()
 
 
@@ -299,7 +304,7 @@ def _compose(r: _Reader) -> yaml.Node | None:
 # --------------------------------------------------------------------------- building
 
 
-def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
+def _build(r: _Reader, root: yaml.Node, file: str, cron_check: _Check | None) -> Config | None:
     if root.tag != _T + "map":
         r.report(root, "", "the top level must be a mapping of keys (title:, sources:, ...)")
         return None
@@ -311,7 +316,7 @@ def _build(r: _Reader, root: yaml.Node, file: str) -> Config | None:
         "base_url": top.text("base_url", required=True, check=url_problem),
         "output_dir": top.text("output_dir", "public", check=_folder_problem),
         "database": top.text("database", "data/feeds.db", check=_database_problem),
-        "schedule": _schedule(top.sub("schedule", ("interval", "cron"))),
+        "schedule": _schedule(top.sub("schedule", ("interval", "cron")), cron_check),
         "serve": _serve(top.sub("serve", ("host", "port"))),
         "fetch": fetch,
         "websub_hub": top.text("websub_hub", check=url_problem),
@@ -362,7 +367,7 @@ def _operator_keys(top: _Section) -> dict[str, Any]:
     return values
 
 
-def _schedule(s: _Section | None) -> ScheduleConfig:
+def _schedule(s: _Section | None, cron_check: _Check | None) -> ScheduleConfig:
     if s is None:
         return ScheduleConfig()
     interval, cron = s.duration("interval"), s.text("cron")
@@ -371,6 +376,8 @@ def _schedule(s: _Section | None) -> ScheduleConfig:
         s.report("cron", f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}")
     elif not all(re.fullmatch(r"[0-9A-Za-z*,/-]+", f) for f in fields):
         s.report("cron", f"not a crontab expression: {cron!r}")
+    elif cron is not None and cron_check is not None and (why := cron_check(cron)):
+        s.report("cron", why)
     if s.get("interval") and cron is not None:
         s.report("cron", "give either interval or cron, not both")
     if cron is not None:
@@ -555,10 +562,13 @@ def _regex_problem(pattern: str) -> str | None:
     return None
 
 
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def _folder_problem(folder: str) -> str | None:
     """Why `output_dir:` is a URL, not a folder: "https://example.org/feeds/" made a
     folder "https:" beside config.yaml (the URL the files are read from is `base_url`)."""
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", folder):
+    if _URL_SCHEME.match(folder):
         return f"must be a folder's path, got the URL {folder!r} (base_url is where it is served)"
     return None
 
@@ -567,7 +577,7 @@ def _database_problem(database: str) -> str | None:
     """Why `database:` names neither an SQLite file nor a PostgreSQL server: a URL of
     another scheme ("mysql://…", "sqlite:///x.db") was taken as a file path, and a pass
     made a folder "mysql:" with an SQLite file in it."""
-    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", database)
+    scheme = _URL_SCHEME.match(database)
     if scheme is None or is_server_url(database):
         return None
     # Earlier versions took the URL as a path: a store they kept is in that folder.
