@@ -25,7 +25,7 @@ from feeds.arabic.numbers import Value, quantities, split_scripts
 from feeds.arabic.skeleton import skeleton
 from feeds.classify import PhraseTable, read_table
 
-from ._pairs import _distinctive, _facts, _sums, probability
+from ._pairs import _distinctive, _facts, _places, _sums, probability
 
 LEAD_CHARS = 300  # the lead: enough for the first sentence or two of a summary
 NUM_PERM = 64
@@ -146,7 +146,7 @@ class _Features:
         "_compact", "_grams", "_lead", "_named", "_numbers", "_residual", "_signals",
         "_skeletons", "_title", "_words", "distinctive", "facts", "figures", "ids",
         "lead_distinctive", "lead_figures", "lead_model_numbers", "lead_values", "modality",
-        "model_numbers", "subject", "sums", "title_ids", "title_roots", "values",
+        "model_numbers", "places", "subject", "sums", "title_ids", "title_roots", "values",
     )  # fmt: skip
 
     def __init__(self, prepared: Prepared) -> None:
@@ -178,6 +178,8 @@ class _Features:
         self.subject = _subject(prepared.title)
         self.title_roots = _roots(prepared.title_ids)
         self.modality = modality(prepared.title)
+        # the region's places the title names, once: `places_differ` asks of every pair
+        self.places = _places(prepared.title)
 
     def compact(self) -> None:
         """Keep the token sets as tuples from now on, and what the lead gives rather

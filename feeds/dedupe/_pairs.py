@@ -239,7 +239,7 @@ def places_differ(a: _Features, b: _Features) -> bool:
     region, none can be one of the other's, and the rest of the titles is mostly the
     same words. Only then: two titles of one story often name two countries ("Zar3ty
     تستهدف السوق السعودية" and "«زرعتي» المصرية تجمع 7 ملايين دولار")."""
-    mine, theirs = _places(a.title_tokens), _places(b.title_tokens)
+    mine, theirs = a.places, b.places
     if not mine or not theirs:
         return False
     if any(
