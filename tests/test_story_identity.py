@@ -201,6 +201,36 @@ def test_a_title_two_sites_post_every_day_is_not_one_story(
     assert per_source[0] <= 1 + 2  # an article and a repost or two (REPOSTS), never dozens
 
 
+def test_one_title_without_a_name_over_leads_of_other_companies_is_two_stories(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # The exact-title tier made one story of two outlets' digests of the day: the title
+    # names nothing, and their leads name other companies. A title without a name whose
+    # leads name the same company is still one story.
+    leads = {
+        "a": ["أبل تطلق تحديثا، وسامسونج تخفض الأسعار، وإنتل تعلن معالجا.",
+              "أعلنت سامسونج رفع أسعار هواتفها في الأسواق العربية بنسبة كبيرة."],
+        "b": ["ميتا تختبر نظارات، ونتفليكس ترفع الاشتراك، وتسلا تستدعي سيارات.",
+              "قالت سامسونج إنها سترفع أسعار هواتفها بسبب كلفة الذاكرة."],
+    }  # fmt: skip
+    titles = ["نشرة التقنية اليوم", "ارتفاع أسعار الهواتف الذكية"]
+    urls = []
+    for site, (digest, phones) in leads.items():
+        items = "".join(
+            f"<item><title>{title}</title><link>https://{site}.example/{n}</link>"
+            f"<description>{lead}</description>"
+            f"<pubDate>{format_datetime(NOW - timedelta(hours=n + 1))}</pubDate></item>"
+            for n, (title, lead) in enumerate(zip(titles, (digest, phones), strict=True))
+        )
+        body = f'<rss version="2.0"><channel><title>{site}</title>{items}</channel></rss>'
+        httpserver.expect_request(f"/{site}.rss").respond_with_data(body.encode())
+        urls.append(httpserver.url_for(f"/{site}.rss"))
+    cfg = _config(tmp_path, urls)
+    _pass(cfg)
+    told = sorted((str(i["title"]), len(i["_feeds"]["sources"])) for i in _published(cfg))  # type: ignore[index, arg-type]
+    assert told == [(titles[1], 2), (titles[0], 1), (titles[0], 1)]
+
+
 def test_the_real_corpus_publishes_every_entry(tmp_path: Path, httpserver: HTTPServer) -> None:
     files = sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.tsv", "README.md"))
     for name in files:

@@ -198,7 +198,10 @@ class StoryIndex:
         if not held or source in labels:  # held is empty for a title of few words
             return None
         skip = labels | {source}
-        same = [m for m in held if m.source_url not in skip and abs(m.micros - when) <= span]
+        same = [
+            m for m in held
+            if m.source_url not in skip and abs(m.micros - when) <= span and _one_title(member, m)
+        ]  # fmt: skip
         for story in dict.fromkeys(m.story_id for m in sorted(same, key=_age)):
             if self._may_hold(story, member):
                 return story
@@ -429,6 +432,14 @@ def _wire_titles(mine: _Features, theirs: _Features) -> bool:
     if places_differ(mine, theirs) or _figures_differ(mine, theirs):
         return False  # one template for two places or two figures: a daily series
     return bool(_shared(mine.signals, theirs.signals))
+
+
+def _one_title(a: Member, b: Member) -> bool:
+    """Whether the title two sources gave `a` and `b` makes them one story: unless it
+    names no entity and their leads name only different ones. Two outlets' "نشرة
+    التقنية اليوم" digest other news, and "إطلاق تحديث جديد" two companies' updates."""
+    mine, theirs = a.features(), b.features()
+    return bool(mine.title_ids) or not (mine.ids and theirs.ids and mine.ids.isdisjoint(theirs.ids))
 
 
 def _labelling(held: Sequence[Member], member: Member) -> frozenset[str]:
