@@ -81,6 +81,8 @@ def test_tabular_hijri(hijri: tuple[int, int, int], gregorian: tuple[int, int, i
         ("Mon, 15 Sep 2025 10:30:00 AST", True),
         ("Mon, 15 Sep 2025 10:30:00 KSA", True),
         ("Mon, 15 Sep 2025 10:30:00 GST", True),
+        ("Mon, 15 Sep 2025 10:30:00 EET", True),  # feedparser: UTC
+        ("Mon, 15 Sep 2025 10:30:00 EST", False),
         ("Mon, 15 Sep 2025 10:30:00 GMT+3", True),
         ("Mon, 15 Sep 2025 10:30:00 UTC +03:00", True),
         ("15 سبتمبر 2025 10:30 بتوقيت مكة", True),

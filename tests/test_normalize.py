@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -276,6 +277,20 @@ def test_ast_quirk_uses_the_arabic_parser() -> None:
     art = build(entry(published=wrong, published_raw="Mon, 15 Sep 2025 10:30:00 AST"))
     assert art.published == datetime(2025, 9, 15, 7, 30, tzinfo=UTC)
     assert art.date_source is DateSource.FALLBACK
+
+
+@pytest.mark.parametrize(("zone", "hours"), [("EET", 2), ("EEST", 3), ("CET", 1), ("MSK", 3)])
+def test_a_zone_feedparser_reads_as_utc_is_read_with_its_offset(zone: str, hours: int) -> None:
+    # feedparser's table has no EET (Egypt, the Levant) or CET (the Maghreb): it gave
+    # 10:30 UTC, two hours late for Cairo, and a fresh article looked to be in the future.
+    raw = f"Mon, 15 Sep 2025 10:30:00 {zone}"
+    parsed = feedparser.parse(
+        f"<rss><channel><item><pubDate>{raw}</pubDate></item></channel></rss>"
+    )
+    wrong = datetime(*parsed.entries[0].published_parsed[:6], tzinfo=UTC)
+    assert wrong == datetime(2025, 9, 15, 10, 30, tzinfo=UTC)
+    art = build(entry(published=wrong, published_raw=raw))
+    assert art.published == datetime(2025, 9, 15, 10 - hours, 30, tzinfo=UTC)
 
 
 def test_arabic_date_fallback() -> None:

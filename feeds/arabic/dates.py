@@ -90,6 +90,17 @@ _GREGORIAN = re.compile(
     r"|(?i:\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)"
 )
 
+#: Zone abbreviations of the region that feedparser reads as UTC without a word (its
+#: table knows only North America's, GMT and MET): each one means a single offset.
+#: Egyptian and Levantine sites write EET, Maghreb sites CET and WET.
+_NAMED_ZONES = {
+    "WET": "+00:00", "WEST": "+01:00", "CET": "+01:00", "CEST": "+02:00",
+    "WAT": "+01:00", "EET": "+02:00", "EEST": "+03:00", "CAT": "+02:00",
+    "EAT": "+03:00", "MSK": "+03:00", "TRT": "+03:00", "IRST": "+03:30",
+    "PKT": "+05:00",
+}  # fmt: skip
+_NAMED_ZONE = re.compile(rf"\b(?:{'|'.join(_NAMED_ZONES)})\b")
+
 #: Zone names that parsers misread or ignore; Arab sites mean Arabia and Gulf time.
 _ZONES = [
     (re.compile(r"\b(?:AST|KSA)\b"), "+03:00"),
@@ -100,7 +111,7 @@ _ZONES = [
 ]
 _GMT_OFFSET = re.compile(r"(?:\bGMT|\bUTC|غرينتش|جرينتش)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\b")
 _ZONE_QUIRK = re.compile(
-    r"\b(?:AST|KSA|GST)\b|توقيت|(?:GMT|UTC)\s*[+-]\s*\d|[\u0600-\u06ff\u0750-\u077f\u200b-\u200f"
+    rf"{_NAMED_ZONE.pattern}|\b(?:AST|KSA|GST)\b|توقيت|(?:GMT|UTC)\s*[+-]\s*\d|[\u0600-\u06ff\u0750-\u077f\u200b-\u200f"
     r"\u202a-\u202e\u2066-\u2069]|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
 )
 
@@ -180,6 +191,7 @@ def _prepare(raw: str) -> str:
     text = _GMT_OFFSET.sub(_gmt_offset, text)
     for pattern, offset in _ZONES:
         text = pattern.sub(f" {offset}", text)
+    text = _NAMED_ZONE.sub(lambda m: f" {_NAMED_ZONES[m[0]]}", text)
     text = _ALIAS_RE.sub(_month_alias, text)
     text = _MONTH_PAIR.sub(r"\1", text)
     if re.search(r"\d{3,4}", text):  # a full date: weekday names only confuse dateparser
