@@ -84,8 +84,10 @@ _SEPARATOR = re.compile(r"\s+[|\-–—]\s+")
 _TITLE_LIMIT = 200
 
 
-def clean_title(raw: str, site_name: str | None) -> str:
-    """Plain-text title, without a trailing " | Site" that repeats the source's own name.
+def clean_title(raw: str, *site_names: str | None) -> str:
+    """Plain-text title, without a trailing " | Site" that repeats one of `site_names`:
+    the source's own name, or the outlet an aggregator's item names ("… - سكاي نيوز
+    عربية" from Google News, whose `<source>` says "سكاي نيوز عربية").
 
     `raw` is an HTML fragment (parse escapes a plain-text title): its tags go, its
     entities are decoded exactly once, and markup the decoding revealed goes too, since
@@ -95,10 +97,10 @@ def clean_title(raw: str, site_name: str | None) -> str:
     """
     s = _strip_tags(html.unescape(_strip_tags(raw)))
     s = display_text(clean_text(_OPENING.sub("< ", s)))
-    site = _site_key(site_name) if site_name else ""
-    if site:
+    sites = {_site_key(name) for name in site_names if name} - {""}
+    if sites:
         for sep in _SEPARATOR.finditer(s):
-            if sep.start() > 0 and match_key(s[sep.end() :]) == site:
+            if sep.start() > 0 and match_key(s[sep.end() :]) in sites:
                 s = s[: sep.start()].rstrip()
                 break
     return _bound(s, _TITLE_LIMIT)
@@ -679,7 +681,10 @@ def article(
     summary, cut_summary = _sanitize(entry.summary or "", base)
     content, cut_content = _sanitize(entry.content or "", base)
     text = plain_text(content or summary)
-    title = clean_title(entry.title or "", source.name or feed.title) or _bound(text, 100)
+    named = clean_title(entry.title or "", entry.outlet, source.name, feed.title)
+    title = named or _bound(text, 100)
+    if entry.outlet and summary and not content and _names_only(text, title, entry.outlet):
+        summary, text = "", ""  # Google News: "<a>the headline</a>  <font>the outlet</font>"
     if not (title or link or text):
         return None
     summary_html = summary or html.escape(_bound(text, _EXCERPT), quote=False)
@@ -715,6 +720,15 @@ def article(
         content_from="pending" if link and wants_page(source.full_text, text) else "feed",
         trimmed=cut_summary or cut_content,
     )
+
+
+def _names_only(text: str, title: str, outlet: str) -> bool:
+    """Whether an aggregator's excerpt `text` says only the headline and the outlet."""
+    said = match_key(text).split()
+    head, name = match_key(title).split(), match_key(outlet).split()
+    if said[len(said) - len(name) :] == name:
+        said = said[: len(said) - len(name)]
+    return said == head
 
 
 #: Characters of feed text under which `full_text: auto` fetches the article's page.

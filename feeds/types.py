@@ -278,6 +278,7 @@ class ParsedEntry:
     base: str | None = None  # xml:base in effect for the content
     language: str | None = None
     image: str | None = None  # enclosure or media thumbnail URL
+    outlet: str | None = None  # the outlet an aggregator's item names (RSS `<source>`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -345,6 +345,12 @@ def _c(aid: str, src: str, when: datetime, title: str, lang: str = "ar", n: int 
             0,
             id="same-tier-so-earliest",
         ),
+        pytest.param(
+            [_c("a", "s1", T0, "خبر", n=0), _c("b", "s2", T1, "خبر", n=120)],
+            {},
+            1,
+            id="an-excerpt-before-an-earlier-title-alone",  # Google News links, says nothing
+        ),
         pytest.param([_c("b", "s1", T0, "خبر"), _c("a", "s2", T0, "خبر")], {}, 1, id="smallest-id"),
     ],
 )

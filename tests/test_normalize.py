@@ -265,6 +265,35 @@ def test_article_fields() -> None:
     assert art.first_seen == NOW
 
 
+def test_an_aggregators_item_loses_its_outlets_name_and_its_link_only_excerpt() -> None:
+    # Google News: each title ends with its outlet's name, which `<source>` gives, and
+    # the description is the headline linked, then the name again.
+    gn = ParsedFeed(url="https://news.google.com/rss/search?q=x", title="x - أخبار Google")
+    source = SourceConfig(url=gn.url, name="جوجل نيوز")
+    headline = "سامسونج تكشف عن جالاكسي S27 ألترا"
+    linked = (
+        f'<a href="https://news.google.com/rss/articles/CBMi1">{headline}</a>&nbsp;&nbsp;'
+        '<font color="#6f6f6f">سكاي نيوز عربية</font>'
+    )
+    item = entry(title=f"{headline} - سكاي نيوز عربية", outlet="سكاي نيوز عربية", summary=linked)
+    art = article(item, gn, source, fetched_at=NOW)
+    assert art is not None
+    assert (art.title, art.summary_html, art.content_html) == (headline, "", "")
+    said = replace(item, summary="<p>كشفت سامسونج اليوم عن هاتفها الجديد.</p>")
+    told = article(said, gn, source, fetched_at=NOW)
+    assert told is not None
+    assert (told.title, told.summary_html) == (
+        headline,
+        "<p>كشفت سامسونج اليوم عن هاتفها الجديد.</p>",
+    )
+
+
+def test_a_title_loses_its_feeds_name_when_the_source_is_named_otherwise() -> None:
+    named = SourceConfig(url=FEED.url, name="موقعي المفضل")
+    art = article(entry(), FEED, named, fetched_at=NOW)
+    assert art is not None and art.title == "آبل تطلق هاتفا جديدا"
+
+
 def test_feed_date_is_used() -> None:
     when = datetime(2025, 9, 15, 7, 30, tzinfo=UTC)
     art = build(entry(published=when, published_raw="Mon, 15 Sep 2025 10:30:00 +0300"))

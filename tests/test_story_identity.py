@@ -231,6 +231,44 @@ def test_one_title_without_a_name_over_leads_of_other_companies_is_two_stories(
     assert told == [(titles[1], 2), (titles[0], 1), (titles[0], 1)]
 
 
+def test_an_aggregators_copy_joins_the_story_its_outlet_tells(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # A Google News feed beside a site it links: its item's title carries the outlet's
+    # name, and its excerpt is the headline linked. The story is told once, led by the
+    # site's own article; a story only the aggregator tells has no empty excerpt block.
+    earlier = NOW - timedelta(hours=1)  # the aggregator was first
+
+    def gn_item(n: int, headline: str, outlet: str) -> str:
+        link = f"https://news.google.com/rss/articles/CBMi{n}?oc=5"
+        return (
+            f"<item><title>{headline} - {outlet}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">CBMi{n}</guid><pubDate>{format_datetime(earlier)}</pubDate>'
+            f'<description>&lt;a href="{link}"&gt;{headline}&lt;/a&gt;&amp;nbsp;&amp;nbsp;'
+            f'&lt;font color="#6f6f6f"&gt;{outlet}&lt;/font&gt;</description>'
+            f'<source url="https://{n}.example/">{outlet}</source></item>'
+        )
+
+    told, alone = "سامسونج تكشف عن جالاكسي S27 ألترا بمعالج جديد", "جوجل تعلن عن جيميناي 4 رسميا"
+    gn = gn_item(1, told, "البوابة التقنية") + gn_item(2, alone, "سكاي نيوز عربية")
+    site = (
+        f"<item><title>{told}</title><link>https://1.example/s27</link>"
+        f"<pubDate>{format_datetime(NOW)}</pubDate>"
+        "<description>كشفت سامسونج اليوم عن هاتفها الجديد بمعالج أسرع.</description></item>"
+    )
+    for name, items in (("gn", gn), ("site", site)):
+        body = f'<rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'
+        httpserver.expect_request(f"/{name}.rss").respond_with_data(body.encode())
+    cfg = _config(tmp_path, [httpserver.url_for("/gn.rss"), httpserver.url_for("/site.rss")])
+    _pass(cfg)
+    items = {str(i["title"]): i for i in _published(cfg)}
+    assert sorted(items) == sorted([told, alone])
+    assert items[told]["url"] == "https://1.example/s27"
+    assert len(items[told]["_feeds"]["sources"]) == 2  # type: ignore[index]
+    assert str(items[told]["content_html"]).startswith('<div dir="rtl" lang="ar">كشفت')
+    assert items[alone]["content_html"] == ""
+
+
 def test_the_real_corpus_publishes_every_entry(tmp_path: Path, httpserver: HTTPServer) -> None:
     files = sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.tsv", "README.md"))
     for name in files:

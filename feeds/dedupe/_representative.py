@@ -55,7 +55,7 @@ def _tagged(title: str) -> bool:
 
 
 def _tier(length: int) -> int:
-    return 0 if length >= COMPLETE else 1 if length >= LONG else 2
+    return 0 if length >= COMPLETE else 1 if length >= LONG else 2 if length else 3
 
 
 def representative(members: Sequence[Candidate], priorities: Mapping[str, int]) -> int:
@@ -66,7 +66,8 @@ def representative(members: Sequence[Candidate], priorities: Mapping[str, int]) 
     of its own (a label, "منشور جديد" over every post of a feed, names no story); then
     an Arabic article; then a title without a tag ("عاجل:", "(فيديو)": `_TAGS`); then a
     title that starts with an Arabic word (a Latin first word loses); then the most
-    complete (a whole article, then more than an excerpt, then an excerpt); then the
+    complete (a whole article, then more than an excerpt, then an excerpt, then a
+    title alone: an aggregator's item that only links the story); then the
     earliest published; then the smallest id.
     """
     if not members:

@@ -511,6 +511,13 @@ class _Reader:
                 url = self._text(el, uri=True)
                 if url.strip() and "url" not in attrs:
                     attrs["url"] = url
+            elif kind == "source":  # an aggregator's item: the outlet it came from
+                self.title_depth = -1  # as feedparser's `_start_source`
+                value = self._text(el)
+                source = {"href": attrs["url"]} if "url" in attrs else {}
+                if value:
+                    source["title"] = value
+                entry["source"] = source
             else:  # "ignored": a handler that writes nothing `_records` reads
                 _leaf_text(el)
         return entry
@@ -636,7 +643,7 @@ _ENTRY = {
     "enclosure": "enclosure",
     "media:content": "media_content",
     "media:thumbnail": "media_thumbnail",
-    "source": "ignored",
+    "source": "source",
     "subtitle": "ignored",
     "itunes:subtitle": "ignored",
     "itunes:image": "ignored",

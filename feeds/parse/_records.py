@@ -56,6 +56,7 @@ def _entry(e: Any) -> ParsedEntry:
         base=_text(base or dict.get(summary_detail, "base")),
         language=_text(language or dict.get(summary_detail, "language")),
         image=_text(_image(e)),
+        outlet=_text(dict.get(dict.get(e, "source") or {}, "title")),
     )
 
 

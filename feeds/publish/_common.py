@@ -241,8 +241,9 @@ def direction_attrs(language: str) -> str:
 
 def wrap(fragment: str, language: str) -> str:
     """Sanitized HTML in a block that carries its direction, for readers that ignore the
-    feed's language and guess direction from the first strong character."""
-    return f"<div {direction_attrs(language)}>{fragment}</div>"
+    feed's language and guess direction from the first strong character. Nothing, for
+    an item that is a title alone: an empty block is no text to readers."""
+    return f"<div {direction_attrs(language)}>{fragment}</div>" if fragment else ""
 
 
 def also_covered_html(story: Story) -> str:
