@@ -262,6 +262,9 @@ def test_assign_order_changes_ids_not_partition() -> None:
         ("ميكروسوفت", {"microsoft"}),
         ("تشات جي بي تي", {"chatgpt", "openai"}),
         ("نموذج جيميناي الجديد", {"gemini", "google"}),
+        ("سعر البيتكوين وBitcoin", {"bitcoin"}),
+        ("منصة باينانس", {"binance"}),
+        ("نتفلكس", {"netflix"}),
         ("مباراة كرة قدم", set()),
     ],
 )
