@@ -28,6 +28,9 @@ Paths (query strings are ignored for routing; ``hits`` counts by path alone):
 ``/gzip-feed``              the feed body gzipped (also ``/deflate-feed`` as raw deflate,
                             ``/zlib-feed`` as zlib-wrapped deflate, ``/br-feed`` as brotli)
 ``/bad-gzip``               Content-Encoding: gzip over bytes that are not gzip
+``/gzip-unlabelled``        the feed body gzipped, without Content-Encoding (a .gz file);
+                            ``/gzip-twice`` gzipped twice under one "gzip"; and
+                            ``/gzip-unlabelled-bomb`` the gzip bomb without Content-Encoding
 ``/loop/a`` ``/loop/b``     302 to each other
 ``/hop/N``                  302 to /hop/N+1 until N = 10, which redirects to /feed.xml
 ``/to-file``                302 to file:///etc/passwd
@@ -305,6 +308,11 @@ def _encoded(coding: str, body: Callable[[], bytes]) -> Handler:
     return handler
 
 
+def _unlabelled_bomb(conn: socket.socket, request: Request, server: HostileServer) -> None:
+    mib = int(request.query.get("mib", ["64"])[0])
+    _send(conn, 200, "OK", _gzip_bomb(mib), {"Content-Type": "application/xml"})
+
+
 def _bomb(coding: str, build: Callable[[int], bytes], default_mib: int) -> Handler:
     def handler(conn: socket.socket, request: Request, server: HostileServer) -> None:
         mib = int(request.query.get("mib", [str(default_mib)])[0])
@@ -408,6 +416,11 @@ _ROUTES: dict[str, Handler] = {
     "/zlib-feed": _encoded("deflate", lambda: zlib.compress(FEED_BODY)),
     "/br-feed": _encoded("br", lambda: brotli.compress(FEED_BODY)),
     "/bad-gzip": _encoded("gzip", lambda: b"this is not gzip at all" * 10),
+    "/gzip-unlabelled": lambda conn, request, server: _send(
+        conn, 200, "OK", gzip.compress(FEED_BODY), {"Content-Type": "application/xml"}
+    ),
+    "/gzip-twice": _encoded("gzip", lambda: gzip.compress(gzip.compress(FEED_BODY))),
+    "/gzip-unlabelled-bomb": _unlabelled_bomb,
     "/loop/a": _redirect(302, "/loop/b"),
     "/loop/b": _redirect(302, "/loop/a"),
     "/to-file": _redirect(302, "file:///etc/passwd"),

@@ -161,8 +161,10 @@ def test_server_that_never_answers_times_out(srv: HostileServer) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/endless", "/gzip-bomb", "/deflate-bomb", "/brotli-bomb", "/declared-big"]
-)
+    "path",
+    ["/endless", "/gzip-bomb", "/deflate-bomb", "/brotli-bomb", "/declared-big",
+     "/gzip-unlabelled-bomb"],
+)  # fmt: skip
 def test_body_over_the_cap_is_refused(srv: HostileServer, path: str) -> None:
     error = fetch_error(srv.url(path))
     assert error.kind == "too_big"
@@ -176,7 +178,11 @@ def test_per_source_cap_overrides_config(srv: HostileServer) -> None:
     assert (error.kind, str(len(FEED_BODY) - 1) in error.message) == ("too_big", True)
 
 
-@pytest.mark.parametrize("path", ["/gzip-feed", "/deflate-feed", "/zlib-feed", "/br-feed"])
+@pytest.mark.parametrize(
+    "path",
+    ["/gzip-feed", "/deflate-feed", "/zlib-feed", "/br-feed",
+     "/gzip-unlabelled", "/gzip-twice"],  # a .gz file served as XML; a CDN's second gzip
+)  # fmt: skip
 def test_compressed_body_is_decoded(srv: HostileServer, path: str) -> None:
     result = run(fetch(srv.url(path)))
     assert result.content == FEED_BODY

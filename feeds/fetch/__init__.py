@@ -439,6 +439,29 @@ async def _read_capped(source: str, response: httpx.Response, cap: int) -> bytes
         if size > cap:
             raise too_big
         parts.append(piece)
+    body = b"".join(parts)
+    if body.startswith(_GZIP_MAGIC):
+        return _gunzipped(source, body, cap, too_big)
+    return body
+
+
+#: How a gzip stream starts (RFC 1952: ID1, ID2, CM = deflate).
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _gunzipped(source: str, body: bytes, cap: int, too_big: FetchError) -> bytes:
+    """`body`, a gzip stream once any Content-Encoding is undone, inflated under the same
+    `cap`: a feed.xml.gz served as XML, or a body that a server or CDN compressed twice.
+    Unread, it failed in XML's words ("not well-formed (invalid token)")."""
+    decode = decoder(guard.redact(source), "gzip")
+    parts: list[bytes] = []
+    size = 0
+    for step in (decode.feed(body), decode.flush()):
+        for piece in step:
+            size += len(piece)
+            if size > cap:
+                raise too_big
+            parts.append(piece)
     return b"".join(parts)
 
 

@@ -186,6 +186,8 @@ def _why_not(d: Any, body: bytes, content_type: str | None) -> str:
     looks_like_markup = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
     if (kind.partition("/")[0] in _FILES or kind in _FILE_TYPES) and not looks_like_markup:
         return f"the server sent {kind}"  # a file; a mislabelled XML body keeps its error
+    if not looks_like_markup:
+        return _not_markup(body)
     if (root := _SITEMAP_ROOT.search(body[:4096])) is not None:
         if root[1].lower() == b"sitemapindex":
             return "a sitemap index: give one of the news sitemaps it lists as the source"
@@ -195,6 +197,23 @@ def _why_not(d: Any, body: bytes, content_type: str | None) -> str:
         return f"{type(exc).__name__}: {exc}"
     return "no RSS, Atom or RDF root element"
 
+
+def _not_markup(body: bytes) -> str:
+    """What a body that does not start with a tag is: a known file's signature, else
+    its first words, which say more than XML's error about its first byte (a server's
+    plain-text notice, a PHP warning, an empty JSON answer)."""
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, what in _MAGIC:
+        if start.startswith(magic):
+            return f"the body is {what}, not XML"
+    words = " ".join(start[:80].decode("utf-8", "replace").split())
+    return f"the body is not XML: it starts {words[:48]!r}"
+
+
+_MAGIC = (
+    (b"%PDF-", "a PDF document"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"), (b"PK\x03\x04", "a ZIP archive"), (b"\x1f\x8b", "gzip data"),
+)  # fmt: skip
 
 _HTML_START = re.compile(
     rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
