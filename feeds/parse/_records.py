@@ -20,6 +20,18 @@ from feeds.types import ParsedEntry, ParsedFeed
 # --------------------------------------------------------------------------- records
 
 
+def mapping(value: object) -> dict[str, Any]:
+    """A feedparser value read as a mapping: an element the source named like one of
+    feedparser's own keys (`<title_detail>`, `<links>` in an item) stores text there."""
+    return value if isinstance(value, dict) else {}
+
+
+def dicts(value: object) -> list[dict[str, Any]]:
+    """A feedparser value read as a list of mappings (`links`, `content`, `tags`), for
+    the same reason as `mapping`: what is not one is passed over."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
@@ -40,7 +52,7 @@ def _utc(value: object) -> datetime | None:
 def _entry(e: Any) -> ParsedEntry:
     # dict.get, never e.get: FeedParserDict maps a missing `updated` to `published`.
     content, base, language = _content(e)
-    summary_detail = dict.get(e, "summary_detail") or {}
+    summary_detail = mapping(dict.get(e, "summary_detail"))
     return ParsedEntry(
         guid=_text(dict.get(e, "id")),
         title=_title(e),
@@ -51,12 +63,12 @@ def _entry(e: Any) -> ParsedEntry:
         published_raw=_text(dict.get(e, "published")),
         updated=_utc(dict.get(e, "updated_parsed")),
         updated_raw=_text(dict.get(e, "updated")),
-        authors=_names(dict.get(e, "authors") or [], dict.get(e, "author")),
-        categories=_terms(dict.get(e, "tags") or []),
+        authors=_names(dicts(dict.get(e, "authors")), dict.get(e, "author")),
+        categories=_terms(dicts(dict.get(e, "tags"))),
         base=_text(base or dict.get(summary_detail, "base")),
         language=_text(language or dict.get(summary_detail, "language")),
         image=_text(_image(e)),
-        outlet=_text(dict.get(dict.get(e, "source") or {}, "title")),
+        outlet=_text(dict.get(mapping(dict.get(e, "source")), "title")),
     )
 
 
@@ -66,13 +78,13 @@ def _title(e: Any) -> str | None:
     normalize decodes every title exactly once (issue 20: decoding twice turned
     `&amp;lt;img&amp;gt;` into a live tag)."""
     title = _text(dict.get(e, "title"))
-    kind = str(dict.get(dict.get(e, "title_detail") or {}, "type") or "text/plain")
+    kind = str(dict.get(mapping(dict.get(e, "title_detail")), "type") or "text/plain")
     return escape(title, quote=False) if title and "html" not in kind else title
 
 
 def _content(e: Any) -> tuple[str | None, str | None, str | None]:
     """The richest content block: HTML first (`content:encoded`, Atom type="html")."""
-    blocks = [c for c in dict.get(e, "content") or [] if dict.get(c, "value")]
+    blocks = [c for c in dicts(dict.get(e, "content")) if dict.get(c, "value")]
     if not blocks:
         return None, None, None
     html_blocks = [c for c in blocks if "html" in str(dict.get(c, "type") or "")]
@@ -101,9 +113,9 @@ def _markup(value: object, kind: object) -> str | None:
 
 def _link(e: Any) -> str | None:
     link = dict.get(e, "link")
-    if link:
-        return str(link)
-    for candidate in dict.get(e, "links") or []:
+    if isinstance(link, str) and link:  # after a `<links>` element, a stray mapping
+        return link
+    for candidate in dicts(dict.get(e, "links")):
         if dict.get(candidate, "rel", "alternate") == "alternate" and dict.get(candidate, "href"):
             return str(candidate["href"])
     return None
@@ -124,13 +136,13 @@ def _terms(tags: Iterable[Any]) -> tuple[str, ...]:
 
 
 def _image(e: Any) -> str | None:
-    for link in dict.get(e, "links") or []:
+    for link in dicts(dict.get(e, "links")):
         if dict.get(link, "rel") == "enclosure" and str(dict.get(link, "type", "")).startswith(
             "image/"
         ):
             return str(dict.get(link, "href") or "") or None
     for key in ("media_thumbnail", "media_content"):
-        for media in dict.get(e, key) or []:
+        for media in dicts(dict.get(e, key)):
             url = dict.get(media, "url")
             kind = str(dict.get(media, "medium") or dict.get(media, "type") or "image")
             if url and (key == "media_thumbnail" or kind.startswith("image")):

@@ -16,7 +16,7 @@ from feeds.types import FetchResult, ParsedFeed
 from ..markup import XML_FORBIDDEN
 from . import _fast, _pages
 from ._html import _html_alternates
-from ._records import _entry, _feed
+from ._records import _entry, _feed, dicts
 
 log = logging.getLogger("feeds.parse")
 
@@ -139,11 +139,11 @@ def _restore_bare_ampersands(d: Any, body: bytes) -> None:
     for e in d["entries"]:
         for key in ("title", "summary", "author"):
             restore(e, key)
-        for block in dict.get(e, "content") or []:
+        for block in dicts(dict.get(e, "content")):
             restore(block, "value")
-        for person in dict.get(e, "authors") or []:
+        for person in dicts(dict.get(e, "authors")):
             restore(person, "name")
-        for tag in dict.get(e, "tags") or []:
+        for tag in dicts(dict.get(e, "tags")):
             restore(tag, "term")
             restore(tag, "label")
 
