@@ -438,8 +438,15 @@ def _one_title(a: Member, b: Member) -> bool:
     """Whether the title two sources gave `a` and `b` makes them one story: unless it
     names no entity and their leads name only different ones. Two outlets' "نشرة
     التقنية اليوم" digest other news, and "إطلاق تحديث جديد" two companies' updates."""
-    mine, theirs = a.features(), b.features()
+    mine, theirs = _made(a), _made(b)  # not `features()`: most exact matches are never scored
     return bool(mine.title_ids) or not (mine.ids and theirs.ids and mine.ids.isdisjoint(theirs.ids))
+
+
+def _made(member: Member) -> Prepared | _Features:
+    """What `member` holds of its article: its preparation, or the features made of it."""
+    made = member.feats or member.prepared
+    assert made is not None  # a member holds one of the two
+    return made
 
 
 def _labelling(held: Sequence[Member], member: Member) -> frozenset[str]:
