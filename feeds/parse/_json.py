@@ -33,8 +33,11 @@ def _parse_json_feed(source_url: str, url: str, body: bytes) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1): always UTF-8."""
     try:
         doc = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise ParseError(source_url, f"not a feed: invalid JSON ({e})") from e
+    except UnicodeDecodeError as e:
+        raise ParseError(source_url, f"not a feed: JSON that is not UTF-8 ({e})") from e
+    except ValueError as e:  # json.JSONDecodeError, or a number of thousands of digits
+        why = str(e) if isinstance(e, json.JSONDecodeError) else "a number too long to read"
+        raise ParseError(source_url, f"not a feed: invalid JSON ({why})") from e
     except RecursionError as e:  # "[[[[…" a hundred thousand deep
         raise ParseError(source_url, "not a feed: JSON nested too deep") from e
     version = (
@@ -42,8 +45,10 @@ def _parse_json_feed(source_url: str, url: str, body: bytes) -> ParsedFeed:
         if isinstance(doc, dict)
         else None
     )
-    if version is None or not isinstance(doc.get("items", []), list):
+    if version is None:
         raise ParseError(source_url, "not a feed: JSON without a jsonfeed.org version")
+    if not isinstance(doc.get("items", []), list):
+        raise ParseError(source_url, 'not a feed: a JSON Feed whose "items" is not a list')
     items = [i for i in doc.get("items", []) if isinstance(i, dict)]
     return ParsedFeed(
         url=url,
