@@ -82,6 +82,7 @@ _INLINE = re.compile(
 _OPENING = re.compile(r"<(?=[A-Za-z/!?])")
 _SEPARATOR = re.compile(r"\s+[|\-–—]\s+")
 _TITLE_LIMIT = 200
+_OUTLET_LIMIT = 100  # characters of an outlet's name (`<source>`): a name, not a text
 
 
 def clean_title(raw: str, *site_names: str | None) -> str:
@@ -718,6 +719,7 @@ def article(
         categories=_texts(entry.categories),
         image=_image(entry.image, base),
         content_from="pending" if link and wants_page(source.full_text, text) else "feed",
+        outlet=_bound(clean_text(entry.outlet), _OUTLET_LIMIT) if entry.outlet else "",
         trimmed=cut_summary or cut_content,
     )
 

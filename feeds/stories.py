@@ -104,10 +104,11 @@ def _story(
     refs = tuple(
         SourceRef(
             url=r.article.url,
-            name=r.source_name,
+            name=r.article.outlet or r.source_name,  # Google News's item: its outlet
             source_url=r.article.source_url,
             title=r.article.title,
             published=r.article.published,
+            outlet=r.article.outlet,
         )
         for r in (rep, *others)
     )

@@ -355,6 +355,9 @@ class Article:
     # Where the published text comes from: "feed"; "pending" while its page (full_text)
     # is still to fetch; "page" once extracted from it; "failed" when that did not work.
     content_from: ContentFrom = "feed"
+    # The outlet an aggregator's item names (RSS `<source>`: Google News), "" for a
+    # site's own article: to clustering, each outlet of one aggregator is a source.
+    outlet: str = ""
     # Whether this pass's normalize cut its markup to `markup.MAX_HTML` characters or
     # `MAX_DEPTH` levels: counted for `feeds status`, not stored, not compared.
     trimmed: bool = field(default=False, compare=False)
@@ -368,10 +371,11 @@ class SourceRef:
     """One article merged into a story, as listed in `_feeds.sources`."""
 
     url: str  # the article's link
-    name: str  # the source's display name
+    name: str  # the source's display name; for an aggregator's item, its outlet's
     source_url: str = ""  # the source feed's configured URL
     title: str = ""  # the article's own headline
     published: datetime | None = None  # the article's publication time
+    outlet: str = ""  # the outlet an aggregator's item names (`Article.outlet`)
 
 
 @dataclass(frozen=True, slots=True)

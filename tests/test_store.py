@@ -285,19 +285,20 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     db.execute("PRAGMA user_version = 2")
     db.execute("PRAGMA application_id = 1178944595")
     db.execute("INSERT INTO sources (url, fetch_url) VALUES (?, ?)", (SRC.url, SRC.url))
-    cols = ", ".join(c for c in _schema.ARTICLE_COLUMNS if c not in (*_DERIVED, "content_from"))
+    later = (*_DERIVED, "content_from", "outlet")  # columns added after version 2
+    cols = ", ".join(c for c in _schema.ARTICLE_COLUMNS if c not in later)
     old = make_article(1)
     from feeds.store import _rows
 
     params = _rows.article_params(old, NOW)
     db.execute(
         f"INSERT INTO articles ({cols}) VALUES ({', '.join(':' + c for c in cols.split(', '))})",
-        {k: v for k, v in params.items() if k not in (*_DERIVED, "content_from")},
+        {k: v for k, v in params.items() if k not in later},
     )
     db.close()
     store = open_store(str(path))
     db = sqlite3.connect(path)
-    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 11
+    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 12
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
     assert "articles_updated" in indexes  # version 5
@@ -314,6 +315,8 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     assert "USING COVERING INDEX articles_page_text" in plan  # the partial index alone
     # version 10: the article written before full text reads as the feed's text
     assert db.execute("SELECT content_from FROM articles").fetchall() == [("feed",)]
+    # version 12: an article written before outlets were kept is its source's own
+    assert db.execute("SELECT outlet FROM articles").fetchall() == [("",)]
     # what every pass's publish fingerprint asks reads the index, not every article
     plan = " ".join(
         str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN SELECT max(updated) FROM articles")

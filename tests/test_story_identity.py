@@ -269,6 +269,42 @@ def test_an_aggregators_copy_joins_the_story_its_outlet_tells(
     assert items[alone]["content_html"] == ""
 
 
+def test_an_aggregators_outlets_telling_one_story_are_one_item(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # A Google News feed lists several outlets' takes on one story. As items of one
+    # source they could never share a story ("a source does not publish one story
+    # twice"), and the story came out three times. Each outlet it names is now a source
+    # of its own to clustering, and is named as the story's other coverage; two stories
+    # of one outlet stay two.
+    def item(n: int, title: str, outlet: str) -> str:
+        link = f"https://news.google.com/rss/articles/CBMi{n}?oc=5"
+        when = format_datetime(NOW - timedelta(hours=n))
+        return (
+            f"<item><title>{title} - {outlet}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">CBMi{n}</guid><pubDate>{when}</pubDate>'
+            f'<source url="https://o{len(outlet)}.example/">{outlet}</source></item>'
+        )
+
+    told = [
+        ("سامسونج تكشف عن جالاكسي S27 ألترا بمعالج جديد", "البوابة التقنية"),
+        ("سامسونج تعلن رسميا عن هاتف جالاكسي S27 ألترا", "سكاي نيوز عربية"),
+        ("رسميا.. سامسونج تطلق Galaxy S27 Ultra بمعالج أسرع", "عالم التقنية"),
+        ("أبل تطلق تحديث iOS 27 بميزات ذكاء اصطناعي", "عالم التقنية"),
+    ]
+    items = "".join(item(n, title, outlet) for n, (title, outlet) in enumerate(told, 1))
+    body = f'<rss version="2.0"><channel><title>أخبار Google</title>{items}</channel></rss>'
+    httpserver.expect_request("/gn.rss").respond_with_data(body.encode())
+    cfg = _config(tmp_path, [httpserver.url_for("/gn.rss")])
+    _pass(cfg)
+    published = {str(i["title"]): i for i in _published(cfg)}
+    assert sorted(published) == sorted([told[3][0], told[2][0]])  # the earliest title leads
+    sources = published[told[2][0]]["_feeds"]["sources"]  # type: ignore[index]
+    assert sorted(s["name"] for s in sources) == sorted(o for _, o in told[:3])
+    also = str(published[told[2][0]]["content_html"]).split("<h4>")[1]
+    assert "سكاي نيوز عربية" in also and "البوابة التقنية" in also
+
+
 def test_the_real_corpus_publishes_every_entry(tmp_path: Path, httpserver: HTTPServer) -> None:
     files = sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.tsv", "README.md"))
     for name in files:

@@ -72,7 +72,7 @@ from ._index import (
     assign_pending,
     collector_paused,
 )
-from ._member import Member, story_id_for
+from ._member import Member, origin, story_id_for
 from ._representative import Candidate, representative
 
 __all__ = [
@@ -90,6 +90,7 @@ __all__ = [
     "collector_paused",
     "entities",
     "figures",
+    "origin",
     "representative",
     "story_id_for",
 ]

@@ -7,6 +7,7 @@ import math
 import sys
 from datetime import UTC, datetime, timedelta
 
+from feeds.arabic.matching import match_key
 from feeds.types import Article
 
 from ._features import Prepared, _Features
@@ -63,7 +64,8 @@ class Member:
         """`article` as a member of `story_id` ("": not filed yet); its preparation is
         computed from its keys unless given."""
         return cls(
-            article.id, story_id, article.source_url, article.canonical_url, article.guid,
+            article.id, story_id, origin(article.source_url, article.outlet),
+            article.canonical_url, article.guid,
             article.title_key, article.published,
             prepared or Prepared.of(article.title_key, article.text_key),
         )  # fmt: skip
@@ -88,6 +90,14 @@ class Member:
         self.signature = None
         if self.feats is not None:
             self.feats.compact()
+
+
+def origin(source_url: str, outlet: str = "") -> str:
+    """Who published an article, as a member's `source_url` tells publishers apart: its
+    source; for an aggregator's item, the outlet it names within that source. A Google
+    News feed lists several outlets' takes on one story, and as items of one source
+    ("a source does not publish one story twice") they were each a story of their own."""
+    return f"{source_url}#outlet={match_key(outlet)}" if outlet else source_url
 
 
 def story_id_for(article: Article | Member, *, by_link: bool = True) -> str:

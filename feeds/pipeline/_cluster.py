@@ -144,7 +144,8 @@ def _members(rows: list[MatchRow], shared: dict[Hashable, Hashable]) -> Iterator
         prepared = dedupe.Prepared.loads(row.match_features, shared)
         assert prepared is not None  # `_backfill` left every row's current
         yield dedupe.Member(
-            row.id, row.story_id or "", row.source_url, row.canonical_url, row.guid,
+            row.id, row.story_id or "", dedupe.origin(row.source_url, row.outlet),
+            row.canonical_url, row.guid,
             row.title_key, row.published, prepared,
         )  # fmt: skip
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
+from .. import dedupe
 from ..arabic.visible import display_host, display_text
 from ..types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
@@ -63,6 +64,7 @@ def _clean_source(ref: SourceRef) -> SourceRef:
         source_url=clean(ref.source_url),
         title=display_text(clean(ref.title)).strip(),
         published=utc(ref.published) if ref.published else None,
+        outlet=display_text(clean(ref.outlet)),
     )
 
 
@@ -207,8 +209,9 @@ def other_sources(story: Story) -> tuple[SourceRef, ...]:
 
 
 def outlet(ref: SourceRef) -> str:
-    """What tells one outlet from another: its source feed, else its article's link."""
-    return ref.source_url or ref.url
+    """What tells one outlet from another: its source feed (and within an aggregator's,
+    the outlet its item names), else its article's link."""
+    return dedupe.origin(ref.source_url, ref.outlet) if ref.source_url else ref.url
 
 
 def outlets(story: Story) -> int:

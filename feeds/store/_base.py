@@ -412,7 +412,7 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
     # thousands of articles does not hold every body in memory while it matches.
     _MATCH = (
         "SELECT id, story_id, source_url, canonical_url, guid, title_key, published, "
-        "first_seen, match_features FROM articles "
+        "first_seen, match_features, outlet FROM articles "
     )
 
     def unassigned_match_rows(self) -> list[MatchRow]:

@@ -170,6 +170,7 @@ class MatchRow:
     title_key: str
     published: datetime
     match_features: str | None
+    outlet: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,7 @@ def match_row(r: Row) -> MatchRow:
         title_key=r["title_key"],
         published=article_date(r),
         match_features=r["match_features"],
+        outlet=r["outlet"],
     )
 
 
@@ -220,6 +222,7 @@ def article_params(
         "categories": json.dumps(list(a.categories), ensure_ascii=False),
         "image": a.image,
         "content_from": a.content_from,
+        "outlet": a.outlet,
     }
 
 
@@ -244,6 +247,7 @@ def article(r: Row) -> Article:
         categories=_json_texts(r["categories"]),
         image=r["image"],
         content_from=_content_from(r["content_from"]),
+        outlet=r["outlet"],
     )
 
 

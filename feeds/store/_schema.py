@@ -263,10 +263,17 @@ CREATE INDEX IF NOT EXISTS stories_unclassified ON stories (id)
 """
 
 
+def _outlet(execute: Execute, dialect: Dialect) -> None:
+    """Each article's `outlet`: the outlet an aggregator's item names (RSS `<source>`,
+    as Google News gives), '' for a site's own article. Clustering tells outlets of one
+    aggregator apart by it, as it tells sources apart."""
+    _add_column(execute, dialect, "articles", "outlet TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     tuple(map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6)))
     + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
-    + (_caps, _pages, _script(_SCHEMA_UNCLASSIFIED))
+    + (_caps, _pages, _script(_SCHEMA_UNCLASSIFIED), _outlet)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -284,7 +291,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "id", "source_url", "story_id", "guid", "url", "canonical_url", "title",
         "summary_html", "content_html", "published", "date_source", "first_seen", "updated",
         "language", "title_key", "text_key", "content_hash", "authors", "categories", "image",
-        "match_features", "topic_scores", "content_from",
+        "match_features", "topic_scores", "content_from", "outlet",
     )),
     "pages": ("url", ("url", "fetched_at", "outcome", "detail", "content_html", "attempts")),
 }  # fmt: skip
