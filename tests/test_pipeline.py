@@ -187,6 +187,28 @@ def test_second_pass_with_nothing_new_rewrites_nothing(two_sources: Config, site
     assert {p.name: p.stat().st_mtime_ns for p in Path(two_sources.output_dir).iterdir()} == mtimes
 
 
+def test_an_edit_within_the_second_of_the_last_publish_is_published(
+    site: Site, tmp_path: Path
+) -> None:
+    # The publish fingerprint read the newest `updated`, written to the second: an item
+    # edited (same guid, new title) within the second of the publish before it left
+    # the fingerprint as it was, and the edit was stored but never published.
+    def feed(title: str) -> bytes:
+        return (
+            '<rss version="2.0"><channel><title>t</title><item><guid>g1</guid>'
+            f"<title>{title}</title><link>https://a.example/1</link>"
+            "<description>أعلنت الشركة عن نموذجها الجديد.</description></item></channel></rss>"
+        ).encode()
+
+    cfg = write_config(tmp_path, [(site.put("/a.rss", feed("OpenAI تطلق GPT-5 رسميا")), "أ")])
+    run(cfg)
+    site.put("/a.rss", feed("OpenAI تطلق GPT-5 (تحديث)"))
+    with pipeline.open_for(cfg) as store:  # 0.4 s later
+        pipeline.run_pass(cfg, store, every=True, now=lambda: NOW + timedelta(seconds=0.4))
+    doc = json.loads((Path(cfg.output_dir) / "all.json").read_text(encoding="utf-8"))
+    assert [item["title"] for item in doc["items"]] == ["OpenAI تطلق GPT-5 (تحديث)"]
+
+
 def test_ids_stay_when_a_story_grows(two_sources: Config, site: Site, tmp_path: Path) -> None:
     run(two_sources)
     first = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))

@@ -30,6 +30,7 @@ from ._rows import (
     SourceState,
     StoryRow,
     Tx,
+    changed_at,
     chunks,
     ts,
 )
@@ -249,7 +250,7 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
             # An edited article changes its story's item, which must be republished.
             ("UPDATE stories SET updated = ? WHERE id = "
              "(SELECT story_id FROM articles WHERE id = ?)",
-             [(ts(now), a.id) for a in changed if a.id in known]),
+             [(changed_at(now), a.id) for a in changed if a.id in known]),
         )  # fmt: skip
         return changed
 
@@ -374,7 +375,7 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
             "attempts = pages.attempts + 1",
             [(r.url, ts(now), r.outcome, r.detail, r.content_html) for r in results],
             ("UPDATE articles SET content_from = ?, updated = ? WHERE id = ?",
-             [(source, ts(now), article_id) for article_id, source in applied]),
+             [(source, changed_at(now), article_id) for article_id, source in applied]),
         )  # fmt: skip
 
     def full_text_report(self) -> dict[str, tuple[dict[str, int], str]]:
@@ -540,7 +541,7 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         """
         if not assignments:
             return
-        stamp = ts(now)
+        created, stamp = ts(now), changed_at(now)
         stories = dict.fromkeys(sid for _, sid, _ in assignments)
         self._write(
             # A story that exists already is touched, and left unclassified (the schema's
@@ -549,7 +550,7 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
             "VALUES (?, ?, ?, '[]', 1) "
             "ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, topics = '[]', "
             "is_tech = 1",
-            [(sid, stamp, stamp) for sid in stories],
+            [(sid, created, stamp) for sid in stories],
             ("UPDATE articles SET story_id = ? WHERE id = ?",
              [(sid, aid) for aid, sid, _ in assignments]),
         )  # fmt: skip

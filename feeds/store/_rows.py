@@ -42,6 +42,14 @@ def ts(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def changed_at(now: datetime) -> str:
+    """An `updated` column's value: `ts` to the microsecond. The publish fingerprint reads
+    the newest one (`Store.change_marker`); to the second, an article edited within the
+    second of the publish before it left the fingerprint as it was, and the edit was
+    never published. It sorts with the values written to the second before it."""
+    return now.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
@@ -213,7 +221,7 @@ def article_params(
         "published": ts(a.published),
         "date_source": a.date_source.value,
         "first_seen": ts(a.first_seen),
-        "updated": ts(now),
+        "updated": changed_at(now),
         "language": a.language,
         "title_key": a.title_key,
         "text_key": a.text_key,
