@@ -8,9 +8,12 @@ to be a picture rather than an icon, a smiley or a share button.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from . import normalize
 
 __all__ = ["MIN_SIDE", "first_image", "lead_image"]
 
@@ -36,7 +39,8 @@ def first_image(markup: str) -> str | None:
     """The `src` of the first http(s) `<img>` in `markup` that is not decoration."""
     for tag in _IMG.finditer(markup):
         attrs: dict[str, str] = dict(_ATTR.findall(tag[0]))
-        src = attrs.get("src", "").replace("&amp;", "&")
+        # An attribute's text, entities decoded; escaped as a feed's own picture is.
+        src = normalize.escape_url(html.unescape(attrs.get("src", "")))
         if urlsplit(src).scheme.lower() not in {"http", "https"}:
             continue
         if _large_enough(attrs) and not _DECORATION.search(src):

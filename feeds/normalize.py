@@ -438,13 +438,18 @@ def clean_url(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        return _UNSAFE.sub(_escaped, url.strip())
+        return escape_url(url.strip())
     kept = urlunsplit(parts._replace(query=_untracked_query(parts.query), fragment=""))
-    return _UNSAFE.sub(_escaped, kept)
+    return escape_url(kept)
 
 
 # Not the backslash: browsers read it as "/" in an http(s) URL, and so may a reader.
 _UNSAFE = re.compile(r'[\x00-\x20"<>^`{|}\x7f]|%(?![0-9A-Fa-f]{2})')
+
+
+def escape_url(url: str) -> str:
+    """`url` with the ASCII characters no URL may hold escaped (`clean_url`)."""
+    return _UNSAFE.sub(_escaped, url)
 
 
 def _escaped(m: re.Match[str]) -> str:
@@ -791,7 +796,7 @@ def _published(
 
 
 def _image(url: str | None, base: str) -> str | None:
-    absolute = _UNSAFE.sub(_escaped, _http_url(url, base))  # as `clean_url` escapes
+    absolute = escape_url(_http_url(url, base))  # as `clean_url` escapes
     return absolute if absolute and not _is_pixel(absolute, None, None) else None
 
 

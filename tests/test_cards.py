@@ -37,6 +37,11 @@ PIC = "https://a.example/wp-content/uploads/gemini.jpg"
             "https://a.example/p.jpg?a=1&b=2",
             id="entity-decoded",
         ),
+        pytest.param(
+            '<img src="https://a.example/my photo&quot;1&quot;.jpg">',
+            "https://a.example/my%20photo%221%22.jpg",
+            id="escaped-as-a-feeds-own-picture",  # an Atom href, a JSON Feed image
+        ),
     ],
 )
 def test_first_image(markup: str, expected: str | None) -> None:
