@@ -83,7 +83,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, l
 @pytest.fixture(scope="module")
 def long_words(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of a pass over headlines and excerpts with words longer than a
-    phone's width: a URL, a run of tatweel, a product code without spaces."""
+    phone's width: a URL, a run of tatweel, a product code without spaces; the site's
+    and the feeds' titles too (the header, the menu and the section headings)."""
     folder = tmp_path_factory.mktemp("long-words")
     words = ["https://tech.example/" + "a/" * 60, "ا" + "ـ" * 150 + "ب", "X" * 150]
     items = "".join(
@@ -97,11 +98,13 @@ def long_words(tmp_path_factory: pytest.TempPathFactory) -> Path:
     server.start()
     try:
         server.expect_request("/long.rss").respond_with_data(feed.encode())
+        site, section = "TechNews.ArabWorld/الأخبار_التقنية_العربية_الشاملة", "AI/" * 30
         lines = [
-            'title: "أخبار"', "base_url: http://127.0.0.1/feeds/", "output_dir: out",
+            f'title: "{site}"', "base_url: http://127.0.0.1/feeds/", "output_dir: out",
             "database: feeds.db", LOOPBACK_YAML, "sources:",
             f"  - {{url: {json.dumps(server.url_for('/long.rss'))}, name: طويل}}",
-            "feeds:", '  - {slug: all, title: "كل الأخبار"}',
+            "feeds:", f'  - {{slug: all, title: "{section}"}}',
+            f'  - {{slug: ai, title: "{section}x"}}',
         ]  # fmt: skip
         (folder / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         cfg = config.load(folder / "config.yaml")

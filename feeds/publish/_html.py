@@ -75,6 +75,7 @@ border:1px solid var(--line);border-radius:.5rem;padding:.8rem}
 background:var(--line)}
 h3{font-size:1.1rem;line-height:1.6;margin:0 0 .2rem;overflow-wrap:anywhere}
 .meta,.also,.excerpt{margin:.2rem 0;overflow-wrap:anywhere}
+h1,h2,nav li,.formats li{overflow-wrap:anywhere}
 ul.topics li{display:inline-block;font-size:.8rem;border:1px solid var(--line);
 border-radius:1rem;padding:0 .6rem;margin:.2rem 0 0;margin-inline-end:.3rem}
 @media (max-width:34rem){.card{flex-direction:column}.thumb{width:100%;height:auto;
