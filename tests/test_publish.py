@@ -25,6 +25,7 @@ import pytest
 
 from feeds import publish as pub
 from feeds.errors import PublishError
+from feeds.publish import _common as common
 from feeds.publish import _html as html_page
 from feeds.types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
@@ -213,6 +214,29 @@ def test_json_feed_item(config: Config, case: str) -> None:
     assert card["last_updated"] == item["date_modified"]
     assert [t["label"] for t in card["topics"]] == [TOPIC_LABELS[t] for t in story.topics]
     assert [s["name"] for s in sources] == [s.name.replace("\b", "") for s in story.sources]
+
+
+def test_a_json_feed_item_without_a_link_has_no_url(config: Config) -> None:
+    # JSON Feed 1.1's `url` is a URL if there is one: "" is none, and validators refuse it.
+    story = dataclasses.replace(STORIES[0], url="")
+    (item,) = json.loads(pub.render_json(config, ALL, [story]))["items"]
+    assert "url" not in item
+    assert list(item)[:2] == ["id", "title"]
+
+
+def test_plain_text_parts_words_at_cells_and_blocks() -> None:
+    markup = (
+        "<table><tr><th>الشاشة</th><td>6.1 بوصة</td></tr><tr><td>المعالج</td></tr></table>"
+        "<h3>السعر</h3>يبدأ من 999 دولارا<p>نص</p>بعده"
+    )
+    assert common.plain_text(markup) == "الشاشة 6.1 بوصة المعالج السعر يبدأ من 999 دولارا نص بعده"
+    assert common.plain_text("<b>سام</b>سونج <a href='x'>تطلق</a>") == "سامسونج تطلق"
+
+
+def test_an_item_without_a_link_is_labelled_by_its_feeds_host() -> None:
+    ref = SourceRef(url="", name="", source_url="https://feeds.tech.example/rss")
+    assert common.source_label(ref) == "feeds.tech.example"
+    assert common.source_label(dataclasses.replace(ref, name="تقنية")) == "تقنية"
 
 
 def test_json_feed_ends_with_newline_and_keeps_arabic_readable(config: Config) -> None:

@@ -188,8 +188,8 @@ def first_seen(story: Story) -> datetime:
 def source_label(ref: SourceRef) -> str:
     """The source's name, else its article's host, in punycode where a label could
     pass for another (a Cyrillic а in `аpple.com`)."""
-    try:
-        host = urlsplit(ref.url).hostname
+    try:  # an item without a link is named by its feed's host
+        host = urlsplit(ref.url or ref.source_url).hostname
     except ValueError:  # an unbalanced IPv6 bracket
         host = None
     return ref.name.strip() or (display_host(host) if host else ref.url)
@@ -278,8 +278,20 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"br", "p", "div", "li"}:
+        if tag in _BREAKS:
             self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BREAKS:  # "<td>الشاشة</td><td>6.1</td>", "</p>نص": two words, not one
+            self.parts.append(" ")
+
+
+#: Tags that end a run of text: blocks, table cells, line breaks (the sanitizer's).
+_BREAKS = frozenset(
+    {"br", "hr", "p", "div", "li", "ul", "ol", "blockquote", "pre", "figure", "figcaption",
+     "h1", "h2", "h3", "h4", "h5", "h6", "table", "caption", "thead", "tbody", "tfoot",
+     "tr", "th", "td"}
+)  # fmt: skip
 
 
 def plain_text(fragment: str) -> str:

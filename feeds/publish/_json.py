@@ -17,9 +17,10 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def _item(story: Story) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": c.item_id(story),
-        "url": story.url,
+    item: dict[str, Any] = {"id": c.item_id(story)}
+    if story.url:  # an item without a link has no url (JSON Feed 1.1: a URL, if any)
+        item["url"] = story.url
+    item |= {
         "title": story.title,
         "content_html": c.content_html(story),
         "summary": c.plain_text(story.summary_html or story.content_html),
