@@ -184,7 +184,7 @@ def _sanitize(html_text: str, base_url: str | None) -> tuple[str, bool]:
     """`sanitize_html`, and whether `bound_markup` had to cut the result."""
     # Bounded first: the sanitizer's time grows with depth times tags (`bound_raw`).
     raw = fold_presentation(XML_FORBIDDEN.sub("", bound_raw(html_text)))
-    prepared = _embeds_to_links(_rewrite_images(raw))
+    prepared = _media_to_links(_embeds_to_links(_rewrite_images(raw)), base_url)
     clean = drop_related(_nh3(prepared, base_url), plain_text)  # whole elements only
     trimmed = strip_footers(clean, plain_text)
     if trimmed != clean and not whole_elements(clean[len(trimmed) :]):
@@ -270,6 +270,33 @@ def _embed_link(tag: re.Match[str]) -> str:
             link = html.escape(watch.format(found[1]))
             return f'<a href="{link}">▶ {link}</a>'
     return ""  # any other frame goes, with the empty paragraph it may leave
+
+
+# A <video> or <audio> player, which the sanitizer drops while it keeps the fallback text
+# inside ("متصفحك لا يدعم تشغيل الفيديو"): the file stays reachable as a link instead.
+_MEDIA = re.compile(
+    r"""<(video|audio)\b((?:[^>"']|"[^"]*"|'[^']*')*)>(.*?)</\1\s*>""", re.IGNORECASE | re.DOTALL
+)
+_SOURCE_TAG = re.compile(r"""<source\b((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.IGNORECASE)
+
+
+def _media_to_links(markup: str, base: str | None) -> str:
+    lower = markup.lower()
+    if "<video" not in lower and "<audio" not in lower:
+        return markup
+    return _MEDIA.sub(lambda m: _media_link(m, base), markup)
+
+
+def _media_link(tag: re.Match[str], base: str | None) -> str:
+    """A link to the player's file (its `src`, else its first `<source>`'s), or nothing."""
+    for attrs in (tag[2], *(s[1] for s in _SOURCE_TAG.finditer(tag[3]))):
+        src = _IFRAME_SRC.search(attrs)
+        raw = html.unescape(next((g for g in src.groups() if g), "")) if src else ""
+        url = _http_url(raw, base or "") if raw.strip() else None
+        if url:
+            link = html.escape(escape_url(url))
+            return f'<a href="{link}">▶ {link}</a>'
+    return ""
 
 
 # Debris of a page's chrome in sanitized markup: comment-count links ("3 تعليقات",
