@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -555,6 +555,35 @@ def _http_url(url: str | None, base: str) -> str:
     return absolute if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+#: Click-tracking redirectors that carry the article's own URL in a parameter: Bing News's
+#: feeds link every item through the first, and pasted links come through the others.
+_REDIRECTORS = {
+    ("bing.com", "/news/apiclick.aspx"): "url",
+    ("google.com", "/url"): "url q",
+    ("news.google.com", "/news/url"): "url",
+    ("l.facebook.com", "/l.php"): "u",
+    ("lm.facebook.com", "/l.php"): "u",
+}
+
+
+def _unwrapped(link: str) -> str:
+    """The article's own URL when `link` is a known redirector's (`_REDIRECTORS`): it is
+    what readers should open, untracked, and the identity another source's copy has."""
+    if not link or "?" not in link:
+        return link
+    parts = urlsplit(link)
+    host = (parts.hostname or "").removeprefix("www.")
+    names = _REDIRECTORS.get((host, parts.path.rstrip("/") or "/"))
+    if names is None:
+        return link
+    query = parse_qs(parts.query)
+    for name in names.split():
+        for target in query.get(name, ()):
+            if found := _http_url(target, ""):
+                return found
+    return link
+
+
 # --------------------------------------------------------------------------- Article
 
 _FUTURE_SLACK = timedelta(days=1)
@@ -709,7 +738,7 @@ def article(
     content; a guid or link in `shared` (`shared_identities`) is passed over, and a
     shared guid is not kept.
     """
-    link = _http_url(entry.link, feed.url)
+    link = _unwrapped(_http_url(entry.link, feed.url))
     base = _http_url(entry.base, feed.url) or link or feed.url
     summary, cut_summary = _sanitize(entry.summary or "", base)
     content, cut_content = _sanitize(entry.content or "", base)

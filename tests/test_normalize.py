@@ -288,6 +288,41 @@ def test_an_aggregators_item_loses_its_outlets_name_and_its_link_only_excerpt() 
     )
 
 
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        pytest.param(
+            "http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=68F1&url=https%3a%2f%2f"
+            "www.skynewsarabia.com%2ftechnology%2f1780000-%d8%a3%d8%a8%d9%84&c=1234&mkt=ar-xa",
+            "https://www.skynewsarabia.com/technology/1780000-أبل",
+            id="bing-news",
+        ),
+        pytest.param(
+            "https://www.google.com/url?rct=j&sa=t&url=https://aitnews.com/2026/12/07/x/&ct=ga",
+            "https://aitnews.com/2026/12/07/x/",
+            id="google-alerts",
+        ),
+        pytest.param(
+            "https://www.google.com/url?q=javascript:alert(1)",
+            "https://www.google.com/url?q=javascript:alert(1)",
+            id="no-http-target-stays",
+        ),
+        pytest.param(
+            "https://a.example/go?url=https://b.example/",
+            "https://a.example/go?url=https://b.example/",
+            id="not-a-known-redirector",
+        ),
+    ],
+)
+def test_a_click_trackers_link_is_its_articles_own(link: str, expected: str) -> None:
+    # Bing News and Google Alerts feeds link every item through a redirector: readers
+    # were sent through the tracker, and another source's copy of the article had
+    # another link, so the exact tier could not join them.
+    art = build(entry(link=link))
+    assert art.url == expected
+    assert art.canonical_url == canonical_url(expected)
+
+
 def test_a_title_loses_its_feeds_name_when_the_source_is_named_otherwise() -> None:
     named = SourceConfig(url=FEED.url, name="موقعي المفضل")
     art = article(entry(), FEED, named, fetched_at=NOW)
