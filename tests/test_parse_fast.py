@@ -222,6 +222,19 @@ def test_an_aggregators_source_element_reads_the_same_as_through_feedparser() ->
     assert [e.outlet for e in with_fast.entries] == ["سكاي نيوز", "الوطن & العالم", None]
 
 
+def test_bing_news_names_its_items_outlet_in_an_element_of_its_own() -> None:
+    body = (
+        '<rss xmlns:News="https://www.bing.com:443/news/search?q=x&amp;format=rss" '
+        'version="2.0"><channel><title>x - Bing News</title><item><title>خبر</title>'
+        "<link>http://www.bing.com/news/apiclick.aspx?url=https%3a%2f%2fa.example%2f1</link>"
+        "<News:Source>سكاي نيوز عربية</News:Source></item></channel></rss>"
+    ).encode()
+    with_fast, alone = both(body, XML)
+    assert with_fast == alone
+    assert isinstance(alone, ParsedFeed)
+    assert [e.outlet for e in alone.entries] == ["سكاي نيوز عربية"]
+
+
 @pytest.mark.parametrize(
     "key", ["links", "title_detail", "summary_detail", "content", "tags", "authors", "source"]
 )

@@ -91,7 +91,7 @@ _READ_KEYS = frozenset(
         "id", "guidislink", "title", "title_detail", "link", "links", "summary",
         "summary_detail", "content", "published", "published_parsed", "updated",
         "updated_parsed", "author", "authors", "author_detail", "tags",
-        "media_thumbnail", "media_content", "href", "language", "ttl",
+        "media_thumbnail", "media_content", "href", "language", "ttl", "news_source",
     }
 )  # fmt: skip
 

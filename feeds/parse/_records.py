@@ -68,8 +68,15 @@ def _entry(e: Any) -> ParsedEntry:
         base=_text(base or dict.get(summary_detail, "base")),
         language=_text(language or dict.get(summary_detail, "language")),
         image=_text(_image(e)),
-        outlet=_text(dict.get(mapping(dict.get(e, "source")), "title")),
+        outlet=_outlet(e),
     )
+
+
+def _outlet(e: Any) -> str | None:
+    """The outlet an aggregator's item names: RSS's `<source>`, or Bing News's own
+    `<News:Source>` (which feedparser keeps as `news_source`)."""
+    named = dict.get(mapping(dict.get(e, "source")), "title") or dict.get(e, "news_source")
+    return _text(named if isinstance(named, str) else None)
 
 
 def _title(e: Any) -> str | None:
