@@ -233,6 +233,20 @@ def test_plain_text_parts_words_at_cells_and_blocks() -> None:
     assert common.plain_text("<b>سام</b>سونج <a href='x'>تطلق</a>") == "سامسونج تطلق"
 
 
+def test_an_aggregators_copy_of_a_configured_outlet_is_no_other_coverage() -> None:
+    # Google News lists the article of a site that is configured too, under the name the
+    # operator gave that site's feed: one outlet, not "مصدران" and a link to itself.
+    name, gn = "البوابة العربية للأخبار التقنية", "https://news.google.com/rss"
+    refs = (
+        SourceRef("https://aitnews.com/x", name, "https://aitnews.com/feed/"),
+        SourceRef("https://news.google.com/a", name, gn, outlet=name),
+        SourceRef("https://news.google.com/b", "سكاي نيوز عربية", gn, outlet="سكاي نيوز عربية"),
+    )
+    story = dataclasses.replace(STORIES[0], url=refs[0].url, sources=refs)
+    assert [r.name for r in common.other_sources(story)] == ["سكاي نيوز عربية"]
+    assert common.outlets(story) == 2
+
+
 def test_an_item_without_a_link_is_labelled_by_its_feeds_host() -> None:
     ref = SourceRef(url="", name="", source_url="https://feeds.tech.example/rss")
     assert common.source_label(ref) == "feeds.tech.example"

@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
 from .. import dedupe
+from ..arabic.matching import match_key
 from ..arabic.visible import display_host, display_text
 from ..types import TOPIC_LABELS, Config, FeedConfig, SourceRef, Story
 
@@ -200,11 +201,18 @@ def other_sources(story: Story) -> tuple[SourceRef, ...]:
     (a source that posted the story again under a new link is one outlet, and the
     lead's own repost is no other coverage), never the article the story links to."""
     seen = {outlet(story.sources[0])} if story.sources else set()
+    # An aggregator's copy of an outlet the story has from that outlet's own feed: its
+    # name is the one the operator gave that feed (Google News's "البوابة العربية
+    # للأخبار التقنية" beside the site's own feed of that name). One outlet, not two.
+    own = {match_key(r.name) for r in story.sources if not r.outlet and r.name.strip()}
     found = []
     for ref in story.sources:
-        if ref.url != story.url and outlet(ref) not in seen:
-            seen.add(outlet(ref))
-            found.append(ref)
+        if ref.url == story.url or outlet(ref) in seen:
+            continue
+        if ref.outlet and match_key(ref.name) in own:
+            continue
+        seen.add(outlet(ref))
+        found.append(ref)
     return tuple(found)
 
 
