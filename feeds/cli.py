@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -363,16 +363,25 @@ def _cmd_health(args: argparse.Namespace) -> int:
     return EXIT_OK if ready.ready else EXIT_FATAL
 
 
+def _status_cells(r: Mapping[str, Any]) -> tuple[str, ...]:
+    return (
+        r["url"], r["last_fetch"] or "never", str(r["status"] or "-"), str(r["items"]),
+        str(r["bytes"]), f"{r['duration']:.2f}", str(r["consecutive_errors"]),
+        r["next_due"] or "now",
+    )  # fmt: skip
+
+
 def _print_status(rows: Sequence[dict[str, Any]]) -> None:
     head = ("SOURCE", "LAST FETCH", "HTTP", "ITEMS", "BYTES", "SECS", "ERRS", "NEXT DUE")
-    print("  ".join(head))
-    for r in rows:
-        cells = (
-            r["url"], r["last_fetch"] or "never", str(r["status"] or "-"), str(r["items"]),
-            str(r["bytes"]), f"{r['duration']:.2f}", str(r["consecutive_errors"]),
-            r["next_due"] or "now",
-        )  # fmt: skip
-        print("  ".join(cells))
+    table = [_status_cells(r) for r in rows]
+    widths = [max(map(len, column)) for column in zip(head, *table, strict=True)]
+
+    def aligned(cells: Sequence[str]) -> str:  # the last column unpadded
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    print(aligned(head))
+    for r, cells in zip(rows, table, strict=True):
+        print(aligned(cells))
         if r["current_url"] != r["url"]:
             print(f"    now fetched from {r['current_url']}")
         if "state" in r:

@@ -165,6 +165,11 @@ def test_status_json_lists_every_source(
     assert broken["last_error"] and broken["next_due"]
     text = feeds("status", "-c", str(cfg))
     assert text.returncode == 0 and served in text.stdout and "last error" in text.stdout
+    # one column for each field: the sources' URLs differ in length
+    head, *lines = text.stdout.splitlines()
+    column = head.index("HTTP")
+    codes = [line[column:].split()[0] for line in lines if not line.startswith(" ")]
+    assert sorted(codes) == ["200", "503"]
 
 
 def test_opml_round_trip_keeps_comments(tmp_path: Path) -> None:
