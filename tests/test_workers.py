@@ -23,7 +23,7 @@ from stored import stored
 
 from feeds import config, pipeline, worker
 from feeds.errors import FeedsError
-from feeds.store import open_store
+from feeds.store import open_server_store, open_store
 from feeds.types import Config
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -214,6 +214,36 @@ def test_killed_worker_sources_are_refreshed_after_the_lease(
         assert max(server.hits.values()) == 2
         out = Path(cfg.output_dir) / "all.json"
         wait_for("everything published", lambda: len(items(out)) == 40, 30, [survivor])
+    finally:
+        server.close()
+
+
+def test_a_pass_files_only_once_no_worker_is_publishing(pg_url: str, tmp_path: Path) -> None:
+    # `feeds run` on a PostgreSQL store clustered without the workers' publish lock: a
+    # worker filing the same batch at once made every story twice, the last write of
+    # each article's story winning. The pass now waits for the lock to file.
+    server = FeedServer(2)
+    try:
+        cfg = write_config(tmp_path, pg_url, server)
+        done = threading.Event()
+
+        def one_pass() -> None:
+            with pipeline.open_for(cfg) as store:
+                pipeline.run_pass(cfg, store, every=True)
+            done.set()
+
+        with open_server_store(pg_url) as worker_store, worker_store.publish_lock() as held:
+            assert held
+            runner = threading.Thread(target=one_pass)
+            runner.start()
+            articles = lambda: stored(worker_store, "articles")  # noqa: E731
+            wait_for("the pass to save its articles", lambda: len(articles()) == 2, 30, [])
+            assert not done.wait(2)  # saved, and waiting to file
+            assert [a["story_id"] for a in articles()] == [None, None]
+        runner.join(60)
+        assert done.is_set()
+        with open_server_store(pg_url) as store:
+            assert not store.unassigned_match_rows()
     finally:
         server.close()
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import pool
-from ..store import Store
+from ..store import ServerStore, Store
 from ..types import Config, PassResult
 from ._cluster import cluster
 from ._pages import fetch_pages
@@ -72,11 +73,13 @@ async def run_pass_async(
         # In a thread: clustering and rendering are seconds of CPU that would otherwise
         # stall the event loop, and with it the HTTP server of `feeds serve`.
         touched, written = await asyncio.to_thread(
-            cluster_and_publish, config, store, now(), since=started
+            _as_the_writer, store, lambda: cluster_and_publish(config, store, now(), since=started)
         )
         # After publishing what the feeds gave: pages never delay a story.
         if await fetch_pages(config, store, fetcher, now()):
-            again = await asyncio.to_thread(publish_all, config, store)
+            again = await asyncio.to_thread(
+                _as_the_writer, store, lambda: publish_all(config, store)
+            )
             written = tuple(dict.fromkeys((*written, *again)))
         if config.websub_hub:  # WebSub: tell the hub which feeds just changed
             names = (os.path.basename(path) for path in written)
@@ -92,6 +95,23 @@ async def run_pass_async(
         stories_published=len(touched),
         files_written=written,
     )
+
+
+T = TypeVar("T")
+
+
+def _as_the_writer(store: Store, work: Callable[[], T]) -> T:
+    """`work` (clustering, publishing) as the one writer of the store's stories.
+
+    On one machine the CLI's pass lock makes a pass that; on a database server,
+    `feeds worker`s on other machines cluster and publish too, and two filings of one
+    batch at once made every story twice ("a story id per filer", the last assignment
+    winning): the pass waits for the workers' publish lock first.
+    """
+    if isinstance(store, ServerStore):
+        with store.publish_lock(wait=True):
+            return work()
+    return work()
 
 
 def _release_workers(executor: Executor | None) -> None:

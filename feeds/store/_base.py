@@ -657,8 +657,9 @@ class ServerStore(Store):
     by the CLI's pass lock."""
 
     @abc.abstractmethod
-    def publish_lock(self) -> AbstractContextManager[bool]:
-        """Try to become the one publisher; yields False when another holds the lock."""
+    def publish_lock(self, *, wait: bool = False) -> AbstractContextManager[bool]:
+        """Try to become the one publisher; yields False when another holds the lock.
+        With `wait`, waits for it instead (a `feeds run` beside workers must publish)."""
 
     @abc.abstractmethod
     def exclusive(self, name: str) -> AbstractContextManager[None]:

@@ -119,10 +119,16 @@ class PostgresStore(ServerStore):
     _CLAIM_LOCK = "FOR UPDATE SKIP LOCKED"
 
     @contextmanager
-    def publish_lock(self) -> Iterator[bool]:
+    def publish_lock(self, *, wait: bool = False) -> Iterator[bool]:
         # A session-level advisory lock: held while this connection lives, released by
         # the server if the process dies, so a killed publisher never blocks the next.
-        got = bool(self._query("SELECT pg_try_advisory_lock(?) AS ok", (PUBLISH_LOCK,))[0]["ok"])
+        if wait:
+            self._query("SELECT pg_advisory_lock(?)", (PUBLISH_LOCK,))
+            got = True
+        else:
+            got = bool(
+                self._query("SELECT pg_try_advisory_lock(?) AS ok", (PUBLISH_LOCK,))[0]["ok"]
+            )
         try:
             yield got
         finally:
