@@ -9,9 +9,11 @@ next tick instead of overlapping it, and ticks missed meanwhile collapse into on
 Each tick takes the store's pass lock. When someone else holds it (a cron `feeds run`,
 a second daemon) the tick is skipped, not queued. Between ticks nothing is held.
 
-On SIGTERM or SIGINT: no new tick starts; the pass in flight may finish (up to
-`DRAIN_S`, then it is cancelled, which can only happen before its atomic writes);
-the HTTP server stops; exit 0, within the 30 s systemd and the contract allow.
+On SIGTERM or SIGINT: no new tick starts; the pass in flight may finish. Its fetches
+get `FETCH_GRACE_S`; those still running then are stopped (their sources stay due)
+and the pass files and publishes what it saved, up to `DRAIN_S` in all; then it is
+cancelled, which can only happen before its atomic writes. The HTTP server stops;
+exit 0, within the 30 s systemd and the contract allow.
 APScheduler 3.x cannot do this itself: ``AsyncIOExecutor.shutdown`` cancels running
 coroutine jobs ("there is no way to honor wait=True").
 """
@@ -40,13 +42,17 @@ if TYPE_CHECKING:
     from .ops import Operator
     from .serve import HttpServer
 
-__all__ = ["DRAIN_S", "Daemon", "max_age", "serve", "trigger"]
+__all__ = ["DRAIN_S", "FETCH_GRACE_S", "Daemon", "max_age", "serve", "trigger"]
 
 log = logging.getLogger("feeds.schedule")
 
 #: Longest wait for the pass in flight after SIGTERM; the HTTP server then has up to
 #: 5 s to finish its responses, which keeps the whole stop under 30 s.
 DRAIN_S = 20.0
+#: How long the fetches of the pass in flight may go on after SIGTERM: a source that
+#: trickles its body for the whole `fetch.timeout` (30 s) would otherwise hold the pass
+#: past `DRAIN_S`, and it was cancelled, publishing nothing of the other sources.
+FETCH_GRACE_S = 5.0
 #: Jitter added to each tick: a tenth of the period, at most this many seconds.
 JITTER_MAX_S = 60.0
 _DEFAULT = timedelta(minutes=15)
@@ -57,7 +63,7 @@ _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 class RunPass(Protocol):
     def __call__(
-        self, config: Config, store: Store, *, now: Callable[[], datetime]
+        self, config: Config, store: Store, *, now: Callable[[], datetime], stop: asyncio.Event
     ) -> Awaitable[PassResult]: ...
 
 
@@ -169,6 +175,7 @@ class Daemon:
         self._run, self._now = run, now
         self._inflight: asyncio.Task[PassResult | None] | None = None
         self.stopping = False
+        self._stop_fetching = asyncio.Event()  # set while stopping, once the grace is over
         self.operator = operator or Operator(config, now=now)
 
     async def tick(self) -> PassResult | None:
@@ -190,7 +197,9 @@ class Daemon:
                 pipeline.pass_lock(self.config),
                 pipeline.open_for(self.config) as store,
             ):
-                result = await self._run(self.config, store, now=self._now)
+                result = await self._run(
+                    self.config, store, now=self._now, stop=self._stop_fetching
+                )
                 finished = self._now()
                 _log_result(result, (finished - started).total_seconds())
                 await asyncio.to_thread(
@@ -214,7 +223,13 @@ class Daemon:
         if task is None or task.done():
             return True
         log.info("stopping: waiting up to %g s for the pass in flight", timeout)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
+        grace = min(FETCH_GRACE_S, timeout)
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if done:
+            return True
+        log.info("stopping: fetches still running are stopped; their sources stay due")
+        self._stop_fetching.set()  # the pass files and publishes what it has
+        done, _ = await asyncio.wait({task}, timeout=timeout - grace)
         if done:
             return True
         log.warning("stopping: the pass did not finish in %g s; cancelling it", timeout)

@@ -7,6 +7,7 @@ are about what the daemon does around a pass; tests/test_serve.py runs the real 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -49,7 +50,7 @@ class FakePass:
         self.started = asyncio.Event()
 
     async def __call__(
-        self, config: Config, store: Store, *, now: Callable[[], datetime]
+        self, config: Config, store: Store, *, now: Callable[[], datetime], stop: asyncio.Event
     ) -> PassResult:
         assert isinstance(store, Store)
         self.calls += 1
@@ -157,6 +158,46 @@ def test_drain_cancels_a_pass_that_overruns_and_releases_the_lock(tmp_path: Path
     finished, result, fake = asyncio.run(scenario())
     assert not finished and result is None and fake.finished == 0
     assert lock_is_free(config)
+
+
+def test_stopping_ends_a_slow_fetch_and_publishes_what_the_pass_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SIGTERM while one source trickled its body: the drain's 20 s ran out before the
+    # fetch's 30 s, the pass was cancelled with nothing published, and its refreshes,
+    # orphaned, died on the closed store with a traceback. Now the fetches get a
+    # grace, the rest are stopped, and the pass files and publishes what it saved.
+    from servers import FEED_BODY, LOOPBACK_YAML, hostile_server
+
+    monkeypatch.setattr(schedule, "FETCH_GRACE_S", 1.0, raising=False)
+    with hostile_server(lifetime=20.0) as server:
+        lines = [
+            "title: t", "base_url: http://127.0.0.1/", "output_dir: out", "database: feeds.db",
+            LOOPBACK_YAML, "sources:", f"  - url: {server.url('/feed.xml')}",
+            f"  - url: {server.url('/slow?every=0.5&n=200')}",
+            "feeds:", "  - {slug: all, title: all}",
+        ]  # fmt: skip
+        (tmp_path / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        cfg = config.load(tmp_path / "config.yaml")
+
+        async def scenario() -> tuple[bool, PassResult | None, float]:
+            daemon = schedule.Daemon(cfg)
+            tick = asyncio.create_task(daemon.tick())
+            await asyncio.sleep(1.0)  # the quick source is saved, the slow one trickles
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            finished = await daemon.drain(timeout=15)
+            return finished, await tick, loop.time() - started
+
+        finished, result, took = asyncio.run(scenario())
+    assert finished and result is not None and took < 10
+    assert [r.source_url for r in result.sources] == [server.url("/feed.xml")]
+    published = json.loads((Path(cfg.output_dir) / "all.json").read_text(encoding="utf-8"))
+    assert len(published["items"]) == FEED_BODY.count(b"<item>") > 0
+    with pipeline.open_for(cfg) as store:  # the slow source stays due, with no error
+        states = {s.url: s for s in store.sources()}
+    slow = states[server.url("/slow?every=0.5&n=200")]
+    assert slow.consecutive_errors == 0 and slow.last_fetch is None
 
 
 def test_drain_with_nothing_in_flight_returns_at_once(tmp_path: Path) -> None:

@@ -54,7 +54,10 @@ async def run_pass_async(
     fetcher: Fetcher | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    stop: asyncio.Event | None = None,
 ) -> PassResult:
+    """`run_pass` in a running loop; `stop`, once set, ends the fetches still running
+    (their sources stay due) and the pass goes on to file and publish what it saved."""
     store.sync_sources(config.sources)
     due = store.due_sources(now(), every=every)
     by_url = {s.url: s for s in config.sources}
@@ -66,7 +69,7 @@ async def run_pass_async(
     try:
         started = now()
         refresher = Refresher(config, store, fetcher, now, executor, progress)
-        results = await refresher.refresh_all([(by_url[s.url], s) for s in due])
+        results = await refresher.refresh_all([(by_url[s.url], s) for s in due], stop)
         _release_workers(executor)
         if any(r.new for r in results):  # a warm pass parsed nothing: nothing to return
             _return_freed_memory()

@@ -165,6 +165,21 @@ async def refresh_source(
     return await Refresher(config, store, fetcher, now, executor, None).refresh(src, state)
 
 
+async def _until_done(
+    tasks: set[asyncio.Task[SourceResult]], timeout: float | None, stop: asyncio.Event | None
+) -> None:
+    """Wait for every one of `tasks`, at most `timeout` s, and no longer than until `stop`
+    is set. Cancels none of them (`asyncio.wait` does not)."""
+    waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(asyncio.wait(tasks))}
+    if stop is not None:
+        waiters.add(asyncio.ensure_future(stop.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 def _host(src: SourceConfig, state: SourceState) -> str:
     """The host of the URL the source is fetched from ("" for one that does not parse:
     its fetch reports it)."""
@@ -210,16 +225,33 @@ class Refresher:
         self.interval = config.schedule.interval or timedelta(minutes=15)
 
     async def refresh_all(
-        self, due: Sequence[tuple[SourceConfig, SourceState]]
+        self, due: Sequence[tuple[SourceConfig, SourceState]], stop: asyncio.Event | None = None
     ) -> list[SourceResult]:
+        """Refresh every due source, until all are done, `fetch.pass_deadline` passes, or
+        `stop` is set (a daemon stopping: what was saved is still filed and published).
+        A source cut short by the deadline counts as a failed fetch; one cut short by
+        `stop` is left as it was, due, and is in no result."""
         tasks = {asyncio.create_task(self.refresh(src, st)): src for src, st in due}
         if not tasks:
             return []
-        done, pending = await asyncio.wait(tasks, timeout=self.config.fetch.pass_deadline)
+        try:
+            await _until_done(set(tasks), self.config.fetch.pass_deadline, stop)
+        except asyncio.CancelledError:
+            # The pass itself is cancelled: its refreshes go with it, before the store
+            # and the fetcher they use are closed (else each ended on a closed store).
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks, timeout=CANCEL_WAIT)
+            raise
+        done = {t for t in tasks if t.done()}
+        pending = tasks.keys() - done
         for task in pending:
             task.cancel()
         if pending:  # let them end: a parse still running gets its workers killed
             await asyncio.wait(pending, timeout=CANCEL_WAIT)
+        if stop is not None and stop.is_set():
+            log.info("stopping: %d fetches cut short; their sources stay due", len(pending))
+            pending = set()
         # Every failure is retrieved, else asyncio prints each unretrieved one with its
         # traceback at exit, under the error that ended the pass (a full disk: one per source).
         failures = [e for t in done if (e := t.exception()) is not None]
