@@ -95,10 +95,34 @@ _DEFAULTS = WorkerSettings()
 
 
 def cron_every(seconds: int) -> str:
-    """A procrastinate cron for "every N seconds" (croniter's 6th field is seconds)."""
-    if seconds < 60:
-        return f"* * * * * */{seconds}"
-    return f"*/{max(1, seconds // 60)} * * * *"
+    """A procrastinate cron for "every N seconds" (croniter's 6th field is seconds), of
+    the longest period up to N that a cron step keeps even (`even_period`): "*/45" in
+    the seconds field fires at :00 and :45, 45 s then 15 s, and "*/120" in the minutes
+    field once an hour."""
+    period = even_period(seconds)
+    if period < 60:
+        return f"* * * * * */{period}"
+    if period < 3600:
+        return f"*/{period // 60} * * * *"
+    if period < 86400:
+        return f"0 */{period // 3600} * * *"
+    return "0 0 * * *"
+
+
+#: Periods a cron step divides evenly: the divisors of a minute, of an hour (in
+#: minutes), of a day (in hours), and a day.
+_EVEN = sorted(
+    {d for d in range(1, 61) if 60 % d == 0 and d < 60}
+    | {60 * d for d in range(1, 61) if 60 % d == 0 and d < 60}
+    | {3600 * d for d in range(1, 25) if 24 % d == 0 and d < 24}
+    | {86400}
+)
+
+
+def even_period(seconds: int) -> int:
+    """The longest period of `_EVEN` up to `seconds` (at least 1 s): what a worker
+    runs when asked for `seconds` (90 s runs every 60 s; 7,200 every two hours)."""
+    return max((p for p in _EVEN if p <= seconds), default=1)
 
 
 class _Worker:

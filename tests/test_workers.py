@@ -6,6 +6,7 @@ requests, so "fetched exactly once" is checked where it happens: at the server.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -272,6 +274,23 @@ def test_bad_worker_settings_are_named(env: dict[str, str], message: str) -> Non
 def test_cron_every() -> None:
     assert worker.cron_every(2) == "* * * * * */2"
     assert worker.cron_every(300) == "*/5 * * * *"
+    # Steps that do not divide their field fire unevenly, or once: the longest even
+    # period up to the one asked for is taken instead.
+    assert worker.cron_every(45) == "* * * * * */30"
+    assert worker.cron_every(90) == "*/1 * * * *"
+    assert worker.cron_every(7200) == "0 */2 * * *"
+    assert worker.cron_every(86400 * 3) == "0 0 * * *"
+
+
+@pytest.mark.parametrize("seconds", [1, 7, 45, 60, 90, 150, 3600, 7200, 10000, 86400])
+def test_a_worker_period_fires_at_even_intervals(seconds: int) -> None:
+    from croniter import croniter
+
+    start = datetime(2026, 12, 8, 5, 0, 7, tzinfo=UTC)
+    times = croniter(worker.cron_every(seconds), start, second_at_beginning=False)
+    fires = [times.get_next(datetime) for _ in range(6)]
+    gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(fires)}
+    assert gaps == {worker.even_period(seconds)} and worker.even_period(seconds) <= seconds
 
 
 def test_a_worker_serves_health_and_metrics_on_its_own_port(
