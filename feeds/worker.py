@@ -189,7 +189,16 @@ class _Worker:
         # just started does not know when that was, so it looks back a day.
         since = self.last_publish or started - timedelta(days=1)
         floor = started - timedelta(seconds=3 * max(self.settings.publish_seconds, 60))
-        written = await asyncio.to_thread(_publish, self.config, min(since, floor), self.operator)
+        try:
+            written = await asyncio.to_thread(
+                _publish, self.config, min(since, floor), self.operator
+            )
+        except FeedsError as e:
+            # One line, as `feeds run` and `feeds serve` give it (an unwritable output
+            # folder, a full disk); the next publish tries again. Raised, procrastinate
+            # logged each with its traceback and kept every failed job in its table.
+            log.error("publish failed: %s", e)
+            return 0
         if written is not None:
             self.last_publish = started
         return len(written or ())

@@ -6,8 +6,10 @@ requests, so "fetched exactly once" is checked where it happens: at the server.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -248,6 +250,34 @@ def test_a_pass_files_only_once_no_worker_is_publishing(pg_url: str, tmp_path: P
             assert not store.unassigned_match_rows()
     finally:
         server.close()
+
+
+def test_a_failed_publish_is_one_line_and_no_failed_job(
+    pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An unwritable output folder raised out of the publish job: procrastinate logged
+    # each failure with its traceback (522 lines for 9) and kept every job as failed.
+    server = FeedServer(1)
+    try:
+        cfg = write_config(tmp_path, pg_url, server)
+        Path(cfg.output_dir).write_text("a file, not a folder")
+        one = worker._Worker(cfg, worker.WorkerSettings(), "w")
+        with open_server_store(pg_url):  # the schema, as a worker's start applies it
+            pass
+
+        async def publish() -> int:
+            try:
+                return await one.publish()
+            finally:
+                await one.close()
+
+        with caplog.at_level(logging.ERROR, logger="feeds.worker"):
+            assert asyncio.run(publish()) == 0
+    finally:
+        server.close()
+    (record,) = [r for r in caplog.records if r.name == "feeds.worker"]
+    assert record.getMessage().startswith("publish failed: ") and record.exc_info is None
+    assert cfg.output_dir in record.getMessage()
 
 
 def test_worker_refuses_an_sqlite_database(tmp_path: Path) -> None:
