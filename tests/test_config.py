@@ -84,6 +84,24 @@ def test_problem_keeps_line_and_key_apart() -> None:
     assert problem.file == str(DATA / "bad_cron.yaml")
 
 
+def test_a_database_that_is_a_folder_or_an_output_dir_that_is_a_file_is_named(
+    tmp_path: Path,
+) -> None:
+    # Both passed check, then every pass failed: "unable to open database file" under
+    # the folder's name, and "[Errno 17] File exists" for the output folder.
+    (tmp_path / "store").mkdir()
+    (tmp_path / "public").write_text("not a folder")
+    head = "title: t\nbase_url: https://example.org/\nsources:\n  - url: https://a.example/f\n"
+    feeds = "feeds:\n  - slug: all\n    title: all\n"
+    for key, value, words in (
+        ("database", "store", "is a folder; give the SQLite file's path in it"),
+        ("output_dir", "public", "is a file, not a folder"),
+    ):
+        path = _write(tmp_path, f"{key}.yaml", f"{head}{key}: {value}\n{feeds}")
+        (problem,) = config.problems(path)
+        assert str(problem) == f"{path}:5: {key}: {tmp_path / value} {words}"
+
+
 def test_missing_file_is_one_problem_without_line(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     assert [str(p) for p in config.problems(path)] == [

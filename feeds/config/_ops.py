@@ -128,6 +128,8 @@ def telegram(s: _Section | None, url_problem: Any) -> TelegramConfig | None:
         values[name] = seconds = s.field(name, "number")
         if seconds is not None and not 0 <= seconds < math.inf:
             s.report(name, f"must be a number of seconds, got {seconds}")
+        elif name == "timeout" and seconds == 0:  # no request can be answered in no time
+            s.report(name, "must be more than 0 seconds")
     if values["api_url"]:
         values["api_url"] = values["api_url"].rstrip("/")
     values["token_env"] = values["token_env"] or ""

@@ -268,7 +268,11 @@ class _Section:
                 name, f"cannot parse size {node.value!r} (use forms like 512KiB, 10MiB, 5MB)"
             )
             return default
-        return int(match[1]) * _UNITS[(match[2] or "b").lower()] or default
+        size = int(match[1]) * _UNITS[(match[2] or "b").lower()]
+        if size < 1:  # "0MiB" was the default, where a bare 0 is refused
+            self.report(name, f"must be at least 1 byte, got {node.value!r}")
+            return default
+        return size
 
 
 def check(
@@ -333,6 +337,18 @@ def _build(r: _Reader, root: yaml.Node, file: str, cron_check: _Check | None) ->
     }
     if any(f.telegram for f in values["feeds"]) and values["telegram"] is None:
         top.report("feeds", "a feed names a telegram channel: telegram.token_env is required")
+    serve, metrics = values["serve"], values["metrics"]
+    wildcard = {"0.0.0.0", "::", ""}
+    if (
+        serve is not None and metrics is not None and metrics.port == serve.port
+        and (metrics.host == serve.host or {metrics.host, serve.host} & wildcard)
+    ):  # fmt: skip
+        # Both listen: the second bind failed as if another program held the port.
+        top.report(
+            "metrics",
+            f"metrics.port is serve.port ({serve.port}); leave it out to "
+            "answer /metrics on serve's port, or give another",
+        )
     if r.found:
         return None
     folder = os.path.dirname(os.path.abspath(file))
@@ -341,6 +357,12 @@ def _build(r: _Reader, root: yaml.Node, file: str, cron_check: _Check | None) ->
         values["database"] = _resolve(folder, values["database"])
     values["output_dir"] = _resolve(folder, values["output_dir"])
     database = values["database"] if sqlite else None
+    if database is not None and os.path.isdir(database):
+        top.report("database", f"{database} is a folder; give the SQLite file's path in it")
+        return None
+    if os.path.exists(values["output_dir"]) and not os.path.isdir(values["output_dir"]):
+        top.report("output_dir", f"{values['output_dir']} is a file, not a folder")
+        return None
     if problem := output_dir_problem(values["output_dir"], file, database):
         top.report("output_dir", problem)
         return None
@@ -411,7 +433,7 @@ def _fetch(s: _Section | None) -> FetchConfig:
     values["max_bytes"] = s.size("max_bytes", d.max_bytes)
     values["min_interval"] = s.duration("min_interval")
     values["max_interval"] = s.duration("max_interval")
-    values["user_agent"] = s.text("user_agent")
+    values["user_agent"] = s.text("user_agent", check=_header_problem)
     values["allow_private"] = s.texts("allow_private", network_problem)
     if (values["min_interval"] or d.min_interval) > (values["max_interval"] or d.max_interval):
         s.report(
@@ -443,7 +465,7 @@ def _sources(top: _Section, max_bytes: int) -> tuple[SourceConfig, ...]:
             filter_topics=s.field("filter_topics", "bool", False),
             priority=s.field("priority", "int", 0),
             default_tz=s.text("default_tz", check=_zone_problem),
-            user_agent=s.text("user_agent", ""),
+            user_agent=s.text("user_agent", "", check=_header_problem),
             auth=source_auth(s, url),
             full_text=_full_text(s),
             scrape=_scrape(s),
@@ -540,7 +562,26 @@ def _host_problem(host: str) -> str | None:
 def _slug_problem(slug: str) -> str | None:
     if slug == "index":  # <slug>.html is the feed's page; index.html is the front page
         return "'index' is reserved for the front page (index.html)"
-    return None if _SLUG.fullmatch(slug) else f"must match [a-z0-9][a-z0-9_-]*, got {slug!r}"
+    if not _SLUG.fullmatch(slug):
+        return f"must match [a-z0-9][a-z0-9_-]*, got {slug!r}"
+    if len(slug) > SLUG_LIMIT:  # <slug>.atom and its temporary file must be a file name
+        return f"must be at most {SLUG_LIMIT} characters, got {len(slug)}"
+    return None
+
+
+#: The longest feed slug: a file name holds 255 bytes, and the temporary file beside
+#: `<slug>.atom` needs room for its prefix and random part.
+SLUG_LIMIT = 100
+
+
+def _header_problem(value: str) -> str | None:
+    """Why a User-Agent cannot be sent: a line break or another control character, or
+    a letter outside ASCII (an HTTP header's text; httpx refuses to encode it)."""
+    if any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+        return "must be one line of text (no line break or control character)"
+    if not value.isascii():
+        return f"must be ASCII text, as an HTTP header is, got {value!r}"
+    return None
 
 
 def _zone_problem(zone: str) -> str | None:
@@ -577,7 +618,11 @@ def _database_problem(database: str) -> str | None:
     """Why `database:` names neither an SQLite file nor a PostgreSQL server: a URL of
     another scheme ("mysql://…", "sqlite:///x.db") was taken as a file path, and a pass
     made a folder "mysql:" with an SQLite file in it."""
+    if not database.strip():
+        return "must not be empty (an SQLite file's path, or a postgresql:// URL)"
     scheme = _URL_SCHEME.match(database)
+    if scheme is None and database.rstrip().endswith(("/", os.sep)):
+        return f"must be an SQLite file's path, not a folder's, got {database!r}"
     if scheme is None or is_server_url(database):
         return None
     # Earlier versions took the URL as a path: a store they kept is in that folder.
