@@ -246,7 +246,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if args.stale is not None:
             rows = _stale_rows(cfg, store, args.stale)
         else:
-            rows = [_status_row(s) for s in store.sources()]
+            rows = _configured_rows(cfg, store)
         pages = {redact(url): found for url, found in store.full_text_report().items()}
     for row in rows:
         counts, reason = pages.get(row["url"], ({}, ""))
@@ -260,6 +260,27 @@ def _cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     _print_status(rows)
     return EXIT_OK
+
+
+def _configured_rows(cfg: Any, store: Any) -> list[dict[str, Any]]:
+    """A row for each source of the config as it is now, by URL: what the store knows of
+    it, or a row of a source never fetched. The store's list is the last pass's: a
+    source added since was missing, one removed since still listed."""
+    from .store import SourceState
+    from .types import Validators
+
+    known = {s.url: s for s in store.sources(only_config=False)}
+    rows = []
+    for src in sorted(cfg.sources, key=lambda s: s.url):
+        state = known.get(src.url) or SourceState(
+            url=src.url, name=src.name, fetch_url=src.url, validators=Validators(),
+            body_hash=None, consecutive_errors=0, next_due=None, disabled_reason=None,
+            redirect_target=None, redirect_seen=0, redirect_since=None, discovered_url=None,
+            repair=None, last_fetch=None, last_status=None, last_outcome=None,
+            last_error=None, items=0, bytes=0, duration=0.0, in_config=True,
+        )  # fmt: skip
+        rows.append(_status_row(state))
+    return rows
 
 
 def _status_row(s: Any) -> dict[str, Any]:

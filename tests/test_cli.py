@@ -172,6 +172,22 @@ def test_status_json_lists_every_source(
     assert sorted(codes) == ["200", "503"]
 
 
+def test_status_lists_the_sources_of_the_config_as_it_is_now(
+    served: str, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # It listed the store's sources as of the last pass: one added since was missing,
+    # one removed since was still there.
+    cfg = write_config(tmp_path, [served, httpserver.url_for("/broken.rss")])
+    assert feeds("run", "-c", str(cfg)).returncode == 0
+    added = httpserver.url_for("/added.rss")
+    write_config(tmp_path, [served, added])
+    proc = feeds("status", "-c", str(cfg), "--json")
+    rows = {r["url"]: r for r in json.loads(proc.stdout)}
+    assert sorted(rows) == sorted([served, added])
+    assert rows[added]["last_fetch"] is None and rows[served]["status"] == 200
+    assert "never" in feeds("status", "-c", str(cfg)).stdout
+
+
 def test_opml_round_trip_keeps_comments(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, ["https://a.example/feed"])
     cfg.write_text("# my sources, curated by hand\n" + cfg.read_text("utf-8"), encoding="utf-8")

@@ -209,6 +209,19 @@ def test_an_edit_within_the_second_of_the_last_publish_is_published(
     assert [item["title"] for item in doc["items"]] == ["OpenAI تطلق GPT-5 (تحديث)"]
 
 
+def test_a_pass_just_after_another_counts_no_story_it_did_not_touch(
+    two_sources: Config,
+) -> None:
+    # "5 stories updated; 0 files written" for a pass that brought nothing: stories were
+    # counted as touched when their `updated` fell in the same second as its start.
+    run(two_sources)
+    with pipeline.open_for(two_sources) as store:
+        again = pipeline.run_pass(
+            two_sources, store, every=True, now=lambda: NOW + timedelta(seconds=0.3)
+        )
+    assert (again.new_articles, again.stories_published, again.files_written) == (0, 0, ())
+
+
 def test_ids_stay_when_a_story_grows(two_sources: Config, site: Site, tmp_path: Path) -> None:
     run(two_sources)
     first = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))

@@ -492,7 +492,9 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
     def stories_touched_since(self, since: datetime) -> list[str]:
         # Sorted here: "ORDER BY id" makes SQLite walk the whole primary key instead of
         # the `updated` index.
-        rows = self._query("SELECT id FROM stories WHERE updated >= ?", (ts(since),))
+        # To the microsecond, as `updated` is written (`changed_at`): to the second, a
+        # pass just after another counted the stories the first had touched.
+        rows = self._query("SELECT id FROM stories WHERE updated >= ?", (changed_at(since),))
         return sorted(r["id"] for r in rows)
 
     def unclassified_stories(self) -> list[str]:
