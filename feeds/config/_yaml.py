@@ -23,17 +23,45 @@ def _compose_text(text: str) -> yaml.Node | None:
     hundred levels deep (libyaml stops at 1,000) ends in RecursionError there: then the
     first place nested too deep is reported instead.
     """
+    node: yaml.Node | None = None
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
         try:
-            return yaml.compose(text, Loader=fast)  # type: ignore[no-any-return]
+            node = yaml.compose(text, Loader=fast)
         except yaml.YAMLError as e:
             if "nesting depth" in str(e):  # the pure-Python composer would only recurse
                 raise too_deep(text) from None
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)  # type: ignore[no-any-return]
-    except RecursionError:
-        raise too_deep(text) from None
+    if node is None:
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            raise too_deep(text) from None
+    if node is not None and _deeper(node, _DEPTH):  # libyaml itself allows 1,000
+        raise too_deep(text)
+    return node
+
+
+def _deeper(root: yaml.Node, limit: int) -> bool:
+    """Whether collections nest more than `limit` levels below `root` (no recursion).
+    An alias is its anchor's node again: each node is walked again only when reached
+    deeper than before, so a file of aliases of aliases costs no more than its nodes
+    times `limit`."""
+    stack, seen = [(root, 1)], dict[int, int]()
+    while stack:
+        node, depth = stack.pop()
+        if seen.get(id(node), 0) >= depth:
+            continue
+        seen[id(node)] = depth
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack += [(child, depth + 1) for child in children]
+    return False
 
 
 #: Nesting deeper than this is reported, without libyaml, where it begins.
