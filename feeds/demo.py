@@ -1,9 +1,10 @@
 """The bundled sample feeds, served on 127.0.0.1 so `feeds demo` runs the real pipeline offline.
 
-`feeds/demo_data/` holds seven invented Arabic tech-news feeds (RSS 2.0 from WordPress,
+`feeds/demo_data/` holds ten invented Arabic tech-news sources (RSS 2.0 from WordPress,
 Atom 1.0 with xml:base, RSS 1.0, a windows-1256 RSS, a Levantine CMS with Arabic dates, a
-general paper mixing sport and weather) and `sources.json`, which says how each file is
-served. The server is a test fixture built on the stdlib `http.server`, not the product
+general paper mixing sport and weather, a summary-only blog read in full from its
+`pages/`, a page of news cards read with `scrape:`, a page of JSON-LD articles) and
+`sources.json`, which says how each file is served. The server is a test fixture built on the stdlib `http.server`, not the product
 server (that is `feeds.serve`): it exists so fetch sees real HTTP with real headers.
 """
 
