@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="feeds",
         description="Merged Arabic tech-news feeds: fetch, clean, cluster, publish.",
-        parents=[options("config.yaml", False)],
+        parents=[options(_DEFAULT_CONFIG, False)],
     )
     p.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -148,6 +148,15 @@ def _setup_logging(verbose: bool) -> None:
 
 def _err(message: str) -> None:
     print(f"feeds: {message}", file=sys.stderr)
+
+
+def _usage(message: str) -> int:
+    """Bad usage found past argparse: one line, exit 2."""
+    _err(message)
+    return EXIT_USAGE
+
+
+_DEFAULT_CONFIG = "config.yaml"
 
 
 # --------------------------------------------------------------------------- commands
@@ -348,15 +357,23 @@ def _cmd_try(args: argparse.Namespace) -> int:
     from .fetch import Fetcher
     from .types import Config, Scrape, SourceConfig
 
-    cfg = config.load(args.config) if os.path.exists(args.config) else Config("", "", "", "", "")
-    source = next((s for s in cfg.sources if s.url == args.url), SourceConfig(url=args.url))
     given = {k: getattr(args, k) for k in ("item", "title", "link", "date", "summary")}
-    if any(given.values()):
-        if not given["item"]:
-            raise FeedsError("--item is needed with the other selectors", subject="try")
+    if any(given.values()):  # bad usage, as argparse's own errors are: exit 2
         problems = [(k, p) for k, v in given.items() if v and (p := config.selector_problem(v))]
+        if not given["item"]:
+            return _usage("try: --item is needed with the other selectors")
         if problems:
-            raise FeedsError(f"--{problems[0][0]}: {problems[0][1]}", subject="try")
+            return _usage(f"try: --{problems[0][0]}: {problems[0][1]}")
+    # The default ./config.yaml may be absent (a URL tried before any config exists); a
+    # file named with -c must be there, or its fetch settings (allow_private) are lost.
+    if os.path.exists(args.config):
+        cfg = config.load(args.config)
+    elif args.config != _DEFAULT_CONFIG:
+        return _usage(f"try: {args.config}: no such config file")
+    else:
+        cfg = Config("", "", "", "", "")
+    source = next((s for s in cfg.sources if s.url == args.url), SourceConfig(url=args.url))
+    if any(given.values()):
         source = dataclasses.replace(source, scrape=Scrape(**given))
 
     async def fetch() -> Any:

@@ -4,8 +4,9 @@
 Atom 1.0 with xml:base, RSS 1.0, a windows-1256 RSS, a Levantine CMS with Arabic dates, a
 general paper mixing sport and weather, a summary-only blog read in full from its
 `pages/`, a page of news cards read with `scrape:`, a page of JSON-LD articles) and
-`sources.json`, which says how each file is served. The server is a test fixture built on the stdlib `http.server`, not the product
-server (that is `feeds.serve`): it exists so fetch sees real HTTP with real headers.
+`sources.json`, which says how each file is served. The server is a test fixture built
+on the stdlib `http.server`, not the product server (that is `feeds.serve`): it exists
+so fetch sees real HTTP with real headers.
 """
 
 from __future__ import annotations

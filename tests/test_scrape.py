@@ -215,6 +215,23 @@ def test_feeds_try_refuses_a_private_address_without_allow_private(
     assert "refused to connect" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--title", "h2"], "try: --item is needed with the other selectors"),
+        (["--item", "div["], "try: --item: not a CSS selector"),
+        (["-c", "/nowhere/config.yaml"], "try: /nowhere/config.yaml: no such config file"),
+    ],
+)
+def test_feeds_try_calls_bad_usage_bad_usage(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Exit 1 and a fatal-looking line before; and a -c file that is not there was passed
+    # over, its allow_private with it, so loopback was refused for a reason not given.
+    assert main(["try", "https://x.example/news", *args]) == 2
+    assert capsys.readouterr().err.startswith(f"feeds: {said}")
+
+
 def test_the_demo_follows_one_site_by_selectors_and_one_by_json_ld(tmp_path: Path) -> None:
     from demo_site import publish_demo
 
