@@ -56,7 +56,14 @@ def parse_opml(data: bytes, *, name: str = "OPML") -> tuple[tuple[str, str], ...
         message = str(e).rsplit(": line ", 1)[0]
         raise ConfigError([Problem(name, e.position[0], "", f"malformed OPML: {message}")]) from e
     except defusedxml.DefusedXmlException as e:
-        raise ConfigError([Problem(name, None, "", f"refused OPML: {e}")]) from e
+        # Its repr, "EntitiesForbidden(name='a', system_id=None, ...)", says little.
+        what = {
+            "EntitiesForbidden": "it declares entities (<!ENTITY ...>)",
+            "DTDForbidden": "it has a DTD (<!DOCTYPE ... [...]>)",
+            "ExternalReferenceForbidden": "it refers to an external file or URL",
+        }.get(type(e).__name__, str(e))
+        problem = f"refused OPML: {what}, which untrusted XML may not"
+        raise ConfigError([Problem(name, None, "", problem)]) from e
     body = root.find("body") if root.tag == "opml" else None
     if body is None:
         raise ConfigError([Problem(name, None, "", "not an OPML document (no <opml><body>)")])
