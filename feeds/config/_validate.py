@@ -150,7 +150,9 @@ class _Reader:
         found: dict[str, yaml.Node] = {}
         for knode, vnode in node.value:
             name, key = knode.value, _join(path, str(knode.value))
-            if knode.tag != _T + "str":
+            if knode.tag == _T + "merge":  # "<<: *defaults"
+                self.report(knode, key, "YAML merge keys (<<:) are not read; write the keys out")
+            elif knode.tag != _T + "str":
                 self.report(knode, key, f"keys must be text, got {_GOT.get(knode.tag, knode.tag)}")
             elif name in found:
                 self.report(knode, key, f"duplicate key {name!r}")
