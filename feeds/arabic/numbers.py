@@ -44,7 +44,10 @@ _TENS = {
     "خمسون": 50, "خمسين": 50, "ستون": 60, "ستين": 60, "سبعون": 70, "سبعين": 70,
     "ثمانون": 80, "ثمانين": 80, "تسعون": 90, "تسعين": 90,
 }  # fmt: skip
-_HUNDREDS = {"مئه": 100, "مائه": 100, "مئتي": 200, "مائتي": 200, "مئتين": 200, "مائتين": 200}
+_HUNDREDS = {
+    "مئه": 100, "مائه": 100, "مئتي": 200, "مائتي": 200, "مئتين": 200, "مائتين": 200,
+    "مئتا": 200, "مائتا": 200,
+}  # fmt: skip
 _HUNDRED_UNITS = {"ثلاث": 3, "اربع": 4, "خمس": 5, "ست": 6, "سبع": 7, "ثمان": 8, "تسع": 9}
 _HUNDREDS.update({f"{u}{h}": n * 100 for u, n in _HUNDRED_UNITS.items() for h in ("مئه", "مائه")})
 # Multipliers; a dual ("مليوني", "ألفين") stands alone for two of them.
@@ -337,22 +340,42 @@ def _scaled(words: Sequence[str], i: int, j: int, number: float, values: list[Va
         after = words[j] if j < len(words) else ""
         if after[:1] == "و" and _bare(after) in _FRACTIONS:
             number, j = number + _FRACTIONS[_bare(after)] * scale, j + 1  # ملايين ونصف
-        elif (
-            after == "و"
-            and j + 1 < len(words)
-            and _NUMBER.fullmatch(words[j + 1])
-            and not _YEAR.fullmatch(words[j + 1])
-        ):
-            # "مليار و200 مليون", "ألف و500": a smaller amount after و adds to it
-            part = float(words[j + 1])
-            unit = _bare(words[j + 2]) if j + 2 < len(words) else ""
-            smaller = _MULTIPLIERS.get(unit, 1.0)
-            if smaller < scale and part * smaller < scale:
-                number += part * smaller
-                j += 3 if unit in _MULTIPLIERS else 2
+        else:
+            added, j = _and_smaller(words, j, scale)
+            number += added
         number = _round(number)
     values.append((_kind(words, i, j), number))
     return j
+
+
+def _and_smaller(words: Sequence[str], j: int, scale: float) -> tuple[float, int]:
+    """A smaller amount after "و" that adds to the `scale` before it, and the index past
+    it: "مليار و200 مليون", "ألف و500", "ألف وخمسمائة", "مليار ومئتا مليون". The و is a
+    token of its own or a clitic of the amount ("و500", as keys write it); a year is
+    not an amount ("ألف و2026")."""
+    after = words[j] if j < len(words) else ""
+    if after == "و":
+        tail, skip = list(words[j + 1 : j + 4]), 1
+    elif after[:1] == "و" and len(after) > 1:
+        tail, skip = [after[1:], *words[j + 1 : j + 3]], 0
+    else:
+        return 0.0, j
+    if not tail:
+        return 0.0, j
+    if _NUMBER.fullmatch(tail[0]) and not _YEAR.fullmatch(tail[0]):
+        part, end = float(tail[0]), 1
+    elif _bare(tail[0]) in _NUMBER_WORDS and _bare(tail[0]) not in _MULTIPLIERS:
+        found, end = _number_words([_bare(tail[0]), *tail[1:]], 0)
+        if found is None:
+            return 0.0, j
+        part = found
+    else:
+        return 0.0, j
+    unit = _bare(tail[end]) if end < len(tail) else ""
+    smaller = _MULTIPLIERS.get(unit, 1.0)
+    if not (smaller < scale and part * smaller < scale):
+        return 0.0, j
+    return part * smaller, j + skip + end + (1 if unit in _MULTIPLIERS else 0)
 
 
 def _kind(words: Sequence[str], i: int, j: int) -> str:
