@@ -91,6 +91,18 @@ def test_claim_is_leased_and_released(any_store: Store) -> None:
     assert {s.url for s in after} == {s.url for s in SOURCES[:5]}
 
 
+def test_a_pass_leaves_out_the_sources_a_worker_holds(any_store: Store) -> None:
+    # `feeds run` beside workers fetched a source a worker had just claimed, a second
+    # request to the site in the same minute.
+    any_store.sync_sources(SOURCES[:3])
+    lease = timedelta(minutes=2)
+    (held,) = any_store.claim_due(NOW, owner="w1", lease=lease, limit=1)
+    for every in (False, True):
+        due = [s.url for s in any_store.due_sources(NOW, every=every)]
+        assert due == [s.url for s in SOURCES[1:3]]
+    assert held.url in [s.url for s in any_store.due_sources(NOW + lease, every=True)]
+
+
 def test_a_queued_job_restarts_its_lease_only_while_the_source_is_still_its_to_do(
     any_store: Store,
 ) -> None:

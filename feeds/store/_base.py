@@ -158,12 +158,17 @@ class Store(OpsRecords, TelegramRecords, abc.ABC):
         return _rows.source_state(rows[0]) if rows else None
 
     def due_sources(self, now: datetime, *, every: bool = False) -> list[SourceState]:
-        """Sources in the config that are due at `now` (all enabled ones with `every`)."""
-        sql = "SELECT * FROM sources WHERE in_config = 1 AND disabled_reason IS NULL"
-        params: tuple[Any, ...] = ()
+        """Sources in the config that are due at `now` (all enabled ones with `every`),
+        but none a `feeds worker` holds the lease of: it is fetching that one now, and a
+        pass beside it fetched it a second time (only a server store has leases)."""
+        sql = (
+            "SELECT * FROM sources WHERE in_config = 1 AND disabled_reason IS NULL"
+            " AND (lease_until IS NULL OR lease_until <= ?)"
+        )
+        params: tuple[Any, ...] = (ts(now),)
         if not every:
             sql += " AND (next_due IS NULL OR next_due <= ?)"
-            params = (ts(now),)
+            params = (ts(now), ts(now))
         return [_rows.source_state(r) for r in self._query(sql + " ORDER BY url", params)]
 
     #: Due, enabled and in the config: what a claim, or a claim's restart, requires.
