@@ -493,7 +493,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )  # fmt: skip
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
-        cfg = config.load(path)
+        try:
+            cfg = config.load(path)
+        except ConfigError as e:  # the config is the demo's, in a temporary folder: the
+            # operator gave only --out ("/etc is a system folder", "is a file")
+            said = [p.message for p in e.problems if p.key == "output_dir"]
+            if said:
+                return _usage(f"demo: --out {args.out}: {said[0]}")
+            raise
         with pipeline.open_for(cfg) as store:
             result = pipeline.run_pass(cfg, store, every=True)
     _report(result)

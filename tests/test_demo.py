@@ -339,3 +339,18 @@ def test_config_text_without_sources_is_an_empty_list() -> None:
 def test_the_sample_week_ends_before_the_demo_day() -> None:
     # Last-Modified comes from the manifest, so it never moves between runs.
     assert all(f.last_modified < datetime(2026, 11, 24, tzinfo=UTC) for f in FILES)
+
+
+@pytest.mark.parametrize("out", ["/etc", "a-file"])
+def test_a_bad_out_folder_is_named_as_the_out_option(
+    out: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The error named the demo's temporary config ("/tmp/feeds-demo-…/config.yaml:5:
+    # output_dir: …"), a file the operator never wrote and that was already gone.
+    from feeds.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    assert main(["demo", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"feeds: demo: --out {out}: ") and "config.yaml" not in err
