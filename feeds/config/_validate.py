@@ -319,7 +319,7 @@ def _build(r: _Reader, root: yaml.Node, file: str, cron_check: _Check | None) ->
     fetch = _fetch(top.sub("fetch", _FETCH_KEYS))
     values = {
         "title": top.text("title", required=True),
-        "base_url": top.text("base_url", required=True, check=url_problem),
+        "base_url": top.text("base_url", required=True, check=_base_url_problem),
         "output_dir": top.text("output_dir", "public", check=_folder_problem),
         "database": top.text("database", "data/feeds.db", check=_database_problem),
         "schedule": _schedule(top.sub("schedule", ("interval", "cron")), cron_check),
@@ -559,6 +559,17 @@ def url_problem(url: str) -> str | None:
         ok = False
     shown = redact(url)
     return None if ok and not re.search(r"\s", url) else f"must be an http(s) URL, got {shown!r}"
+
+
+def _base_url_problem(url: str) -> str | None:
+    """`url_problem`, and a query or fragment: each file's URL is base_url + its name,
+    so "https://example.org/feeds/?x=1" published self links ".../?x=1/all.rss"."""
+    if problem := url_problem(url):
+        return problem
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        return f"must be the folder's URL, without a query or fragment, got {redact(url)!r}"
+    return None
 
 
 def _host_problem(host: str) -> str | None:
