@@ -39,6 +39,7 @@ from feeds.types import (
     Article,
     DateSource,
     FullText,
+    Media,
     ParsedEntry,
     ParsedFeed,
     SourceConfig,
@@ -781,6 +782,7 @@ def article(
         image=_image(entry.image, base),
         content_from="pending" if link and wants_page(source.full_text, text) else "feed",
         outlet=_bound(clean_text(entry.outlet), _OUTLET_LIMIT) if entry.outlet else "",
+        media=_media(entry.media, base),
         trimmed=cut_summary or cut_content,
     )
 
@@ -849,6 +851,19 @@ def _published(
         log.debug("date %s cannot be right; using first-seen time", raw or when)
         rejected = True
     return seen, DateSource.REJECTED if rejected else DateSource.FIRST_SEEN
+
+
+def _media(media: Media | None, base: str) -> Media | None:
+    """An enclosure's file as an absolute, escaped http(s) URL, with a MIME type that
+    is one ("audio/mpeg"), or None."""
+    if media is None:
+        return None
+    url = escape_url(_http_url(media.url, base))
+    kind = media.type if _MIME_TYPE.fullmatch(media.type) else ""
+    return Media(url, kind, media.length) if url else None
+
+
+_MIME_TYPE = re.compile(r"(?:audio|video)/[a-z0-9][a-z0-9.+-]{0,60}")
 
 
 def _image(url: str | None, base: str) -> str | None:

@@ -135,6 +135,7 @@ def _story(
         article_id=a.id,
         first_seen=min(r.article.published for r in rows),
         content_from=a.content_from,
+        media=a.media,
     )
 
 

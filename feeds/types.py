@@ -20,6 +20,15 @@ from typing import Final, Literal, NamedTuple
 FullText = Literal["true", "false", "auto"]
 ContentFrom = Literal["feed", "pending", "page", "failed"]
 
+
+class Media(NamedTuple):
+    """An item's audio or video file, as its feed's enclosure gives it."""
+
+    url: str
+    type: str  # its MIME type ("audio/mpeg"); "" when the feed names none
+    length: int = 0  # its size in bytes; 0 when the feed gives none
+
+
 # --------------------------------------------------------------------------- config
 
 #: The topic taxonomy. Lexicon tables in feeds/data/ map terms to these names.
@@ -279,6 +288,7 @@ class ParsedEntry:
     language: str | None = None
     image: str | None = None  # enclosure or media thumbnail URL
     outlet: str | None = None  # the outlet an aggregator's item names (RSS `<source>`)
+    media: Media | None = None  # an audio or video enclosure: a podcast's episode
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +368,7 @@ class Article:
     # The outlet an aggregator's item names (RSS `<source>`: Google News), "" for a
     # site's own article: to clustering, each outlet of one aggregator is a source.
     outlet: str = ""
+    media: Media | None = None  # its audio or video enclosure (a podcast's episode)
     # Whether this pass's normalize cut its markup to `markup.MAX_HTML` characters or
     # `MAX_DEPTH` levels: counted for `feeds status`, not stored, not compared.
     trimmed: bool = field(default=False, compare=False)
@@ -404,6 +415,7 @@ class Story:
     article_id: str = ""  # the representative article's id
     first_seen: datetime | None = None  # the earliest publication among its articles
     content_from: ContentFrom = "feed"  # of the representative article (Article's)
+    media: Media | None = None  # the representative article's audio or video enclosure
 
 
 # --------------------------------------------------------------------------- results

@@ -23,7 +23,7 @@ from test_parse import DATA, FEEDPARSER, REAL, URL, corpus_headers, fetched
 
 from feeds.errors import ParseError
 from feeds.parse import _fast, _patches, parse
-from feeds.types import ParsedFeed
+from feeds.types import Media, ParsedFeed
 
 DEMO = Path(__file__).resolve().parents[1] / "feeds" / "demo_data"
 XML = {"content-type": "application/xml"}
@@ -252,6 +252,26 @@ def test_an_element_named_like_a_feedparser_key_is_read_around(key: str) -> None
     # After "<links>", feedparser keeps a mapping, not the <link>'s text, as `link`.
     link = None if key == "links" else "https://n.example/1"
     assert (entry.title, entry.link) == ("خبر", link)
+
+
+def test_an_episodes_audio_enclosure_reads_the_same_as_through_feedparser() -> None:
+    item = "<item><title>الحلقة {n}</title><link>https://pod.example/{n}</link>{file}</item>"
+    body = rss(
+        item.format(n=1, file='<enclosure url="https://cdn.example/1.mp3" length="345" '
+                    'type="audio/mpeg"/>'),
+        item.format(n=2, file='<enclosure url="https://cdn.example/c.jpg" type="image/jpeg"/>'
+                    '<enclosure url="/m/2.m4a?x=1" length="" type=""/>'),
+        item.format(n=3, file='<enclosure url="https://cdn.example/c.jpg" type="image/jpeg"/>'),
+    )  # fmt: skip
+    assert takes_fast_path(body)
+    with_fast, alone = both(body, XML)
+    assert with_fast == alone
+    assert isinstance(alone, ParsedFeed)
+    first, second, third = (e.media for e in alone.entries)
+    assert first == Media("https://cdn.example/1.mp3", "audio/mpeg", 345)
+    # untyped: its type from its file's ending; the picture before it is no episode
+    assert second is not None and second.url.endswith("/m/2.m4a?x=1")
+    assert (second.type, second.length, third) == ("audio/mp4", 0, None)
 
 
 def test_many_categories_read_the_same_and_in_linear_time() -> None:

@@ -222,6 +222,31 @@ def test_a_pass_just_after_another_counts_no_story_it_did_not_touch(
     assert (again.new_articles, again.stories_published, again.files_written) == (0, 0, ())
 
 
+def test_a_podcasts_episode_is_published_with_its_audio(site: Site, tmp_path: Path) -> None:
+    # An episode's enclosure was dropped (only pictures were kept): a podcast source's
+    # items reached readers without the one thing they are for.
+    body = (
+        '<rss version="2.0"><channel><title>بودكاست</title><item><guid>ep12</guid>'
+        "<title>الحلقة 12: مستقبل الذكاء الاصطناعي</title><link>https://pod.example/12</link>"
+        "<description>نقاش مع ضيوف الحلقة.</description>"
+        '<enclosure url="https://cdn.pod.example/ep 12.mp3" length="34567890" '
+        'type="audio/mpeg"/></item></channel></rss>'
+    ).encode()
+    cfg = write_config(tmp_path, [(site.put("/pod.rss", body), "بودكاست")])
+    run(cfg)
+    out = Path(cfg.output_dir)
+    url = "https://cdn.pod.example/ep%2012.mp3"
+    (item,) = json.loads((out / "all.json").read_text(encoding="utf-8"))["items"]
+    assert item["attachments"] == [
+        {"url": url, "mime_type": "audio/mpeg", "size_in_bytes": 34567890}
+    ]
+    rss_entry = feedparser.parse((out / "all.rss").read_bytes()).entries[0]
+    assert rss_entry.enclosures == [{"href": url, "length": "34567890", "type": "audio/mpeg"}]
+    atom = feedparser.parse((out / "all.atom").read_bytes())
+    assert not atom.bozo
+    assert atom.entries[0].enclosures == [{"href": url, "length": "34567890", "type": "audio/mpeg"}]
+
+
 def test_ids_stay_when_a_story_grows(two_sources: Config, site: Site, tmp_path: Path) -> None:
     run(two_sources)
     first = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))

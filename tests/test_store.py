@@ -285,7 +285,7 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     db.execute("PRAGMA user_version = 2")
     db.execute("PRAGMA application_id = 1178944595")
     db.execute("INSERT INTO sources (url, fetch_url) VALUES (?, ?)", (SRC.url, SRC.url))
-    later = (*_DERIVED, "content_from", "outlet")  # columns added after version 2
+    later = (*_DERIVED, "content_from", "outlet", "media")  # columns added after version 2
     cols = ", ".join(c for c in _schema.ARTICLE_COLUMNS if c not in later)
     old = make_article(1)
     from feeds.store import _rows
@@ -298,7 +298,7 @@ def test_version_2_database_gains_the_derived_columns_empty(tmp_path: Path) -> N
     db.close()
     store = open_store(str(path))
     db = sqlite3.connect(path)
-    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 12
+    assert int(db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION == 13
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"articles_guid", "articles_first_seen"} <= indexes  # version 4
     assert "articles_updated" in indexes  # version 5

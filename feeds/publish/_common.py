@@ -97,6 +97,7 @@ def clean_story(story: Story) -> Story:
         categories=tuple(clean(c) for c in story.categories),
         image=clean(story.image) if story.image else None,
         first_seen=utc(story.first_seen or story.published),
+        media=story.media._replace(url=clean(story.media.url)) if story.media else None,
     )
 
 

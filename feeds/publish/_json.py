@@ -27,6 +27,12 @@ def _item(story: Story) -> dict[str, Any]:
     }
     if story.image:
         item["image"] = story.image
+    if story.media:  # a podcast's episode (JSON Feed 1.1 "attachments")
+        attachment: dict[str, Any] = {"url": story.media.url}
+        attachment["mime_type"] = story.media.type or "application/octet-stream"
+        if story.media.length:
+            attachment["size_in_bytes"] = story.media.length
+        item["attachments"] = [attachment]
     item["date_published"] = c.rfc3339(story.published)
     item["date_modified"] = c.rfc3339(story.updated)
     if story.authors:

@@ -13,7 +13,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from ..types import Config, FeedConfig, Story
+from ..types import Config, FeedConfig, Media, Story
 from . import _common as c
 
 _ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -47,6 +47,7 @@ class _EntryExtension:
     language: str = ""
     authors: tuple[str, ...] = ()
     image: str | None = None
+    media: Media | None = None  # the episode's file: RSS's one <enclosure>, an Atom link
     related: tuple[tuple[str, str], ...] = ()  # (href, title) of the other sources
 
     def extend_ns(self) -> dict[str, str]:
@@ -64,6 +65,11 @@ class _EntryExtension:
         if self.language == "en":  # research/arabic.md §7: mark English items in RSS
             xml_elem(f"{{{_DC_NS}}}language", item).text = "en"
         self._media(item)
+        if self.media:  # RSS 2.0: url, length and type are all required (0: not known)
+            kind = self.media.type or "application/octet-stream"
+            xml_elem(
+                "enclosure", item, url=self.media.url, length=str(self.media.length), type=kind
+            )
         return item
 
     def extend_atom(self, entry: Any) -> Any:
@@ -75,6 +81,11 @@ class _EntryExtension:
             xml_elem("link", entry, href=href, rel="related", title=title)
         if self.image:  # the picture as an enclosure (RFC 4287 §4.2.7.2)
             xml_elem("link", entry, href=self.image, rel="enclosure", type=c.image_type(self.image))
+        if self.media:
+            file = {"type": self.media.type} if self.media.type else {}
+            if self.media.length:
+                file["length"] = str(self.media.length)
+            xml_elem("link", entry, href=self.media.url, rel="enclosure", **file)
         self._media(entry)
         return entry
 
@@ -123,6 +134,7 @@ def _add_entry(fg: Any, story: Story) -> None:
     fe.feeds.language = story.language
     fe.feeds.authors = story.authors
     fe.feeds.image = story.image
+    fe.feeds.media = story.media
     fe.feeds.related = tuple((r.url, c.source_label(r)) for r in c.other_sources(story) if r.url)
 
 

@@ -20,6 +20,7 @@ from ..types import (
     Article,
     ContentFrom,
     DateSource,
+    Media,
     SourceConfig,
     Validators,
     plausible_date,
@@ -231,6 +232,7 @@ def article_params(
         "image": a.image,
         "content_from": a.content_from,
         "outlet": a.outlet,
+        "media": json.dumps(list(a.media), ensure_ascii=False) if a.media else "",
     }
 
 
@@ -256,7 +258,19 @@ def article(r: Row) -> Article:
         image=r["image"],
         content_from=_content_from(r["content_from"]),
         outlet=r["outlet"],
+        media=_media(r["media"]),
     )
+
+
+def _media(text: str | None) -> Media | None:
+    """An article's stored enclosure (`article_params`), or None for '' or a bad value."""
+    if not text:
+        return None
+    try:
+        url, kind, length = json.loads(text)
+        return Media(str(url), str(kind), int(length))
+    except (ValueError, TypeError):
+        return None
 
 
 def _content_from(value: str) -> ContentFrom:

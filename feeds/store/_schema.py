@@ -270,10 +270,16 @@ def _outlet(execute: Execute, dialect: Dialect) -> None:
     _add_column(execute, dialect, "articles", "outlet TEXT NOT NULL DEFAULT ''")
 
 
+def _media(execute: Execute, dialect: Dialect) -> None:
+    """Each article's `media`: its audio or video enclosure (a podcast's episode), as
+    JSON `[url, type, length]`; '' for none."""
+    _add_column(execute, dialect, "articles", "media TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     tuple(map(_script, (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6)))
     + tuple(map(_script, (_SCHEMA_OPS, _SCHEMA_TELEGRAM)))
-    + (_caps, _pages, _script(_SCHEMA_UNCLASSIFIED), _outlet)
+    + (_caps, _pages, _script(_SCHEMA_UNCLASSIFIED), _outlet, _media)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -291,7 +297,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "id", "source_url", "story_id", "guid", "url", "canonical_url", "title",
         "summary_html", "content_html", "published", "date_source", "first_seen", "updated",
         "language", "title_key", "text_key", "content_hash", "authors", "categories", "image",
-        "match_features", "topic_scores", "content_from", "outlet",
+        "match_features", "topic_scores", "content_from", "outlet", "media",
     )),
     "pages": ("url", ("url", "fetched_at", "outcome", "detail", "content_html", "attempts")),
 }  # fmt: skip
