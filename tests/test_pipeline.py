@@ -245,6 +245,8 @@ def test_a_podcasts_episode_is_published_with_its_audio(site: Site, tmp_path: Pa
     atom = feedparser.parse((out / "all.atom").read_bytes())
     assert not atom.bozo
     assert atom.entries[0].enclosures == [{"href": url, "length": "34567890", "type": "audio/mpeg"}]
+    page = (out / "all.html").read_text(encoding="utf-8")
+    assert f'<a href="{url}">▶ الحلقة الصوتية</a>' in page  # the page plays nothing itself
 
 
 def test_ids_stay_when_a_story_grows(two_sources: Config, site: Site, tmp_path: Path) -> None:

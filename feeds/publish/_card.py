@@ -128,6 +128,14 @@ def count_sources(n: int) -> str:
     return f"{n} مصادر" if 3 <= n % 100 <= 10 else f"{n} مصدرًا" if n > 10 else f"{n} مصدر"
 
 
+def _episode(story: Story) -> str:
+    """A link to the episode's file (a podcast's MP3): the page plays nothing itself."""
+    if not story.media:
+        return ""
+    what = "الفيديو" if story.media.type.startswith("video/") else "الحلقة الصوتية"
+    return f'<p class="also">{c.linked(story.media.url, f"▶ {what}")}</p>'
+
+
 def _topics(story: Story) -> str:
     if not story.topics:
         return ""
@@ -145,7 +153,7 @@ def card(story: Story, zone: tzinfo) -> str:
             f'<div class="body"><h3>{headline}</h3>',
             f'<div lang="ar" dir="rtl">{_meta(story, zone)}</div>',
             _excerpt(story),
-            f'<div lang="ar" dir="rtl">{_coverage(story)}{_topics(story)}</div>',
+            f'<div lang="ar" dir="rtl">{_episode(story)}{_coverage(story)}{_topics(story)}</div>',
             "</div></article></li>",
         )
     )
