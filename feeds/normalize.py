@@ -20,7 +20,16 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import (
+    parse_qs,
+    parse_qsl,
+    quote,
+    unquote,
+    urlencode,
+    urljoin,
+    urlsplit,
+    urlunsplit,
+)
 
 import nh3
 
@@ -626,18 +635,22 @@ def _unlabelled(made: list[Article]) -> list[Article]:
     groups: dict[str, list[int]] = {}
     for i, a in enumerate(made):
         if a.title_key:
-            groups.setdefault(a.title_key, []).append(i)
+            # By outlet too: an aggregator's outlets that carry one agency headline
+            # ("- سكاي نيوز" and "- العربية" gone) are that story told twice, not a label.
+            groups.setdefault(f"{a.outlet}\0{a.title_key}", []).append(i)
     labels = set()
-    for title, group in groups.items():
+    for key, group in groups.items():
         if len(group) > 1:
             head, *rest = (made[i] for i in group)
             mine = _text_words(head)
             if any(_other_item(head, mine, a) for a in rest):
-                labels.add(title)
+                labels.add(key)
     if not labels:
         return made
     return [
-        replace(a, title_key="", text_key=" ".join(_text_words(a))) if a.title_key in labels else a
+        replace(a, title_key="", text_key=" ".join(_text_words(a)))
+        if f"{a.outlet}\0{a.title_key}" in labels
+        else a
         for a in made
     ]
 
@@ -748,11 +761,17 @@ def article(
     title = named or _bound(text, 100)
     if entry.outlet and summary and not content and _names_only(text, title, entry.outlet):
         summary, text = "", ""  # Google News: "<a>the headline</a>  <font>the outlet</font>"
-    if not (title or link or text):
+    media = _media(entry.media, base)
+    if not (title or link or text or media):  # an episode may be its file alone
         return None
+    if not title and media:  # named by its file ("ep12.mp3"), not by "…"
+        title = _bound(clean_text(unquote(media.url.rsplit("/", 1)[-1].split("?")[0])), 100)
     summary_html = summary or html.escape(_bound(text, _EXCERPT), quote=False)
     content_html = content or summary
-    content_hash = _sha256("\0".join((title, summary_html, content_html)))
+    # The episode's file is part of what is published: a new URL is an edit. (Only when
+    # there is one, so that no stored article without one reads as changed.)
+    shown = (title, summary_html, content_html, *((media.url,) if media else ()))
+    content_hash = _sha256("\0".join(shown))
     seen = first_seen or fetched_at
     published, date_source = _published(entry, source.default_tz, fetched_at, seen)
     guid = clean_text(entry.guid) if entry.guid and entry.guid.strip() not in shared else None
@@ -782,7 +801,7 @@ def article(
         image=_image(entry.image, base),
         content_from="pending" if link and wants_page(source.full_text, text) else "feed",
         outlet=_bound(clean_text(entry.outlet), _OUTLET_LIMIT) if entry.outlet else "",
-        media=_media(entry.media, base),
+        media=media,
         trimmed=cut_summary or cut_content,
     )
 

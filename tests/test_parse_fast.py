@@ -262,12 +262,15 @@ def test_an_episodes_audio_enclosure_reads_the_same_as_through_feedparser() -> N
         item.format(n=2, file='<enclosure url="https://cdn.example/c.jpg" type="image/jpeg"/>'
                     '<enclosure url="/m/2.m4a?x=1" length="" type=""/>'),
         item.format(n=3, file='<enclosure url="https://cdn.example/c.jpg" type="image/jpeg"/>'),
+        item.format(n=4, file='<enclosure url="https://cdn.example/4.MP3" length="9" '
+                    'type="application/octet-stream"/>'),
     )  # fmt: skip
     assert takes_fast_path(body)
     with_fast, alone = both(body, XML)
     assert with_fast == alone
     assert isinstance(alone, ParsedFeed)
-    first, second, third = (e.media for e in alone.entries)
+    first, second, third, fourth = (e.media for e in alone.entries)
+    assert fourth == Media("https://cdn.example/4.MP3", "audio/mpeg", 9)  # a host's "any bytes"
     assert first == Media("https://cdn.example/1.mp3", "audio/mpeg", 345)
     # untyped: its type from its file's ending; the picture before it is no episode
     assert second is not None and second.url.endswith("/m/2.m4a?x=1")

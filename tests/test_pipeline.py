@@ -249,6 +249,33 @@ def test_a_podcasts_episode_is_published_with_its_audio(site: Site, tmp_path: Pa
     assert f'<a href="{url}">▶ الحلقة الصوتية</a>' in page  # the page plays nothing itself
 
 
+def test_an_episodes_new_file_is_published_and_a_file_alone_is_an_episode(
+    site: Site, tmp_path: Path
+) -> None:
+    # The file was no part of what tells an edit, so a new URL for it stayed unpublished;
+    # and an item with only a guid and its file was no article at all.
+    def feed(file: str) -> bytes:
+        return (
+            '<rss version="2.0"><channel><title>بودكاست</title>'
+            "<item><guid>ep1</guid><title>الحلقة الأولى</title><link>https://pod.example/1</link>"
+            f'<enclosure url="{file}" length="10" type="audio/mpeg"/></item>'
+            '<item><guid>only</guid><enclosure url="https://cdn.example/a/ep%202.mp3" '
+            'length="5" type="audio/mpeg"/></item></channel></rss>'
+        ).encode()
+
+    cfg = write_config(tmp_path, [(site.put("/pod.rss", feed("https://cdn.example/1.mp3")), "ب")])
+    run(cfg)
+    site.put("/pod.rss", feed("https://cdn2.example/1-v2.mp3"))
+    with pipeline.open_for(cfg) as store:
+        pipeline.run_pass(cfg, store, every=True, now=lambda: NOW + timedelta(minutes=30))
+    doc = json.loads((Path(cfg.output_dir) / "all.json").read_text(encoding="utf-8"))
+    files = {i["title"]: i["attachments"][0]["url"] for i in doc["items"]}
+    assert files == {
+        "الحلقة الأولى": "https://cdn2.example/1-v2.mp3",
+        "ep 2.mp3": "https://cdn.example/a/ep%202.mp3",
+    }
+
+
 def test_ids_stay_when_a_story_grows(two_sources: Config, site: Site, tmp_path: Path) -> None:
     run(two_sources)
     first = json.loads((Path(two_sources.output_dir) / "all.json").read_text("utf-8"))

@@ -245,6 +245,9 @@ def test_an_aggregators_copy_of_a_configured_outlet_is_no_other_coverage() -> No
     story = dataclasses.replace(STORIES[0], url=refs[0].url, sources=refs)
     assert [r.name for r in common.other_sources(story)] == ["سكاي نيوز عربية"]
     assert common.outlets(story) == 2
+    # and when the aggregator's copy leads (it came first, the site's gave a title alone)
+    first = dataclasses.replace(story, url=refs[1].url, sources=(refs[1], refs[0], refs[2]))
+    assert [r.name for r in common.other_sources(first)] == ["سكاي نيوز عربية"]
 
 
 def test_an_item_without_a_link_is_labelled_by_its_feeds_host() -> None:

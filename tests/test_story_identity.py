@@ -305,6 +305,29 @@ def test_an_aggregators_outlets_telling_one_story_are_one_item(
     assert "سكاي نيوز عربية" in also and "البوابة التقنية" in also
 
 
+def test_an_aggregators_outlets_with_one_agency_headline_are_one_item(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    # Two outlets ran the agency's headline word for word: once their names and the
+    # link-only excerpts were gone, the feed gave one title to two items of different
+    # texts, which read as a label ("منشور جديد"), and each outlet was a story.
+    headline, when = "أبل تطلق آيفون 18 برو بكاميرا جديدة", format_datetime(NOW)
+    items = "".join(
+        f"<item><title>{headline} - {outlet}</title><link>https://news.google.com/a/{n}</link>"
+        f"<pubDate>{when}</pubDate><description>&lt;a href='https://news.google.com/a/{n}'"
+        f"&gt;{headline}&lt;/a&gt;&amp;nbsp;&amp;nbsp;&lt;font&gt;{outlet}&lt;/font&gt;"
+        f'</description><source url="https://o{n}.example/">{outlet}</source></item>'
+        for n, outlet in enumerate(("سكاي نيوز عربية", "العربية"))
+    )
+    body = f'<rss version="2.0"><channel><title>أخبار Google</title>{items}</channel></rss>'
+    httpserver.expect_request("/gn.rss").respond_with_data(body.encode())
+    cfg = _config(tmp_path, [httpserver.url_for("/gn.rss")])
+    _pass(cfg)
+    (item,) = _published(cfg)
+    names = sorted(s["name"] for s in item["_feeds"]["sources"])  # type: ignore[index]
+    assert (item["title"], names) == (headline, ["العربية", "سكاي نيوز عربية"])
+
+
 def test_the_real_corpus_publishes_every_entry(tmp_path: Path, httpserver: HTTPServer) -> None:
     files = sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.tsv", "README.md"))
     for name in files:

@@ -89,7 +89,8 @@ def _media(e: Any) -> Media | None:
         if dict.get(link, "rel") != "enclosure" or not href.strip():
             continue
         path = href.split("?", 1)[0].lower()
-        if not kind.strip():
+        if kind.strip().lower() in ("", "application/octet-stream", "binary/octet-stream"):
+            # none, or a host's "any bytes" for an MP3: the file's ending says what it is
             kind = next((t for end, t in MEDIA_TYPES.items() if path.endswith(end)), "")
         if kind.strip().lower().startswith(("audio/", "video/")):
             length = str(dict.get(link, "length") or "").strip()

@@ -206,11 +206,16 @@ def other_sources(story: Story) -> tuple[SourceRef, ...]:
     # name is the one the operator gave that feed (Google News's "البوابة العربية
     # للأخبار التقنية" beside the site's own feed of that name). One outlet, not two.
     own = {match_key(r.name) for r in story.sources if not r.outlet and r.name.strip()}
+    lead = story.sources[0] if story.sources else None
+    # And the other way round: the aggregator's copy leads, the site's own feed follows.
+    lead_name = match_key(lead.name) if lead is not None and lead.outlet else None
     found = []
     for ref in story.sources:
         if ref.url == story.url or outlet(ref) in seen:
             continue
         if ref.outlet and match_key(ref.name) in own:
+            continue
+        if not ref.outlet and lead_name is not None and match_key(ref.name) == lead_name:
             continue
         seen.add(outlet(ref))
         found.append(ref)
