@@ -205,7 +205,14 @@ def other_sources(story: Story) -> tuple[SourceRef, ...]:
     # An aggregator's copy of an outlet the story has from that outlet's own feed: its
     # name is the one the operator gave that feed (Google News's "البوابة العربية
     # للأخبار التقنية" beside the site's own feed of that name). One outlet, not two.
-    own = {match_key(r.name) for r in story.sources if not r.outlet and r.name.strip()}
+    # Names are keyed only for a story that holds an aggregator's item: every card,
+    # count and related link asks, for each of thousands of stories.
+    aggregated = any(r.outlet for r in story.sources)
+    own = (
+        {match_key(r.name) for r in story.sources if not r.outlet and r.name.strip()}
+        if aggregated
+        else set()
+    )
     lead = story.sources[0] if story.sources else None
     # And the other way round: the aggregator's copy leads, the site's own feed follows.
     lead_name = match_key(lead.name) if lead is not None and lead.outlet else None
